@@ -1,0 +1,41 @@
+# The two commands of README's quick start. Each creates the virtual environment from the
+# lock file when it is missing or stale, so a fresh machine needs nothing typed before them.
+PYTHON ?= python3
+VENV := .venv
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: demo test lint typecheck pytest bench clean serve
+
+demo: $(VENV)/.synced
+	$(RUN) buuta demo
+
+test: lint typecheck pytest
+
+lint: $(VENV)/.synced
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(RUN) mypy
+
+pytest: $(VENV)/.synced
+	$(RUN) pytest $(PYTEST_ARGS)
+
+serve: $(VENV)/.synced
+	$(RUN) buuta serve
+
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(UV_HOME) .mypy_cache .ruff_cache .pytest_cache build dist
