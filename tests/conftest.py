@@ -4,4 +4,4 @@ Each part of buuta keeps its own fixtures beside its tests (``tests/<part>/conft
 fixtures that several parts need live in ``tests/support/`` and are registered here.
 """
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.support.postgres"]
