@@ -1,0 +1,103 @@
+"""Planning glue shared by the HTTP service and the ``buuta`` command.
+
+Chooses the travel model and the solver time limit from the settings, and summarises a plan in
+a few lines a dispatcher reads (served, unassigned by reason, km, shuttle runs caught).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from api.settings import Settings
+from geo.travel import OsrmTravel, TravelModel
+
+
+def travel_model(settings: Settings) -> TravelModel | None:
+    """Return the travel model the settings choose (``None``: the optimizer's offline default).
+
+    Parameters
+    ----------
+    settings
+        ``travel`` is ``greatcircle`` (offline, ``None`` here) or ``osrm`` (needs ``osrm_url``).
+    """
+    if settings.travel == "osrm" and settings.osrm_url:
+        return OsrmTravel(base_url=settings.osrm_url)
+    return None
+
+
+def time_limit_s(
+    request: Mapping[str, Any], settings: Settings, override_s: float | None = None
+) -> float:
+    """Return the solver time limit for ``request``, in seconds.
+
+    The first of ``override_s``, the request's ``options.time_limit_s`` and the settings'
+    default, never above ``settings.solve_time_limit_cap_s``.
+    """
+    options = request.get("options") or {}
+    asked = override_s
+    if asked is None and isinstance(options, Mapping):
+        value = options.get("time_limit_s")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            asked = float(value)
+    if asked is None:
+        asked = settings.solve_time_limit_s
+    return min(float(asked), settings.solve_time_limit_cap_s)
+
+
+def runs_caught(plan: Mapping[str, Any]) -> tuple[int, int]:
+    """Count dossiers handed off for a shuttle run: ``(caught a run today, no run today)``."""
+    caught = missed = 0
+    for route in plan.get("routes", []):
+        for stop in route.get("stops", []):
+            if stop.get("type") != "handoff":
+                continue
+            n = len(stop.get("jobs", []))
+            if stop.get("shuttle"):
+                caught += n
+            elif "shuttle" in stop:
+                missed += n
+    return caught, missed
+
+
+def plan_summary(plan: Mapping[str, Any]) -> list[str]:
+    """Return a few lines summarising a plan for a dispatcher.
+
+    Parameters
+    ----------
+    plan
+        A plan of DESIGN §4.
+
+    Returns
+    -------
+    list of str
+        Served jobs, unassigned jobs by reason, courier distance in km, shuttle runs caught.
+    """
+    routes = plan.get("routes", [])
+    unassigned = plan.get("unassigned", [])
+    kpis = plan.get("kpis", {})
+    served = sum(
+        1 for r in routes for s in r.get("stops", []) if s.get("type") in ("pickup", "delivery")
+    )
+    total = served + len(unassigned)
+    used = sum(1 for r in routes if any(s.get("job") for s in r.get("stops", [])))
+    km = kpis.get("distance_km")
+    if not isinstance(km, int | float):
+        km = sum(float(r.get("distance_km", 0.0)) for r in routes)
+    lines = [
+        f"plan {plan.get('plan_id', '?')} for {plan.get('date', '?')}: {plan.get('status', '?')}",
+        f"served {served} of {total} jobs with {used} courier(s), {km:.1f} km",
+    ]
+    if unassigned:
+        reasons = Counter(str(u.get("reason", "unknown")) for u in unassigned)
+        parts = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
+        lines.append(f"unassigned {len(unassigned)}: {parts}")
+    else:
+        lines.append("unassigned 0")
+    caught, missed = runs_caught(plan)
+    line = f"shuttle runs: {caught} dossier(s) catch a run today, {missed} wait for tomorrow"
+    if "runs_missed" in kpis:
+        line += f" (runs missed: {kpis['runs_missed']})"
+    lines.append(line)
+    return lines

@@ -1,0 +1,96 @@
+"""The one configuration object of buuta's service and command line.
+
+Only ``api/`` reads the environment. Every setting can be given as an environment variable with
+the prefix ``BUUTA_`` (``BUUTA_DATABASE_URL``, ``BUUTA_MAX_BATCH`` ...); ``geo``, ``routing`` and
+``tracking`` receive what they need as explicit arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+"""Where buuta keeps its SQLite file when no database URL is given (relative to the cwd)."""
+
+
+class Settings(BaseSettings):
+    """Settings of the HTTP service and the ``buuta`` command, read from ``BUUTA_*`` variables.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL of the records. Default: a SQLite file ``buuta.sqlite`` in ``data_dir``.
+        PostgreSQL in production: ``postgresql+psycopg://user:password@host/buuta``.
+    data_dir
+        Directory for the default SQLite file; created when needed.
+    travel
+        Travel-time provider for planning: ``greatcircle`` (offline default) or ``osrm``.
+    osrm_url
+        Base URL of an OSRM-compatible ``table`` service, required when ``travel`` is ``osrm``.
+    geocoder
+        ``gazetteer`` (offline, embedded Cà Mau units) or ``nominatim`` when the network allows.
+    max_body_bytes
+        Largest request body accepted, in bytes; larger bodies are answered 413.
+    max_batch
+        Most scan events (or positions) accepted in one request; more are answered 413.
+    solve_time_limit_s
+        Solver time limit when a plan request names none, in seconds.
+    solve_time_limit_cap_s
+        Upper bound on any requested solver time limit, in seconds.
+    solve_grace_s
+        Hard wall-clock margin beyond the time limit after which a solve is killed, in seconds.
+    solver_workers
+        Number of solver processes (each solve runs in one, apart from the web server).
+    track_lookups_per_minute
+        Public tracking lookups allowed per client address per minute; more are answered 429.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BUUTA_", extra="ignore")
+
+    database_url: str = ""
+    data_dir: Path = DEFAULT_DATA_DIR
+    travel: Literal["greatcircle", "osrm"] = "greatcircle"
+    osrm_url: str | None = None
+    geocoder: Literal["gazetteer", "nominatim"] = "gazetteer"
+    max_body_bytes: int = Field(default=2_000_000, ge=1_024)
+    max_batch: int = Field(default=500, ge=1)
+    solve_time_limit_s: float = Field(default=30.0, gt=0)
+    solve_time_limit_cap_s: float = Field(default=300.0, gt=0)
+    solve_grace_s: float = Field(default=20.0, ge=0)
+    solver_workers: int = Field(default=1, ge=1, le=16)
+    track_lookups_per_minute: int = Field(default=20, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            msg = (
+                "BUUTA_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL, "
+                f"got {value!r}"
+            )
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _osrm_needs_url(self) -> Settings:
+        if self.travel == "osrm" and not self.osrm_url:
+            msg = "BUUTA_TRAVEL=osrm needs BUUTA_OSRM_URL (the base URL of the table service)"
+            raise ValueError(msg)
+        return self
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, creating the data directory for the default SQLite file.
+
+        Returns
+        -------
+        str
+            ``database_url`` when set, else ``sqlite:///<data_dir>/buuta.sqlite``.
+        """
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'buuta.sqlite'}"
