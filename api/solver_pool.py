@@ -28,14 +28,14 @@ class SolverUnavailable(RuntimeError):  # noqa: N818 (reads as the HTTP answer i
 
 
 class SolveRejected(ValueError):  # noqa: N818
-    """The solver refused the input (a ``routing.RequestError`` raised inside the worker)."""
+    """The solver refused the input (``routing.RequestError`` or another ``ValueError``, whose
+    message names the field, raised inside the worker)."""
 
 
 def _worker_main(conn: Connection) -> None:
     """Serve solve calls sent over ``conn`` until it closes (runs in the worker process)."""
-    import routing  # noqa: PLC0415 (import the solver once, in the worker only)
+    import routing  # noqa: PLC0415, F401 (import the solver once, in the worker only)
 
-    request_error: type[BaseException] = getattr(routing, "RequestError", ValueError)
     while True:
         try:
             call = conn.recv()
@@ -44,7 +44,7 @@ def _worker_main(conn: Connection) -> None:
         fn, args, kwargs = call
         try:
             result = fn(*args, **kwargs)
-        except request_error as exc:
+        except ValueError as exc:  # routing.RequestError and geo's input errors
             conn.send(("rejected", str(exc)))
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))

@@ -1,0 +1,57 @@
+"""The solver process pool: results come back, and a crash or overrun never spreads."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from api.solver_pool import SolveRejected, SolverPool, SolverUnavailable
+
+
+@pytest.fixture
+def pool() -> Iterator[SolverPool]:
+    """A pool with one worker process, closed after the test."""
+    p = SolverPool(1, wait_s=30)
+    yield p
+    p.close()
+
+
+def test_result_comes_back_from_worker_process(pool: SolverPool) -> None:
+    """A call runs in another process and returns its value."""
+    assert pool.run(pow, 2, 10, wall_limit_s=60) == 1024
+    assert pool.run(os.getpid, wall_limit_s=60) != os.getpid()
+
+
+def test_overrun_is_killed_and_replaced(pool: SolverPool) -> None:
+    """A call past its wall-clock limit raises SolverUnavailable; the worker is replaced."""
+    first_pid = pool.run(os.getpid, wall_limit_s=60)
+    started = time.monotonic()
+    with pytest.raises(SolverUnavailable, match="did not finish within"):
+        pool.run(time.sleep, 30, wall_limit_s=0.5)
+    assert time.monotonic() - started < 10
+    second_pid = pool.run(os.getpid, wall_limit_s=60)
+    assert second_pid != first_pid
+    assert pool.pids() == [second_pid]
+
+
+def test_worker_crash_answers_unavailable_and_pool_recovers(pool: SolverPool) -> None:
+    """A worker that dies mid-call (as OR-Tools does on some inputs) is replaced."""
+    with pytest.raises(SolverUnavailable, match="stopped unexpectedly"):
+        pool.run(os._exit, 3, wall_limit_s=60)
+    assert pool.run(pow, 3, 3, wall_limit_s=60) == 27
+
+
+def test_unexpected_error_is_unavailable_not_a_traceback(pool: SolverPool) -> None:
+    """An unexpected exception in the worker becomes SolverUnavailable with a plain message."""
+    with pytest.raises(SolverUnavailable, match="the solver failed"):
+        pool.run(len, 5, wall_limit_s=60)
+    assert pool.run(abs, -4, wall_limit_s=60) == 4
+
+
+def test_bad_input_is_rejected_with_its_message(pool: SolverPool) -> None:
+    """A ValueError in the worker (bad input) comes back as SolveRejected with its message."""
+    with pytest.raises(SolveRejected, match="invalid literal"):
+        pool.run(int, "not a number", wall_limit_s=60)
