@@ -1,0 +1,824 @@
+"""The dossier domain on top of the routing core: request → problem → plan (DESIGN §4).
+
+How the domain maps onto the core (:mod:`routing.model`):
+
+- Locations: the sites in request order, then one per job's home (then, when re-planning, one
+  per courier's current position).
+- A **pickup** job is a two-step core job: the pickup visit at the home (+size), then a hand-off
+  visit at its ``handoff_site`` (−size) on the same courier. When the dossier must ride a shuttle
+  (``destination_site`` set and different from the hand-off site), the hand-off step is a choice
+  among *alternative visits*, one per catchable run (window closing at that run's cut-off,
+  ``departs − handoff_min``) plus one for "no run today" (window up to the site's closing). The
+  solver picks exactly one; each carries the delay cost of its run, so the earliest catchable run
+  is worth most and missing every run costs a day. This models the step cost exactly (a soft
+  upper bound would only be linear in lateness) at the price of a few extra nodes per pickup, so
+  only the first :data:`MAX_RUN_CHOICES` catchable runs are offered.
+- A **return** job is a collect visit at ``origin_site`` (window opening at ``ready_at``, +size),
+  then the delivery at the home (−size).
+- Hand-offs and collects at one site done one after the other share one site service time
+  (``options.site_service_min``, default 2 minutes per site visit): they form one stop in the plan.
+  A courier may come back to a site any number of times (one node per visit).
+
+Objective weights, in cost units (1 unit = 1/10 courier-second); lexicographic in effect because
+each tier dwarfs the next:
+
+==================================  ==========================  =================================
+term                                 weight                      why
+==================================  ==========================  =================================
+leaving a job unserved               :data:`DROP_PENALTY` = 1e9  serve every servable job first
+  … a return due today (or overdue)  × :data:`URGENT_FACTOR` 4   a legal deadline is at stake
+  … a return due tomorrow            × :data:`SOON_FACTOR` 2     due date at risk
+dossier delay, per minute            :data:`DELAY_PER_MIN` 3000  later run = later answer
+  … missing every run today          1,440 minutes (one day)     it waits for tomorrow's runs
+courier travel, per second           :data:`PER_SECOND` = 10     then travel time …
+courier travel, per metre            :data:`PER_METRE` = 1       … and distance (1 km = 100 s)
+==================================  ==========================  =================================
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from geo.coords import LatLon
+from geo.travel import GreatCircleTravel, TravelModel
+from routing.model import (
+    Break,
+    Problem,
+    ProblemBuilder,
+    Progress,
+    Route,
+    RouteStep,
+    Solution,
+    SolveParams,
+    TimeWindow,
+    Vehicle,
+    Visit,
+    Weights,
+    to_int_matrix,
+)
+from routing.request import (
+    DAY_S,
+    HORIZON_S,
+    Courier,
+    DossierJob,
+    PlanRequest,
+    RequestError,
+    Shuttle,
+    hhmm,
+    iso,
+    parse_request,
+)
+from routing.solver import solve
+
+DROP_PENALTY = 1_000_000_000
+URGENT_FACTOR = 4
+SOON_FACTOR = 2
+DELAY_PER_MIN = 3_000
+DAY_MISSED_MIN = 1_440
+PER_SECOND = 10
+PER_METRE = 1
+MAX_RUN_CHOICES = 3
+
+REASONS = (
+    "unknown_site",
+    "window_outside_shifts",
+    "window_unreachable",
+    "ready_after_window",
+    "over_capacity",
+    "missing_skill",
+    "no_courier",
+    "site_closed",
+    "no_time",
+    "cancelled",
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRole:
+    """What a core visit means in the dossier domain."""
+
+    job: int  # index into PlanRequest.jobs
+    role: str  # pickup | handoff | collect | delivery
+    site: str | None = None
+    run: str | None = None  # shuttle id caught, for a hand-off
+    missed: bool = False  # a hand-off that catches no run today
+
+
+@dataclass(frozen=True, slots=True)
+class CourierState:
+    """Where a courier is when re-planning: location index, time, load and jobs in hand."""
+
+    location: int
+    ready_s: int
+    in_hand: tuple[int, ...] = ()  # job indices whose dossiers the courier carries
+
+
+@dataclass
+class Built:
+    """A request turned into a core problem, with what is needed to read the solution back."""
+
+    req: PlanRequest
+    problem: Problem
+    roles: list[VisitRole]
+    core_job_of: dict[int, int]  # request job index → core job index
+    unassigned: dict[int, tuple[str, str]]  # request job index → (reason, detail)
+    loc_point: list[LatLon]
+    loc_site: list[str | None]
+    seconds: dict[str, FloatArray]
+    metres: dict[str, FloatArray]
+    profile_of: list[str]  # per courier
+    site_index: dict[str, int]
+    job_loc: list[int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _site_window(req: PlanRequest, site: str) -> tuple[int, int]:
+    opening = req.sites[site].opening_s
+    return opening if opening is not None else (0, HORIZON_S)
+
+
+def _runs(req: PlanRequest, frm: str, to: str) -> list[Shuttle]:
+    return sorted(
+        (r for r in req.shuttles if r.from_site == frm and r.to_site == to),
+        key=lambda r: r.departs_s,
+    )
+
+
+def _needs_run(job: DossierJob) -> bool:
+    return (
+        job.kind == "pickup"
+        and job.destination_site is not None
+        and job.destination_site != job.handoff_site
+    )
+
+
+def _penalty(req: PlanRequest, job: DossierJob) -> int:
+    if job.kind == "return" and job.due is not None:
+        if job.due <= req.day:
+            return DROP_PENALTY * URGENT_FACTOR
+        if job.due <= req.day + timedelta(days=1):
+            return DROP_PENALTY * SOON_FACTOR
+    return DROP_PENALTY
+
+
+def _travel(
+    req: PlanRequest,
+    points: Sequence[LatLon],
+    ids: Sequence[str],
+    travel: TravelModel,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """Float travel seconds and metres per profile over all locations."""
+    seconds: dict[str, FloatArray] = {}
+    metres: dict[str, FloatArray] = {}
+    if req.travel is not None:
+        index = {ident: i for i, ident in enumerate(req.travel.ids)}
+        rows = []
+        for ident in ids:
+            if ident not in index:
+                raise RequestError(
+                    f"travel.ids: no row for {ident!r} (every site and job needs one)."
+                )
+            rows.append(index[ident])
+        idx = np.asarray(rows, dtype=np.intp)
+        minutes = np.asarray(req.travel.minutes, dtype=np.float64)[np.ix_(idx, idx)]
+        km = np.asarray(req.travel.km, dtype=np.float64)[np.ix_(idx, idx)]
+        seconds["request"] = minutes * 60.0
+        metres["request"] = km * 1000.0
+        return seconds, metres
+    for mode in sorted({c.mode for c in req.couriers}):
+        try:
+            tm = travel.matrix(list(points), mode)
+        except ValueError as exc:
+            raise RequestError(f"travel ({mode}): {exc}") from None
+        seconds[mode] = np.asarray(tm.seconds, dtype=np.float64)
+        metres[mode] = np.asarray(tm.metres, dtype=np.float64)
+    return seconds, metres
+
+
+class _Diagnosis:
+    """Checks one job alone against each courier, to explain why it cannot be planned."""
+
+    def __init__(
+        self,
+        req: PlanRequest,
+        sec: Mapping[str, npt.NDArray[np.int64]],
+        profile_of: Sequence[str],
+        site_index: Mapping[str, int],
+        starts: Sequence[CourierState],
+    ) -> None:
+        self.req = req
+        self.sec = sec
+        self.profile_of = profile_of
+        self.site_index = site_index
+        self.starts = starts
+
+    def _t(self, k: int, a: int, b: int) -> int:
+        return int(self.sec[self.profile_of[k]][a, b])
+
+    def reason(self, j: int, job_loc: int) -> tuple[str, str] | None:  # noqa: PLR0911, PLR0912, PLR0915
+        req, job = self.req, self.req.jobs[j]
+        w0, w1 = job.window_s
+        win = f"{hhmm(w0)}–{hhmm(w1)}"
+        sites = [job.handoff_site, job.destination_site, job.origin_site]
+        for s in sites:
+            if s is not None and s not in req.sites:
+                field_name = (
+                    "handoff_site"
+                    if s == job.handoff_site
+                    else "destination_site"
+                    if s == job.destination_site
+                    else "origin_site"
+                )
+                return "unknown_site", f"Its {field_name} {s!r} is not among the request's sites."
+        if not req.couriers:
+            return "no_courier", "No courier works on this day in this plan."
+        skilled = [k for k, c in enumerate(req.couriers) if job.skills <= c.skills]
+        if not skilled:
+            need = ", ".join(sorted(job.skills))
+            return "missing_skill", f"It needs the skill(s) {need}, which no courier has."
+        roomy = [k for k in skilled if req.couriers[k].capacity >= job.size]
+        if not roomy:
+            cap = max(req.couriers[k].capacity for k in skilled)
+            return (
+                "over_capacity",
+                f"Its size {job.size} exceeds every able courier's capacity (largest {cap}).",
+            )
+        if job.kind == "return" and job.ready_s > w1:
+            return (
+                "ready_after_window",
+                f"It is ready at {job.origin_site} only at {hhmm(job.ready_s)}, after the "
+                f"citizen's window {win} closes.",
+            )
+        shifts = [req.couriers[k].shift_s for k in roomy]
+        if all(s1 < w0 or s0 > w1 for s0, s1 in shifts):
+            span = ", ".join(sorted({f"{hhmm(a)}–{hhmm(b)}" for a, b in shifts}))
+            return "window_outside_shifts", f"Its window {win} lies outside every shift ({span})."
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        assert site is not None
+        o0, o1 = _site_window(req, site)
+        if job.kind == "return" and max(job.ready_s, o0) > o1:
+            return (
+                "site_closed",
+                f"{site} closes at {hhmm(o1)}, before the result is ready there "
+                f"({hhmm(job.ready_s)}).",
+            )
+        s_idx = self.site_index[site]
+        svc = req.site_service_s
+        best_late = None
+        site_blocked = True
+        for k in roomy:
+            c, st = req.couriers[k], self.starts[k]
+            end = self.site_index[c.end_site]
+            t_start = max(c.shift_s[0], st.ready_s)
+            if job.kind == "pickup":
+                arrive = t_start + self._t(k, st.location, job_loc)
+                begin = max(arrive, w0)
+                if begin > w1:
+                    best_late = arrive if best_late is None else min(best_late, arrive)
+                    site_blocked = False
+                    continue
+                at_site = max(begin + job.service_s + self._t(k, job_loc, s_idx), o0)
+                if at_site > o1:
+                    continue
+                site_blocked = False
+                if at_site + svc + self._t(k, s_idx, end) <= c.shift_s[1]:
+                    return None
+            else:
+                at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
+                if at_site > o1:
+                    continue
+                site_blocked = False
+                arrive = at_site + svc + self._t(k, s_idx, job_loc)
+                begin = max(arrive, w0)
+                if begin > w1:
+                    best_late = arrive if best_late is None else min(best_late, arrive)
+                    continue
+                if begin + job.service_s + self._t(k, job_loc, end) <= c.shift_s[1]:
+                    return None
+        if site_blocked:
+            return (
+                "site_closed",
+                f"{site} is open {hhmm(o0)}–{hhmm(o1)}; no courier can be there in that time "
+                f"for this job (window {win}).",
+            )
+        if best_late is not None:
+            return (
+                "window_unreachable",
+                f"The earliest any able courier can be at the home is {hhmm(best_late)}, after "
+                f"the window {win} closes.",
+            )
+        return (
+            "window_unreachable",
+            f"No able courier can serve the window {win} and still reach {site} and the end "
+            "of their shift in time.",
+        )
+
+
+def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
+    req: PlanRequest,
+    travel: TravelModel | None = None,
+    *,
+    states: Sequence[CourierState | None] | None = None,
+    extra_points: Sequence[LatLon] = (),
+    fixed_jobs: Mapping[int, int] | None = None,
+    skip_jobs: Mapping[int, tuple[str, str]] | None = None,
+    move_cost: Mapping[int, int] | None = None,
+) -> Built:
+    """Turn a validated request into a core :class:`~routing.model.Problem`.
+
+    Parameters
+    ----------
+    req
+        The validated request.
+    travel
+        The travel model used when the request has no ``travel`` matrix (great circle default).
+    states
+        Re-planning only: per courier, where and when it starts and what it carries.
+    extra_points
+        Re-planning only: locations appended after the homes (couriers' current positions).
+    fixed_jobs
+        Re-planning only: request job index → courier index that must make its remaining visits.
+    skip_jobs
+        Request job indices already settled (done or cancelled), with a reason, left out.
+    move_cost
+        Re-planning only: request job index → courier index it had; serving it with another
+        courier costs :data:`DELAY_PER_MIN` × 30 (a plan that changes little is worth that).
+
+    Returns
+    -------
+    Built
+        The problem and what is needed to read a solution back.
+    """
+    travel = travel or GreatCircleTravel()
+    fixed_jobs = fixed_jobs or {}
+    skip_jobs = skip_jobs or {}
+    site_ids = list(req.sites)
+    site_index = {s: i for i, s in enumerate(site_ids)}
+    points = [req.sites[s].point for s in site_ids] + [j.point for j in req.jobs]
+    points += list(extra_points)
+    ids = site_ids + [j.id for j in req.jobs]
+    loc_site: list[str | None] = [*site_ids, *([None] * (len(points) - len(site_ids)))]
+    job_loc = [len(site_ids) + i for i in range(len(req.jobs))]
+    if req.travel is not None and extra_points:
+        raise RequestError("travel: re-planning from couriers' positions needs a travel model.")
+    seconds, metres = _travel(req, points, ids, travel)
+    sec_int = {
+        p: to_int_matrix(m, scale=1.0, rounding="ceil", name=f"travel seconds ({p})")
+        for p, m in seconds.items()
+    }
+    met_int = {
+        p: to_int_matrix(m, scale=1.0, rounding="round", name=f"travel metres ({p})")
+        for p, m in metres.items()
+    }
+    profile_of = ["request" if req.travel is not None else c.mode for c in req.couriers]
+    starts = [
+        (states[k] if states is not None and states[k] is not None else None)
+        or CourierState(site_index[c.start_site], c.shift_s[0])
+        for k, c in enumerate(req.couriers)
+    ]
+
+    b = ProblemBuilder(
+        horizon_s=HORIZON_S, weights=Weights(PER_SECOND, PER_METRE), early_service=True
+    )
+    for p in seconds:
+        b.add_profile(p, sec_int[p], met_int[p])
+    for k, c in enumerate(req.couriers):
+        st = starts[k]
+        end = site_index[c.end_site]
+        t0 = max(c.shift_s[0], st.ready_s)
+        need = int(sec_int[profile_of[k]][st.location, end]) + sum(x.duration_s for x in c.breaks)
+        if t0 + need > c.shift_s[1] and states is None:
+            raise RequestError(
+                f"couriers[{k}].shift: {hhmm(c.shift_s[0])}–{hhmm(c.shift_s[1])} is too short "
+                f"to ride from {c.start_site} to {c.end_site} and take the breaks."
+            )
+        shift_end = max(c.shift_s[1], t0 + need)
+        brks = tuple(
+            Break(TimeWindow(max(x.earliest_s, t0), x.latest_s), x.duration_s)
+            for x in c.breaks
+            if max(x.earliest_s, t0) + x.duration_s <= x.latest_s
+        )
+        load = sum(req.jobs[j].size for j in st.in_hand)
+        b.add_vehicle(
+            Vehicle(
+                start=st.location,
+                end=end,
+                profile=profile_of[k],
+                capacity=c.capacity,
+                shift=TimeWindow(t0, shift_end),
+                breaks=brks,
+                skills=c.skills,
+                initial_load=load,
+                name=c.id,
+            )
+        )
+
+    diag = _Diagnosis(req, sec_int, profile_of, site_index, starts)
+    roles: list[VisitRole] = []
+    core_job_of: dict[int, int] = {}
+    unassigned: dict[int, tuple[str, str]] = {}
+    svc = req.site_service_s
+    for j, job in enumerate(req.jobs):
+        if j in skip_jobs:
+            continue
+        in_hand_of = fixed_jobs.get(j)
+        if in_hand_of is None:
+            why = diag.reason(j, job_loc[j])
+            if why is not None:
+                unassigned[j] = why
+                continue
+        only = frozenset({in_hand_of}) if in_hand_of is not None else None
+        steps: list[list[Visit]] = []
+        step_roles: list[list[VisitRole]] = []
+        extra_cost = 0
+        if move_cost is not None and j in move_cost:
+            extra_cost = 0  # applied through the vehicles' allowed sets below
+        if job.kind == "pickup":
+            assert job.handoff_site is not None
+            if in_hand_of is None:
+                steps.append(
+                    [
+                        Visit(
+                            job_loc[j],
+                            TimeWindow(*job.window_s),
+                            job.service_s,
+                            job.size,
+                            job.skills,
+                            name=f"{job.id}:pickup",
+                        )
+                    ]
+                )
+                step_roles.append([VisitRole(j, "pickup")])
+            site = job.handoff_site
+            o0, o1 = _site_window(req, site)
+            alts: list[Visit] = []
+            alt_roles: list[VisitRole] = []
+            if _needs_run(job):
+                assert job.destination_site is not None
+                runs = _runs(req, site, job.destination_site)
+                travel_min = min(int(sec_int[p][job_loc[j], site_index[site]]) for p in sec_int)
+                earliest = max(job.window_s[0] + job.service_s + travel_min, o0)
+                if in_hand_of is not None:
+                    earliest = max(starts[in_hand_of].ready_s, o0)
+                catchable = [r for r in runs if min(r.cutoff_s, o1) >= earliest]
+                catchable = catchable[:MAX_RUN_CHOICES]
+                base = catchable[0].arrives_s if catchable else 0
+                for r in catchable:
+                    alts.append(
+                        Visit(
+                            site_index[site],
+                            TimeWindow(o0, min(r.cutoff_s, o1)),
+                            svc,
+                            -job.size,
+                            job.skills,
+                            only,
+                            group=f"{site}|handoff|{r.id}",
+                            cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60) + extra_cost,
+                            name=f"{job.id}:handoff:{r.id}",
+                        )
+                    )
+                    alt_roles.append(VisitRole(j, "handoff", site, r.id))
+                next_day = (runs[0].arrives_s + DAY_S) if runs else base + DAY_S
+                miss_cost = DELAY_PER_MIN * ((next_day - base) // 60) if catchable else 0
+                alts.append(
+                    Visit(
+                        site_index[site],
+                        TimeWindow(o0, o1),
+                        svc,
+                        -job.size,
+                        job.skills,
+                        only,
+                        group=f"{site}|handoff|-",
+                        cost=miss_cost,
+                        name=f"{job.id}:handoff:none",
+                    )
+                )
+                alt_roles.append(VisitRole(j, "handoff", site, None, missed=True))
+            else:
+                alts.append(
+                    Visit(
+                        site_index[site],
+                        TimeWindow(o0, o1),
+                        svc,
+                        -job.size,
+                        job.skills,
+                        only,
+                        group=f"{site}|handoff|",
+                        name=f"{job.id}:handoff",
+                    )
+                )
+                alt_roles.append(VisitRole(j, "handoff", site))
+            steps.append(alts)
+            step_roles.append(alt_roles)
+        else:
+            assert job.origin_site is not None
+            site = job.origin_site
+            o0, o1 = _site_window(req, site)
+            if in_hand_of is None:
+                steps.append(
+                    [
+                        Visit(
+                            site_index[site],
+                            TimeWindow(max(job.ready_s, o0), o1),
+                            svc,
+                            job.size,
+                            job.skills,
+                            group=f"{site}|collect",
+                            name=f"{job.id}:collect",
+                        )
+                    ]
+                )
+                step_roles.append([VisitRole(j, "collect", site)])
+            steps.append(
+                [
+                    Visit(
+                        job_loc[j],
+                        TimeWindow(*job.window_s),
+                        job.service_s,
+                        -job.size,
+                        job.skills,
+                        only,
+                        name=f"{job.id}:delivery",
+                    )
+                ]
+            )
+            step_roles.append([VisitRole(j, "delivery")])
+        core_job_of[j] = b.add_job(steps, penalty=_penalty(req, job), name=job.id)
+        for rs in step_roles:
+            roles.extend(rs)
+    return Built(
+        req,
+        b.build(),
+        roles,
+        core_job_of,
+        unassigned,
+        points,
+        loc_site,
+        seconds,
+        metres,
+        profile_of,
+        site_index,
+        job_loc,
+    )
+
+
+def _stops_of_route(  # noqa: PLR0915 - stops are written in one pass
+    built: Built, sol_route: Route
+) -> tuple[dict[str, Any], int]:
+    """One route of the plan JSON, and how many of its hand-offs missed every run."""
+    req, problem = built.req, built.problem
+    k = sol_route.vehicle
+    courier = req.couriers[k]
+    veh = problem.vehicles[k]
+    prof = built.profile_of[k]
+    sec = problem.profiles[prof].seconds
+    met = built.metres[prof]
+    day = req.day
+
+    # Group consecutive site visits of one kind, site and run into one stop.
+    groups: list[list[RouteStep]] = []
+    for st in sol_route.steps:
+        vis = problem.visits[st.visit]
+        if groups and vis.group and problem.visits[groups[-1][-1].visit].group == vis.group:
+            groups[-1].append(st)
+        else:
+            groups.append([st])
+
+    stops: list[dict[str, Any]] = []
+    start_site = built.loc_site[veh.start]
+    first: dict[str, Any] = {
+        "type": "start",
+        "arrive": iso(day, sol_route.depart_s),
+        "depart": iso(day, sol_route.depart_s),
+        "load": veh.initial_load,
+    }
+    if start_site is not None:
+        first["site"] = start_site
+    else:
+        p = built.loc_point[veh.start]
+        first |= {"lat": p.lat, "lon": p.lon}
+    stops.append(first)
+    breaks = sorted(sol_route.breaks)
+    used_breaks: set[int] = set()
+    prev_loc, prev_depart = veh.start, sol_route.depart_s
+    distance_m = 0.0
+    missed = 0
+
+    def gap(next_loc: int, next_start: int) -> int:
+        """Insert the breaks taken before ``next_start``; return the arrival there."""
+        nonlocal distance_m
+        travel_s = int(sec[prev_loc, next_loc])
+        taken = [
+            (i, b)
+            for i, b in enumerate(breaks)
+            if i not in used_breaks and b[0] + b[1] <= next_start
+        ]
+        pause = 0
+        last_end = prev_depart
+        for i, (bs, dur) in taken:
+            used_breaks.add(i)
+            stops.append({"type": "break", "start": iso(day, bs), "depart": iso(day, bs + dur)})
+            pause += dur
+            last_end = max(last_end, bs + dur)
+        distance_m += float(met[prev_loc, next_loc])
+        return min(max(prev_depart + travel_s + pause, last_end), next_start)
+
+    for grp in groups:
+        head = grp[-1]
+        vis = problem.visits[head.visit]
+        role = built.roles[head.visit]
+        start_s = max(s.start_s for s in grp)
+        arrive = gap(vis.location, start_s)
+        depart = start_s + vis.service_s
+        stop: dict[str, Any]
+        if role.role in ("pickup", "delivery"):
+            job = req.jobs[role.job]
+            stop = {
+                "type": role.role,
+                "job": job.id,
+                "dossier": job.dossier,
+                "lat": job.point.lat,
+                "lon": job.point.lon,
+            }
+        else:
+            stop = {
+                "type": role.role,
+                "site": role.site,
+                "jobs": [req.jobs[built.roles[s.visit].job].id for s in grp],
+            }
+            if role.role == "handoff" and _needs_run(req.jobs[role.job]):
+                stop["shuttle"] = role.run
+                if role.missed:
+                    missed += len(grp)
+            elif role.role == "handoff":
+                stop["shuttle"] = None
+        stop |= {
+            "arrive": iso(day, arrive),
+            "start": iso(day, start_s),
+            "depart": iso(day, depart),
+            "load": head.load,
+        }
+        stops.append(stop)
+        prev_loc, prev_depart = vis.location, depart
+    end_arrive = gap(veh.end, sol_route.end_s)
+    stops.append(
+        {
+            "type": "end",
+            "site": built.loc_site[veh.end],
+            "arrive": iso(day, max(end_arrive, sol_route.end_s)),
+        }
+    )
+    route = {
+        "courier": courier.id,
+        "mode": courier.mode,
+        "distance_km": round(distance_m / 1000.0, 3),
+        "duration_min": round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
+        "stops": stops,
+    }
+    return route, missed
+
+
+def plan_from_solution(built: Built, solution: Solution) -> dict[str, Any]:
+    """Write the plan JSON of DESIGN §4 from a core solution.
+
+    Parameters
+    ----------
+    built
+        The problem as built from the request.
+    solution
+        The solver's answer for ``built.problem``.
+
+    Returns
+    -------
+    dict
+        The plan: ``plan_id``, ``date``, ``status``, ``routes``, ``unassigned``, ``kpis``.
+    """
+    req = built.req
+    routes = []
+    runs_missed = 0
+    runs_caught = 0
+    served: set[int] = set()
+    for r in solution.routes:
+        route, missed = _stops_of_route(built, r)
+        if len(route["stops"]) <= 2 and not r.breaks:
+            continue
+        routes.append(route)
+        runs_missed += missed
+        for s in route["stops"]:
+            if s["type"] == "handoff" and s.get("shuttle"):
+                runs_caught += len(s["jobs"])
+        for st in r.steps:
+            served.add(built.roles[st.visit].job)
+    unassigned = dict(built.unassigned)
+    core_to_req = {cj: j for j, cj in built.core_job_of.items()}
+    for cj in solution.dropped:
+        j = core_to_req[cj]
+        if j in served:
+            continue
+        job = req.jobs[j]
+        unassigned[j] = (
+            "no_time",
+            f"No courier could fit it among the other jobs: the couriers' time and capacity "
+            f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}.",
+        )
+    for j, (reason, detail) in built.extra.get("settled", {}).items():
+        unassigned[j] = (reason, detail)
+    unassigned_list = [
+        {"job": req.jobs[j].id, "reason": reason, "detail": detail}
+        for j, (reason, detail) in sorted(unassigned.items())
+    ]
+    by_reason: dict[str, int] = {}
+    for u in unassigned_list:
+        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
+    n_jobs = len(req.jobs) - len(built.extra.get("done", ()))
+    served_count = len(served)
+    return {
+        "plan_id": uuid.uuid4().hex,
+        "date": req.day.isoformat(),
+        "status": "complete" if not unassigned_list else "partial",
+        "routes": routes,
+        "unassigned": unassigned_list,
+        "kpis": {
+            "jobs": n_jobs,
+            "served": served_count,
+            "unassigned": len(unassigned_list),
+            "unassigned_by_reason": by_reason,
+            "distance_km": round(sum(r["distance_km"] for r in routes), 3),
+            "duration_min": round(sum(r["duration_min"] for r in routes), 1),
+            "couriers_used": len(routes),
+            "runs_caught": runs_caught,
+            "runs_missed": runs_missed,
+            "solver": {
+                "status": solution.status,
+                "cost": solution.cost,
+                "seconds": round(solution.runtime_s, 2),
+                "solutions": solution.solutions,
+            },
+        },
+    }
+
+
+def plan_request(
+    request: Mapping[str, Any],
+    *,
+    time_limit_s: float | None = None,
+    travel: TravelModel | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
+
+    Parameters
+    ----------
+    request
+        The plan request as plain JSON data.
+    time_limit_s
+        Search time limit in seconds; overrides ``options.time_limit_s`` (default 10 s).
+    travel
+        Travel model for requests without a ``travel`` matrix; defaults to
+        :class:`geo.travel.GreatCircleTravel`.
+    on_progress
+        Called at each improving solution with elapsed seconds, best cost and solutions found.
+
+    Returns
+    -------
+    dict
+        The plan: every job is in exactly one route or in ``unassigned`` with a reason.
+
+    Raises
+    ------
+    RequestError
+        If the request is invalid; the message names the field.
+    """
+    req = parse_request(request, time_limit_s=time_limit_s)
+    built = build_problem(req, travel)
+    params = SolveParams(time_limit_s=req.time_limit_s, seed=req.seed)
+    solution = solve(built.problem, params, on_progress=on_progress)
+    return plan_from_solution(built, solution)
+
+
+def courier_index(req: PlanRequest, courier_id: str) -> int:
+    """Return the index of a courier, raising RequestError naming an unknown id."""
+    for k, c in enumerate(req.couriers):
+        if c.id == courier_id:
+            return k
+    raise RequestError(f"courier {courier_id!r} is not in the request.")
+
+
+__all__ = [
+    "REASONS",
+    "Built",
+    "Courier",
+    "CourierState",
+    "build_problem",
+    "plan_from_solution",
+    "plan_request",
+]
