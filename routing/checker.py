@@ -33,12 +33,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from geo.coords import LatLon, parse_latlon
-
-if TYPE_CHECKING:
-    from geo.travel import TravelModel
+from geo.travel import GreatCircleTravel, TravelModel
 
 __all__ = ["CODES", "REASONS", "Violation", "check_plan", "main"]
 
@@ -214,8 +212,8 @@ def _fail(where: str, what: str, value: Any) -> ValueError:
     return ValueError(f"request.{where}: {what}, got {value!r}.")
 
 
-def _clock_s(value: Any, where: str, midnight: datetime) -> tuple[float, bool]:
-    """Read a request time; return (seconds since midnight, whether it was a bare clock)."""
+def _clock_s(value: Any, where: str, midnight: datetime) -> float:
+    """Read a request time as seconds since the plan's midnight (+07:00)."""
     if not isinstance(value, str):
         raise _fail(where, "expected a time 'HH:MM' or an ISO 8601 datetime", value)
     match = _CLOCK.match(value.strip())
@@ -223,26 +221,28 @@ def _clock_s(value: Any, where: str, midnight: datetime) -> tuple[float, bool]:
         hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
         if hours > 24 or minutes > 59 or seconds > 59 or (hours == 24 and minutes + seconds):
             raise _fail(where, "expected a time of day between 00:00 and 24:00", value)
-        return float(hours * 3600 + minutes * 60 + seconds), True
+        return float(hours * 3600 + minutes * 60 + seconds)
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise _fail(where, "expected a time 'HH:MM' or an ISO 8601 datetime", value) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VIETNAM_TZ)
-    return (moment - midnight).total_seconds(), False
+    return (moment - midnight).total_seconds()
 
 
 def _interval(value: Any, where: str, midnight: datetime) -> tuple[float, float]:
-    """Read ``[open, close]``; a bare-clock interval whose close is earlier crosses midnight."""
+    """Read ``[open, close]``.
+
+    ``"HH:MM"`` is a time on the plan's date, so an interval across midnight is written with
+    ISO datetimes; one whose close comes before its open is an error.
+    """
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise _fail(where, "expected a pair [open, close]", value)
-    open_s, open_clock = _clock_s(value[0], f"{where}[0]", midnight)
-    close_s, close_clock = _clock_s(value[1], f"{where}[1]", midnight)
+    open_s = _clock_s(value[0], f"{where}[0]", midnight)
+    close_s = _clock_s(value[1], f"{where}[1]", midnight)
     if close_s < open_s:
-        if not (open_clock and close_clock):
-            raise _fail(where, "closes before it opens", value)
-        close_s += DAY_S
+        raise _fail(where, "closes before it opens", value)
     return open_s, close_s
 
 
@@ -325,7 +325,7 @@ def _read_request(request: Mapping[str, Any]) -> _Request:
         where = f"shuttles[{i}]"
         from_site = _str(rec, "from_site", where)
         to_site = _str(rec, "to_site", where)
-        departs_s, _ = _clock_s(rec.get("departs"), f"{where}.departs", midnight)
+        departs_s = _clock_s(rec.get("departs"), f"{where}.departs", midnight)
         handoff_min = _number(rec, "handoff_min", where, default=0)
         assert from_site is not None and to_site is not None
         runs[ident] = _Run(ident, from_site, to_site, departs_s, handoff_min * 60)
@@ -405,7 +405,7 @@ def _read_job(ident: str, rec: Mapping[str, Any], where: str, midnight: datetime
     window = rec.get("window")
     ready_s = None
     if kind == "return" and rec.get("ready_at") is not None:
-        ready_s, _ = _clock_s(rec.get("ready_at"), f"{where}.ready_at", midnight)
+        ready_s = _clock_s(rec.get("ready_at"), f"{where}.ready_at", midnight)
     return _Job(
         id=ident,
         kind=kind,
@@ -499,6 +499,7 @@ class _Stop:
     load: float | None = None
     point: LatLon | None = None
     loc_id: str | None = None
+    ok: bool = True
 
     def at(self, key: str) -> float | None:
         return self.times.get(key)
@@ -707,11 +708,22 @@ class _Checker:
                 "malformed", f"Courier {label}'s stops {raw_stops!r} are not a non-empty list."
             )
             return
+        stated_km = route.get("distance_km")
+        if isinstance(stated_km, bool) or not isinstance(stated_km, int | float):
+            self.add(
+                "malformed",
+                f"Courier {label}'s distance_km {stated_km!r} is not a number.",
+                courier=label,
+            )
+        else:
+            self.route_km.append(float(stated_km))
         stops = [self.read_stop(label, s, raw) for s, raw in enumerate(raw_stops)]
         parsed = [stop for stop in stops if stop is not None]
         for stop in parsed:
             self.record_jobs(r, label, stop)
-        if len(parsed) != len(stops):
+            if stop.type == "handoff" and stop.shuttle is None:
+                self.runs_missed += sum(1 for job in self.jobs_of(stop) if job.needs_run)
+        if len(parsed) != len(stops) or not all(stop.ok for stop in parsed):
             return  # unreadable stops: the checks below would only repeat the damage
         shaped = self.check_shape(label, parsed)
         if courier is None or not shaped:
@@ -739,8 +751,8 @@ class _Checker:
             return None
         stop = _Stop(index=s, type=kind)
         readers = (self.read_times, self.read_place, self.read_contents, self.read_load)
-        results = [read(where, courier, raw, stop) for read in readers]
-        return stop if all(results) else None
+        stop.ok = all([read(where, courier, raw, stop) for read in readers])
+        return stop
 
     def read_times(self, where: str, courier: str, raw: Mapping[str, Any], stop: _Stop) -> bool:
         ok = True
@@ -902,7 +914,7 @@ class _Checker:
                 )
         for stop in stops:
             for job in self.jobs_of(stop):
-                if job.skills - courier.skills:
+                if stop.type in ("pickup", "delivery") and job.skills - courier.skills:
                     self.add(
                         "skill",
                         f"Courier {c} serves job {job.id} at stop {stop.index} without the "
@@ -958,10 +970,10 @@ class _Checker:
                     f"but the dossiers picked up and handed over make it {load:g}.",
                     courier=c,
                 )
-            if load > courier.capacity:
+            if load > courier.capacity and stop.type in ("pickup", "collect"):
                 self.add(
                     "capacity",
-                    f"Courier {c} carries {load:g} dossiers after stop {stop.index} "
+                    f"Courier {c} carries {load:g} dossier(s) after stop {stop.index} "
                     f"({stop.type}), above its capacity of {courier.capacity:g}.",
                     courier=c,
                 )
@@ -1060,7 +1072,6 @@ class _Checker:
                 continue
             jobs = self.jobs_of(stop)
             if stop.shuttle is None:
-                self.runs_missed += sum(1 for job in jobs if job.needs_run)
                 continue
             run = self.req.runs.get(stop.shuttle)
             if run is None:
@@ -1206,11 +1217,7 @@ class _Checker:
             prev, between = stop, []
         stated = route.get("distance_km")
         if isinstance(stated, bool) or not isinstance(stated, int | float):
-            self.add(
-                "malformed", f"Courier {c}'s distance_km {stated!r} is not a number.", courier=c
-            )
             return
-        self.route_km.append(float(stated))
         if total_km is not None:
             tolerance = DISTANCE_REL_TOLERANCE * total_km + DISTANCE_LEG_TOLERANCE_KM * len(legs)
             if abs(stated - total_km) > tolerance:
@@ -1267,8 +1274,6 @@ class _Checker:
             return [(0.0, 0.0) for _ in pairs]
         model = self.travel
         if model is None:
-            from geo.travel import GreatCircleTravel  # noqa: PLC0415  (until geo.travel lands)
-
             model = GreatCircleTravel()
         try:
             found = model.matrix(points, courier.mode)

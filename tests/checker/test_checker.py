@@ -1,0 +1,380 @@
+"""The plan checker on a tiny hand-checked day: the valid plan passes, each broken copy fails.
+
+The day is described, with every time and distance worked out, in ``tests/checker/tiny.py``.
+Each broken copy below changes one promise and says in a comment why exactly one code follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from routing.checker import CODES, Violation, check_plan
+from tests.checker.tiny import at, plan, request, stop
+
+Doc = dict[str, Any]
+
+
+def codes(violations: list[Violation]) -> set[str]:
+    """Return the set of violation codes."""
+    return {v.code for v in violations}
+
+
+def test_valid_plan_has_no_violations() -> None:
+    """The hand-made plan keeps every promise of its request: zero violations."""
+    assert check_plan(request(), plan()) == []
+
+
+def _window(req: Doc, pl: Doc) -> None:
+    # P1's pickup starts 08:00; a window opening 08:30 makes that too early.
+    req["jobs"][0]["window"] = ["08:30", "09:00"]
+
+
+def _shift_open(req: Doc, pl: Doc) -> None:
+    # The route leaves po at 07:40, before a shift opening at 07:45.
+    req["couriers"][0]["shift"] = ["07:45", "17:00"]
+
+
+def _shift_close(req: Doc, pl: Doc) -> None:
+    # The route is back at po at 13:20, after a shift closing at 13:00 (lunch still fits).
+    req["couriers"][0]["shift"] = ["07:00", "13:00"]
+
+
+def _break_outside(req: Doc, pl: Doc) -> None:
+    # A lunch taken 10:00–11:00 lies outside 11:00–13:30 (the leg still has 208 ≥ 75 min).
+    stop(pl, 4).update(start=at("10:00:00"), depart=at("11:00:00"))
+
+
+def _break_short(req: Doc, pl: Doc) -> None:
+    # A 30-minute lunch is shorter than the 60 minutes owed.
+    stop(pl, 4).update(start=at("11:00:00"), depart=at("11:30:00"))
+
+
+def _break_missing(req: Doc, pl: Doc) -> None:
+    # The route spans 07:40–13:20: 60 min cannot fit in 11:00–13:30 before 07:40 or after
+    # 13:20 (13:20 + 60 min = 14:20 > 13:30), so the lunch must be in the route.
+    del pl["routes"][0]["stops"][4]
+
+
+def _capacity(req: Doc, pl: Doc) -> None:
+    # A courier with no room: after the pickup (stop 1) and the collect (stop 3) it carries
+    # 1 > 0.
+    req["couriers"][0]["capacity"] = 0
+
+
+def _load(req: Doc, pl: Doc) -> None:
+    # After handing P1 over the courier carries nothing, not 1.
+    stop(pl, 2)["load"] = 1
+
+
+def _precedence(req: Doc, pl: Doc) -> None:
+    # P1 is picked up but never handed over: drop the hand-off stop (the leg P1 → po takes
+    # 20 min and now runs 08:10 → 08:32; the loads carry P1 to the end).
+    del pl["routes"][0]["stops"][2]
+    stop(pl, 2)["load"] = 2  # collect: P1 + R1
+    stop(pl, 4)["load"] = 1  # delivery of R1: P1 still aboard
+
+
+def _cutoff(req: Doc, pl: Doc) -> None:
+    # Run-1000 leaving 08:35 with a 10-min margin cuts off at 08:25 < the hand-off at 08:30.
+    req["shuttles"][0]["departs"] = "08:35"
+
+
+def _wrong_run_destination(req: Doc, pl: Doc) -> None:
+    # P1 goes to the centre; a run-1000 to another department cannot carry it.
+    req["shuttles"][0]["to_site"] = "dept-justice"
+
+
+def _wrong_run_unknown(req: Doc, pl: Doc) -> None:
+    # The hand-off names a run the request does not have.
+    stop(pl, 2)["shuttle"] = "run-0930"
+
+
+def _ready(req: Doc, pl: Doc) -> None:
+    # R1 ready only at 09:45 but collected at 09:30.
+    req["jobs"][1]["ready_at"] = "09:45"
+
+
+def _opening(req: Doc, pl: Doc) -> None:
+    # po opens at 09:00, but the hand-off starts at 08:30 (the collect at 09:30 is fine).
+    req["sites"][0]["opening"] = ["09:00", "17:00"]
+
+
+def _skill(req: Doc, pl: Doc) -> None:
+    # P1 needs a boat; a courier without that skill may not serve it.
+    req["couriers"][0]["skills"] = []
+
+
+def _job_missing(req: Doc, pl: Doc) -> None:
+    # U1 vanishes from the plan (status fixed to match an empty unassigned list).
+    pl["unassigned"] = []
+    pl["status"] = "complete"
+
+
+def _job_duplicated(req: Doc, pl: Doc) -> None:
+    # P1 is routed and also reported unassigned (status stays partial).
+    pl["unassigned"].append({"job": "P1", "reason": "no_time", "detail": "No time left."})
+
+
+def _unknown_job(req: Doc, pl: Doc) -> None:
+    # The plan reports a job the request never had.
+    pl["unassigned"].append({"job": "Z9", "reason": "no_time", "detail": "No time left."})
+
+
+def _wrong_site(req: Doc, pl: Doc) -> None:
+    # R1's result waits at the centre, but the plan collects it at po.
+    req["jobs"][1]["origin_site"] = "centre"
+
+
+def _location(req: Doc, pl: Doc) -> None:
+    # The pickup stop sits 0.04° away from P1's home (legs come from the matrix by id).
+    stop(pl, 1)["lat"] = 9.05
+
+
+def _travel(req: Doc, pl: Doc) -> None:
+    # po → P1 now takes 25 min, but the plan leaves 07:40 and arrives 08:00: 20 min.
+    req["travel"]["minutes"][0][2] = 25.0
+
+
+def _travel_break(req: Doc, pl: Doc) -> None:
+    # po → R1 now takes 150 min: 09:32 → 13:00 is 208 min < 150 + 60 min of lunch.
+    req["travel"]["minutes"][0][3] = 150.0
+
+
+def _distance(req: Doc, pl: Doc) -> None:
+    # The route claims 30 km but its legs add to 28 km (kpis follow the claim).
+    pl["routes"][0]["distance_km"] = 30.0
+    pl["kpis"]["distance_km"] = 30.0
+
+
+def _time_order(req: Doc, pl: Doc) -> None:
+    # The collect's arrive (09:31) comes after its start (09:30).
+    stop(pl, 3)["arrive"] = at("09:31:00")
+
+
+def _time_order_between(req: Doc, pl: Doc) -> None:
+    # With lunch allowed from 09:00, a lunch 09:31–10:31 starts before the collect departs
+    # at 09:32 (the leg still holds 208 ≥ 15 + 60 min).
+    req["couriers"][0]["breaks"][0]["earliest"] = "09:00"
+    stop(pl, 4).update(start=at("09:31:00"), depart=at("10:31:00"))
+
+
+def _service(req: Doc, pl: Doc) -> None:
+    # P1's service is 12 min, but the stop runs 08:00 → 08:10: 10 min.
+    req["jobs"][0]["service_min"] = 12
+
+
+def _malformed_time(req: Doc, pl: Doc) -> None:
+    # A time without its +07:00 offset.
+    stop(pl, 1)["arrive"] = "2026-11-23T08:00:00"
+
+
+def _malformed_type(req: Doc, pl: Doc) -> None:
+    # An end stop before the last one breaks the shape of the route.
+    pl["routes"][0]["stops"].insert(3, {"type": "end", "site": "po", "arrive": at("08:32:00")})
+
+
+def _unassigned_reason(req: Doc, pl: Doc) -> None:
+    # "late" is no reason code a dispatcher's screen knows.
+    pl["unassigned"][0]["reason"] = "late"
+
+
+def _unassigned_detail(req: Doc, pl: Doc) -> None:
+    # A reason without the sentence that explains it.
+    pl["unassigned"][0]["detail"] = "  "
+
+
+def _kpi_served(req: Doc, pl: Doc) -> None:
+    # Two jobs are routed, not three.
+    pl["kpis"]["served"] = 3
+
+
+def _kpi_runs_missed(req: Doc, pl: Doc) -> None:
+    # P1 catches run-1000, so no run is missed.
+    pl["kpis"]["runs_missed"] = 1
+
+
+def _status(req: Doc, pl: Doc) -> None:
+    # One job is unassigned, so the plan is partial, not complete.
+    pl["status"] = "complete"
+
+
+BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
+    ("window", _window),
+    ("shift", _shift_open),
+    ("shift", _shift_close),
+    ("break", _break_outside),
+    ("break", _break_short),
+    ("break", _break_missing),
+    ("capacity", _capacity),
+    ("load", _load),
+    ("precedence", _precedence),
+    ("cutoff", _cutoff),
+    ("wrong_run", _wrong_run_destination),
+    ("wrong_run", _wrong_run_unknown),
+    ("ready", _ready),
+    ("opening", _opening),
+    ("skill", _skill),
+    ("job_missing", _job_missing),
+    ("job_duplicated", _job_duplicated),
+    ("unknown_job", _unknown_job),
+    ("wrong_site", _wrong_site),
+    ("location", _location),
+    ("travel", _travel),
+    ("travel", _travel_break),
+    ("distance", _distance),
+    ("time_order", _time_order),
+    ("time_order", _time_order_between),
+    ("service", _service),
+    ("malformed", _malformed_time),
+    ("malformed", _malformed_type),
+    ("unassigned_reason", _unassigned_reason),
+    ("unassigned_reason", _unassigned_detail),
+    ("kpi", _kpi_served),
+    ("kpi", _kpi_runs_missed),
+    ("status", _status),
+]
+
+
+@pytest.mark.parametrize(("code", "breaker"), BROKEN, ids=[f.__name__[1:] for _, f in BROKEN])
+def test_each_broken_promise_yields_exactly_its_code(
+    code: str, breaker: Callable[[Doc, Doc], None]
+) -> None:
+    """Breaking one promise of the tiny plan yields violations of exactly that one code."""
+    req, pl = request(), plan()
+    breaker(req, pl)
+    found = check_plan(req, pl)
+    assert codes(found) == {code}, [str(v) for v in found]
+    assert all(v.detail for v in found)
+    assert len(found) <= 2, [str(v) for v in found]  # one broken promise, not a cascade
+
+
+def test_every_code_is_documented_and_exercised() -> None:
+    """Each code the broken copies produce is in CODES, and most CODES have a broken copy."""
+    exercised = {code for code, _ in BROKEN}
+    assert exercised <= set(CODES)
+    # Every code is reached by a broken copy of the tiny plan.
+    assert set(CODES) == exercised
+
+
+def test_details_name_courier_stop_and_times() -> None:
+    """A window violation names the courier, the stop index, the start and the window."""
+    req, pl = request(), plan()
+    _window(req, pl)
+    (violation,) = check_plan(req, pl)
+    assert violation.courier == "c1"
+    assert violation.job == "P1"
+    assert "stop 1" in violation.detail
+    assert "08:00:00" in violation.detail
+    assert "08:30:00" in violation.detail
+    assert "09:00:00" in violation.detail
+
+
+def test_missed_run_is_counted_not_a_violation() -> None:
+    """A hand-off with ``shuttle: null`` is a missed run: fine if kpis.runs_missed says 1."""
+    req, pl = request(), plan()
+    stop(pl, 2)["shuttle"] = None
+    assert codes(check_plan(req, pl)) == {"kpi"}  # kpis still claim 0 runs missed
+    pl["kpis"]["runs_missed"] = 1
+    assert check_plan(req, pl) == []
+
+
+def test_run_named_for_a_dossier_without_destination_is_wrong() -> None:
+    """A dossier staying at its hand-off site catches no run: naming one is ``wrong_run``."""
+    req, pl = request(), plan()
+    del req["jobs"][0]["destination_site"]
+    found = check_plan(req, pl)
+    assert codes(found) == {"wrong_run"}
+    stop(pl, 2)["shuttle"] = None
+    assert check_plan(req, pl) == []  # and with no run named it is not a missed run either
+
+
+def test_break_may_be_left_out_when_the_route_ends_before_it() -> None:
+    """A route back at 10:00 leaves room for lunch after it: no break stop is needed."""
+    req, pl = request(), plan()
+    # Serve only P1: start 07:40, pickup 08:00–08:10, hand-off 08:30–08:32, end 08:32.
+    stops = pl["routes"][0]["stops"]
+    del stops[3:6]
+    stops[-1]["arrive"] = at("08:32:00")
+    pl["routes"][0]["distance_km"] = 16.0
+    pl["unassigned"].append({"job": "R1", "reason": "no_time", "detail": "Left for tomorrow."})
+    pl["kpis"].update(served=1, distance_km=16.0)
+    assert check_plan(req, pl) == []
+
+
+def test_travel_matrix_gap_is_reported() -> None:
+    """A leg between ids the request's matrix lacks is a ``travel`` violation naming them."""
+    req, pl = request(), plan()
+    travel = req["travel"]
+    keep = [0, 1, 2, 4]  # drop R1 from the matrix
+    travel["ids"] = [travel["ids"][i] for i in keep]
+    for key in ("minutes", "km"):
+        travel[key] = [[travel[key][i][j] for j in keep] for i in keep]
+    found = check_plan(req, pl)
+    assert codes(found) == {"travel"}
+    assert any("R1" in v.detail for v in found)
+
+
+def test_two_routes_for_one_job_is_precedence() -> None:
+    """A pickup on one courier's route and its hand-off on another's breaks precedence."""
+    req, pl = request(), plan()
+    req["couriers"].append({**req["couriers"][0], "id": "c2"})
+    # c2 goes po → P1 → po and back, picking up P1; c1 only hands it over.
+    route2 = {
+        "courier": "c2",
+        "distance_km": 16.0,
+        "duration_min": 40,
+        "stops": [
+            {"type": "start", "site": "po", "arrive": at("07:40:00"), "depart": at("07:40:00"),
+             "load": 0},
+            {"type": "pickup", "job": "P1", "lat": 9.01, "lon": 105.01, "arrive": at("08:00:00"),
+             "start": at("08:00:00"), "depart": at("08:10:00"), "load": 1},
+            {"type": "end", "site": "po", "arrive": at("08:30:00"), "load": 1},
+        ],
+    }  # fmt: skip
+    pl["routes"].append(route2)
+    # c1 keeps its hand-off of P1 without the pickup: 07:40 → po is 0 min, fine.
+    stops = pl["routes"][0]["stops"]
+    del stops[1]
+    stops[1]["load"] = -1  # c1 hands over what it never took: its bookkeeping goes below 0
+    pl["kpis"]["distance_km"] = 12.0 + 16.0
+    c1 = pl["routes"][0]
+    c1["distance_km"] = 12.0  # po → po (0) → po (0) → R1 (6) → po (6)
+    found = check_plan(req, pl)
+    assert "precedence" in codes(found)
+    assert codes(found) <= {"precedence", "load"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("date", "23/11/2026", "request.date"),
+        ("jobs.0.window", ["09:00", "08:00"], "request.jobs[0].window"),
+        ("jobs.0.window", ["8h", "09:00"], "request.jobs[0].window[0]"),
+        ("jobs.1.lat", "north", "request.jobs[1]"),
+        ("couriers.0.capacity", -1, "request.couriers[0].capacity"),
+        ("jobs.2.id", "P1", "request.jobs[2].id"),
+        ("travel.minutes", [[0.0]], "request.travel.minutes"),
+    ],
+)
+def test_unreadable_request_raises_value_error_naming_the_field(
+    field: str, value: Any, named: str
+) -> None:
+    """A request the checker cannot read raises ValueError naming the field, not a traceback."""
+    req = request()
+    target: Any = req
+    *path, last = field.split(".")
+    for part in path:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace(".", r"\.")):
+        check_plan(req, plan())
+
+
+def test_garbage_plan_is_malformed_not_a_crash() -> None:
+    """Plans of the wrong shape give ``malformed`` violations, never an exception."""
+    for garbage in ([], {"routes": "x"}, {"routes": [None], "unassigned": [3]}):
+        found = check_plan(request(), garbage)  # type: ignore[arg-type]
+        assert "malformed" in codes(found)
