@@ -14,6 +14,7 @@ See ``geo/data/PROVENANCE.md`` for sources, licences and accuracy. Load everythi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import json
 from collections.abc import Mapping
@@ -295,4 +296,14 @@ def camau() -> Geography:
     """
     wards = load_wards()
     communes, districts = load_communes()
+    # The two files list the crosswalk from both ends and disagree once: Phường 2 (32011) names
+    # An Xuyên (32002) as its successor, as Resolution 1655/NQ-UBTVQH15 does, but An Xuyên's
+    # predecessor list leaves it out. Take the union, so both directions agree.
+    for commune in communes.values():
+        for code in commune.successors:
+            ward = wards[code]
+            if commune.code not in ward.predecessors:
+                wards[code] = dataclasses.replace(
+                    ward, predecessors=(*ward.predecessors, commune.code)
+                )
     return Geography(wards=wards, communes=communes, districts=districts)
