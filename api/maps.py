@@ -21,6 +21,7 @@ Coordinates are ``(lat, lon)`` in decimal degrees (folium's order), rounded to 5
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -41,8 +42,11 @@ __all__ = [
     "STATIC_DIR",
     "VIETNAM_TZ",
     "MapDataError",
+    "NotebookMap",
     "courier_colour",
+    "inline_html",
     "journey_map",
+    "notebook_view",
     "plan_map",
     "progress_map",
     "render_html",
@@ -583,7 +587,8 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
         colour = courier_colour(r)
         group = folium.FeatureGroup(name=f"Courier {courier}", control=True)
         line = [p for p, _ in placed]
-        if len(line) >= 2:
+        working = any(str(stop.get("type")) not in {"start", "end"} for _, stop in placed)
+        if working and len(line) >= 2:  # an idle courier (start → end) gets no line
             group.add_child(
                 _Line(
                     line,
@@ -936,7 +941,8 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
         colour = courier_colour(r)
         group = folium.FeatureGroup(name=f"Courier {who}", control=True)
         planned_line = [p for p in points if p is not None]
-        if len(planned_line) >= 2:
+        working = any(str(stop.get("type")) not in {"start", "end", "break"} for stop in stops)
+        if working and len(planned_line) >= 2:
             group.add_child(
                 _Line(
                     planned_line,
@@ -1206,3 +1212,82 @@ def save_map(fmap: folium.Map, path: str | Path) -> Path:
         shutil.copyfile(STATIC_DIR / rel, dest)
     target.write_text(render_html(fmap, static_url="static"), encoding="utf-8")
     return target
+
+
+def inline_html(fmap: folium.Map) -> str:
+    """Render a map as one self-contained HTML page: Leaflet and styles inlined, no links.
+
+    For places with no buuta server and no asset directory: a notebook cell, an e-mail
+    attachment. Leaflet's layer-control icons are inlined as data URIs.
+
+    Parameters
+    ----------
+    fmap
+        A map from this module.
+
+    Returns
+    -------
+    str
+        The HTML page (about 170 kB larger than :func:`render_html`'s).
+    """
+    page = render_html(fmap, static_url=_STATIC_MARK)
+    leaflet_css = (STATIC_DIR / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        data = base64.b64encode((STATIC_DIR / "leaflet" / "images" / image).read_bytes())
+        leaflet_css = leaflet_css.replace(
+            f"images/{image}", f"data:image/png;base64,{data.decode('ascii')}"
+        )
+    buuta_css = (STATIC_DIR / "buuta-map.css").read_text(encoding="utf-8")
+    leaflet_js = (STATIC_DIR / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+    leaflet_js = leaflet_js.replace("//# sourceMappingURL=leaflet.js.map", "")
+    replacements = {
+        f'<script src="{_STATIC_MARK}/leaflet/leaflet.js"></script>': (
+            f"<script>{leaflet_js}</script>"
+        ),
+        f'<link rel="stylesheet" href="{_STATIC_MARK}/leaflet/leaflet.css"/>': (
+            f"<style>{leaflet_css}</style>"
+        ),
+        f'<link rel="stylesheet" href="{_STATIC_MARK}/buuta-map.css"/>': (
+            f"<style>{buuta_css}</style>"
+        ),
+    }
+    for old, new in replacements.items():
+        if old not in page:
+            msg = f"cannot inline an asset: {old!r} is not in the page."
+            raise MapDataError(msg)
+        page = page.replace(old, new)
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookMap:
+    """A map shown in a notebook cell as a self-contained iframe (works with no internet)."""
+
+    page: str
+    height_px: int = 600
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.page, quote=True)}" '
+            f'style="width:100%;height:{self.height_px}px;border:0"></iframe>'
+        )
+
+
+def notebook_view(fmap: folium.Map, *, height_px: int = 600) -> NotebookMap:
+    """Wrap a map for display in a Jupyter cell, with its assets inlined.
+
+    Folium's own notebook display loads Leaflet from CDNs; this one does not.
+
+    Parameters
+    ----------
+    fmap
+        A map from this module.
+    height_px
+        Height of the cell's frame in pixels.
+
+    Returns
+    -------
+    NotebookMap
+        An object Jupyter displays as the map.
+    """
+    return NotebookMap(page=inline_html(fmap), height_px=height_px)

@@ -18,7 +18,9 @@ from folium.plugins import Fullscreen
 from api.maps import (
     MapDataError,
     courier_colour,
+    inline_html,
     journey_map,
+    notebook_view,
     plan_map,
     progress_map,
     render_html,
@@ -366,3 +368,38 @@ def test_save_map_copies_assets_beside_the_file(
     assert (tmp_path / "maps" / "static" / "leaflet" / "leaflet.js").stat().st_size > 100_000
     assert (tmp_path / "maps" / "static" / "leaflet" / "LICENSE").is_file()
     assert (tmp_path / "maps" / "static" / "buuta-map.css").is_file()
+
+
+def test_inline_html_is_one_self_contained_page(
+    plan_day: dict[str, Any], request_day: dict[str, Any]
+) -> None:
+    """The inlined page links no file at all (Leaflet, CSS and icons are inside it)."""
+    page = inline_html(plan_map(plan_day, request_day))
+    assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)=", page)
+    assert "url(images/" not in page
+    assert "data:image/png;base64," in page
+    assert page.count("L.polyline(") == 2
+    view = notebook_view(plan_map(plan_day, request_day), height_px=420)
+    assert view._repr_html_().startswith("<iframe srcdoc=")
+    assert "height:420px" in view._repr_html_()
+
+
+def test_idle_courier_gets_no_route_line(
+    plan_day: dict[str, Any], request_day: dict[str, Any]
+) -> None:
+    """A courier whose route is only start → end draws no line and no numbered stop."""
+    plan_day["routes"].append(
+        {
+            "courier": "c3",
+            "distance_km": 0.0,
+            "duration_min": 0,
+            "stops": [
+                {"type": "start", "site": "po-tvt", "arrive": "2026-11-23T07:00:00+07:00"},
+                {"type": "end", "site": "po-tvt", "arrive": "2026-11-23T07:00:00+07:00"},
+            ],
+        }
+    )
+    page = render_html(plan_map(plan_day, request_day))
+    assert len([ln for ln in lines(page) if "buuta-route" in ln["options"]["className"]]) == 2
+    assert not [m for m in markers(page) if m["title"].startswith("c3 ")]
+    assert "c3 · 0 stops" in page
