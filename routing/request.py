@@ -432,8 +432,10 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         site or negative capacity; the message names the field.
     """
     req = _mapping(request, "request")
+    if req.get("date") is None:
+        raise _err("date", "is missing (the plan's date, like 2026-11-23).")
     try:
-        day = date.fromisoformat(str(_get(req, "date", "request")))
+        day = date.fromisoformat(str(req["date"]))
     except ValueError:
         raise _err("date", f"must be a date like 2026-11-23, got {req.get('date')!r}.") from None
     sites: dict[str, Site] = {}

@@ -216,7 +216,9 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
             tdim.SetCumulVarSoftUpperBound(idx, vis.window.early_s, 1)
         allowed = [k for k in all_vehicles if problem.can_serve(k, v)]
         if len(allowed) < len(problem.vehicles):
-            routing.SetAllowedVehiclesForIndex(allowed, idx)
+            # SetAllowedVehiclesForIndex does not take a Python list in 9.15; restrict the
+            # vehicle variable instead (-1 keeps the visit droppable, as a disjunction needs).
+            routing.VehicleVar(idx).SetValues([-1, *allowed])
 
     for j in servable:
         job = problem.jobs[j]
