@@ -1,0 +1,244 @@
+"""The tables of buuta's records (sqlmodel), in one module.
+
+Personal data is kept apart and protected: a dossier row carries no name, phone or address; the
+citizen's contact details live in :class:`CitizenContact`, read only for staff and for the
+courier whose route carries the dossier. A citizen ID number is never stored: only salted hashes
+of the whole number and of its last 4 digits (the identity check at delivery), and of the
+phone's last 4 digits (the citizen's second factor for the public lookup).
+
+Scan events are append-only: a row is inserted once and never updated. The dossier row caches
+the state derived from its events (status, custodian, place) for fast reads; it is recomputed
+from the events whenever they change.
+
+All times are stored in UTC and read back timezone-aware (:class:`UTCDateTime`).
+
+Schema changes go through Alembic migrations in ``tracking/migrations`` (``upgrade(engine)``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no offset; PostgreSQL keeps ``timestamptz``. Naive datetimes are refused, so
+    a local time without an offset can never be stored by mistake.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC before storing it."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"timestamp {value.isoformat()} has no UTC offset"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to the naive values SQLite returns."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class User(SQLModel, table=True):
+    """A user of the API: a name, a role and the hash of its token (never the token)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class Courier(SQLModel, table=True):
+    """A courier known from the plans (its id is the courier id of the plan requests)."""
+
+    __tablename__ = "couriers"
+
+    id: str = Field(primary_key=True, max_length=100)
+    mode: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _ts()
+
+
+class Site(SQLModel, table=True):
+    """A site named in the plans (centre, post office, one-stop office, department).
+
+    Kept so that scans can be checked against known sites and public answers can name a place
+    at site level. The latest stored plan that mentions a site updates it.
+    """
+
+    __tablename__ = "sites"
+
+    id: str = Field(primary_key=True, max_length=100)
+    kind: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    lat: float
+    lon: float
+    updated_at: datetime = _ts()
+
+
+class StoredPlan(SQLModel, table=True):
+    """A plan as solved, with the request it answers (citizen data removed from the request)."""
+
+    __tablename__ = "plans"
+
+    id: str = Field(primary_key=True, max_length=64)
+    date: str = Field(max_length=10, index=True)
+    status: str = Field(max_length=20)
+    request_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    plan_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts()
+
+
+class Dossier(SQLModel, table=True):
+    """A dossier carried by buuta, with the state derived from its scans.
+
+    ``custodian`` is ``courier:<id>``, ``site:<id>``, ``shuttle:<site>`` or ``citizen``.
+    The planning fields (``plan_id``, ``job_id``, ``courier_id``) name the latest stored plan
+    that carries the dossier.
+    """
+
+    __tablename__ = "dossiers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    procedure: str | None = Field(default=None, max_length=200)
+    direction: str = Field(max_length=10)
+    status: str = Field(max_length=20, index=True)
+    custodian: str | None = Field(default=None, max_length=120)
+    place_site: str | None = Field(default=None, max_length=100)
+    place_lat: float | None = None
+    place_lon: float | None = None
+    status_at: datetime | None = _ts(nullable=True)
+    failed_attempts: int = 0
+    due_date: str | None = Field(default=None, max_length=10)
+    plan_id: str | None = Field(default=None, foreign_key="plans.id", max_length=64, index=True)
+    job_id: str | None = Field(default=None, max_length=100)
+    courier_id: str | None = Field(default=None, max_length=100, index=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class CitizenContact(SQLModel, table=True):
+    """The citizen behind a dossier: contact details for the courier, hashes for checks.
+
+    Never shown in public answers. ``id_hash`` and ``id_last4_hash`` are salted hashes of the
+    citizen ID number and of its last 4 digits; ``phone_last4_hash`` of the phone's last 4.
+    """
+
+    __tablename__ = "citizen_contacts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossiers.id", unique=True)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=500)
+    salt: str = Field(max_length=32)
+    id_hash: str | None = Field(default=None, max_length=64)
+    id_last4_hash: str | None = Field(default=None, max_length=64)
+    phone_last4_hash: str | None = Field(default=None, max_length=64)
+
+
+class ScanEvent(SQLModel, table=True):
+    """One scan, append-only. ``id`` is the server's record order.
+
+    ``content_hash`` tells a resent event (same content: duplicate) from a clash (same
+    ``event_id``, other content: conflict). ``flag_reason`` is the reason given when the event
+    was recorded, if it was flagged; ``void_reason`` marks an event that never counts for the
+    status (a device time far in the future, a delivery without valid proof).
+    """
+
+    __tablename__ = "scan_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=100, unique=True)
+    dossier_id: int = Field(foreign_key="dossiers.id", index=True)
+    type: str = Field(max_length=20)
+    device_at: datetime = _ts()
+    recorded_at: datetime = _ts()
+    actor_id: int = Field(foreign_key="users.id")
+    actor_name: str = Field(max_length=100)
+    actor_role: str = Field(max_length=20)
+    site: str | None = Field(default=None, max_length=100)
+    lat: float | None = None
+    lon: float | None = None
+    job: str | None = Field(default=None, max_length=100)
+    custodian_after: str | None = Field(default=None, max_length=120)
+    proof_json: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON))
+    content_hash: str = Field(max_length=64)
+    flagged: bool = False
+    flag_reason: str | None = Field(default=None, max_length=500)
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+class CourierPosition(SQLModel, table=True):
+    """A position reported by a courier's phone (device time and server record time)."""
+
+    __tablename__ = "courier_positions"
+    __table_args__ = (sa.Index("ix_courier_positions_courier_at", "courier_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    courier_id: str = Field(max_length=100)
+    at: datetime = _ts()
+    recorded_at: datetime = _ts()
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+class DeliveryCode(SQLModel, table=True):
+    """A one-time code for the hand-over of a result: only its salted hash is stored."""
+
+    __tablename__ = "delivery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossiers.id", index=True)
+    salt: str = Field(max_length=32)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    tries: int = 0
+    max_tries: int = 5
+    used_at: datetime | None = _ts(nullable=True)
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    User,
+    Courier,
+    Site,
+    StoredPlan,
+    Dossier,
+    CitizenContact,
+    ScanEvent,
+    CourierPosition,
+    DeliveryCode,
+)
+"""buuta's tables, in an order that respects foreign keys."""
+
+TABLE_NAMES: frozenset[str] = frozenset(str(t.__tablename__) for t in TABLES)

@@ -1,0 +1,343 @@
+"""Stored plans, the dossiers they register, and each courier's stop list.
+
+:func:`store_plan` keeps a solved plan with its request and registers what it carries: sites,
+couriers, and one dossier per job (direction, procedure, due date, assigned courier and job),
+with the citizen's contact data in its own protected table. The stored request keeps no
+citizen data (no ``citizen`` object, no ``address``): those live only in the contact table.
+A later plan for the same dossiers (a re-plan) takes over their assignment.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from tracking.db import session_engine, write_lock
+from tracking.errors import InvalidInput, NotFound
+from tracking.hashing import digits_of, new_salt, secret_hash
+from tracking.lifecycle import Direction, DossierState
+from tracking.models import CitizenContact, Courier, Dossier, Site, StoredPlan, utcnow
+from tracking.progress import route_progress
+
+PERSONAL_JOB_KEYS = ("citizen", "address")
+"""Job keys holding personal data, kept in the contact table and removed from stored requests."""
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _need(mapping: Mapping[str, Any], key: str, where: str) -> Any:
+    value = mapping.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        msg = f"{where}.{key}: missing"
+        raise InvalidInput(msg)
+    return value
+
+
+def check_date(value: Any, *, where: str = "date") -> str:
+    """Return ``value`` if it is a ``YYYY-MM-DD`` date, else raise :class:`InvalidInput`."""
+    if not isinstance(value, str) or not _DATE.match(value):
+        msg = f"{where}: expected a date as YYYY-MM-DD, got {value!r}"
+        raise InvalidInput(msg)
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        msg = f"{where}: {value!r} is not a calendar date"
+        raise InvalidInput(msg) from None
+    return value
+
+
+def public_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of a plan request without the citizens' personal data."""
+    clean = copy.deepcopy(dict(request))
+    jobs = clean.get("jobs")
+    if isinstance(jobs, list):
+        for job in jobs:
+            if isinstance(job, dict):
+                for key in PERSONAL_JOB_KEYS:
+                    job.pop(key, None)
+    return clean
+
+
+def job_couriers(plan: Mapping[str, Any]) -> dict[str, str]:
+    """Return job id → courier id for every job on a route of the plan."""
+    out: dict[str, str] = {}
+    for route in plan.get("routes") or []:
+        courier = route.get("courier")
+        for stop in route.get("stops") or []:
+            if stop.get("job") is not None:
+                out[str(stop["job"])] = str(courier)
+            for job in stop.get("jobs") or []:
+                out.setdefault(str(job), str(courier))
+    return out
+
+
+def store_plan(
+    *,
+    session: Session,
+    request: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    created_by: str,
+) -> StoredPlan:
+    """Store a solved plan and register the sites, couriers and dossiers it carries.
+
+    Parameters
+    ----------
+    session
+        The database session; everything is committed in one transaction before returning.
+    request
+        The plan request (DESIGN §4 with the team's extensions: job ``procedure``,
+        ``address``, ``citizen`` {name, phone, id_number}).
+    plan
+        The plan answering it (``plan_id``, ``date``, ``status``, ``routes``, ``unassigned``).
+    created_by
+        The user name of the dispatcher who planned it.
+
+    Returns
+    -------
+    StoredPlan
+        The stored plan (its request without citizen data).
+
+    Raises
+    ------
+    InvalidInput
+        If the plan has no id or date, the id is taken, a job has no dossier code, or a dossier
+        code is already registered in the other direction.
+    """
+    plan_id = _need(plan, "plan_id", "plan")
+    date = check_date(plan.get("date") or request.get("date"), where="plan.date")
+    status = str(plan.get("status") or "complete")
+    jobs = request.get("jobs")
+    if not isinstance(jobs, list):
+        msg = "request.jobs: expected a list of jobs"
+        raise InvalidInput(msg)
+    assigned = job_couriers(plan)
+    now = utcnow()
+    session.commit()
+    with write_lock(session_engine(session)):
+        try:
+            if session.get(StoredPlan, str(plan_id)) is not None:
+                msg = f"plan.plan_id: a plan {plan_id!r} is already stored"
+                raise InvalidInput(msg)
+            stored = StoredPlan(
+                id=str(plan_id),
+                date=date,
+                status=status,
+                request_json=public_request(request),
+                plan_json=copy.deepcopy(dict(plan)),
+                created_by=created_by,
+                created_at=now,
+            )
+            session.add(stored)
+            session.flush()
+            _register_sites(session, request, now)
+            _register_couriers(session, request, now)
+            for i, job in enumerate(jobs):
+                _register_job(session, job, i=i, stored=stored, assigned=assigned, now=now)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    session.refresh(stored)
+    return stored
+
+
+def _register_sites(session: Session, request: Mapping[str, Any], now: datetime) -> None:
+    for i, site in enumerate(request.get("sites") or []):
+        where = f"sites[{i}]"
+        site_id = str(_need(site, "id", where))
+        try:
+            lat, lon = float(site["lat"]), float(site["lon"])
+        except (KeyError, TypeError, ValueError):
+            msg = f"{where}: lat and lon must be numbers"
+            raise InvalidInput(msg) from None
+        row = session.get(Site, site_id) or Site(id=site_id, lat=lat, lon=lon, updated_at=now)
+        row.kind, row.name = site.get("kind"), site.get("name")
+        row.lat, row.lon, row.updated_at = lat, lon, now
+        session.add(row)
+
+
+def _register_couriers(session: Session, request: Mapping[str, Any], now: datetime) -> None:
+    for i, courier in enumerate(request.get("couriers") or []):
+        courier_id = str(_need(courier, "id", f"couriers[{i}]"))
+        row = session.get(Courier, courier_id) or Courier(id=courier_id, created_at=now)
+        row.mode = courier.get("mode")
+        session.add(row)
+
+
+def _register_job(
+    session: Session,
+    job: Any,
+    *,
+    i: int,
+    stored: StoredPlan,
+    assigned: Mapping[str, str],
+    now: datetime,
+) -> None:
+    where = f"jobs[{i}]"
+    if not isinstance(job, Mapping):
+        msg = f"{where}: expected an object"
+        raise InvalidInput(msg)
+    job_id = str(_need(job, "id", where))
+    code = str(_need(job, "dossier", where))
+    kind = str(_need(job, "kind", where))
+    if kind not in ("pickup", "return"):
+        msg = f"{where}.kind: expected 'pickup' or 'return', got {kind!r}"
+        raise InvalidInput(msg)
+    direction = Direction(kind)
+    dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+    if dossier is None:
+        initial = DossierState.initial(direction)
+        dossier = Dossier(
+            code=code,
+            direction=direction.value,
+            status=initial.status.value,
+            created_at=now,
+            updated_at=now,
+        )
+    elif dossier.direction != direction.value:
+        msg = f"{where}.dossier: {code} is already registered as a {dossier.direction} dossier"
+        raise InvalidInput(msg)
+    procedure = job.get("procedure")
+    if procedure is not None:
+        dossier.procedure = str(procedure)[:200]
+    due = job.get("due")
+    if isinstance(due, str) and due:
+        dossier.due_date = due[:10]
+    dossier.plan_id = stored.id
+    dossier.job_id = job_id
+    dossier.courier_id = assigned.get(job_id)
+    dossier.updated_at = now
+    session.add(dossier)
+    session.flush()
+    citizen = job.get("citizen")
+    address = job.get("address")
+    if citizen is not None or address is not None:
+        _register_citizen(session, dossier, citizen, address, where)
+
+
+def _register_citizen(
+    session: Session, dossier: Dossier, citizen: Any, address: Any, where: str
+) -> None:
+    if citizen is not None and not isinstance(citizen, Mapping):
+        msg = f"{where}.citizen: expected an object with name, phone, id_number"
+        raise InvalidInput(msg)
+    citizen = citizen or {}
+    contact = session.exec(
+        select(CitizenContact).where(CitizenContact.dossier_id == dossier.id)
+    ).first()
+    if contact is None:
+        assert dossier.id is not None
+        contact = CitizenContact(dossier_id=dossier.id, salt=new_salt())
+    if citizen.get("name") is not None:
+        contact.name = str(citizen["name"])[:200]
+    if address is not None:
+        contact.address = str(address)[:500]
+    phone = citizen.get("phone")
+    if phone is not None:
+        contact.phone = str(phone)[:32]
+        digits = digits_of(str(phone))
+        if len(digits) < 4:
+            msg = f"{where}.citizen.phone: needs at least 4 digits"
+            raise InvalidInput(msg)
+        contact.phone_last4_hash = secret_hash(digits[-4:], contact.salt, purpose="phone_last4")
+    id_number = citizen.get("id_number")
+    if id_number is not None:
+        digits = digits_of(str(id_number))
+        if len(digits) < 9:
+            msg = f"{where}.citizen.id_number: a citizen ID has 9 or 12 digits"
+            raise InvalidInput(msg)
+        contact.id_hash = secret_hash(digits, contact.salt, purpose="id")
+        contact.id_last4_hash = secret_hash(digits[-4:], contact.salt, purpose="id_last4")
+    session.add(contact)
+
+
+def get_plan(*, session: Session, plan_id: str) -> StoredPlan:
+    """Return a stored plan.
+
+    Raises
+    ------
+    NotFound
+        If no plan has this id.
+    """
+    stored = session.get(StoredPlan, plan_id)
+    if stored is None:
+        msg = f"plan_id: no plan {plan_id!r}"
+        raise NotFound(msg)
+    return stored
+
+
+def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
+    """Return the plans stored for a day, newest first.
+
+    Raises
+    ------
+    InvalidInput
+        If ``date`` is not ``YYYY-MM-DD``.
+    """
+    check_date(date)
+    stmt = (
+        select(StoredPlan)
+        .where(StoredPlan.date == date)
+        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+    )
+    return list(session.exec(stmt))
+
+
+def plan_for_courier(*, session: Session, courier_id: str, date: str) -> StoredPlan | None:
+    """Return the newest plan of the day with a route for this courier, if any."""
+    for stored in list_plans(session=session, date=date):
+        for route in stored.plan_json.get("routes") or []:
+            if route.get("courier") == courier_id:
+                return stored
+    return None
+
+
+def courier_stops(
+    *,
+    session: Session,
+    courier_id: str,
+    date: str,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Return a courier's ordered stops for a day, with what to do and when, for its phone.
+
+    Each stop is the plan's stop (``type``, ``site``/``job``, ``arrive``, ``start``,
+    ``depart``, ``load`` …) plus ``index``, ``state`` (``done``, ``failed``, ``pending``,
+    ``behind``) and ``expected_arrive``/``expected_start`` for pending stops (see
+    :mod:`tracking.eta`). A job stop adds ``kind``, ``dossier``, ``procedure``, ``window``,
+    ``address`` and ``citizen`` ({name, phone}: the contact the courier needs; no ID number).
+    A site stop adds ``site_name``, ``collect`` and ``hand_over`` (lists of {job, dossier}).
+
+    Parameters
+    ----------
+    session
+        The database session.
+    courier_id
+        The courier (for a courier user: its own name; access is checked by the caller).
+    date
+        The day, ``YYYY-MM-DD``.
+    now
+        The current time for expected times; defaults to the clock.
+
+    Returns
+    -------
+    list of dict
+        Empty if the courier has no route that day.
+
+    Raises
+    ------
+    InvalidInput
+        If ``date`` is malformed.
+    """
+    check_date(date)
+    now = utcnow() if now is None else now
+    stored = plan_for_courier(session=session, courier_id=courier_id, date=date)
+    if stored is None:
+        return []
+    progress = route_progress(session=session, plan=stored, courier_id=courier_id, now=now)
+    return progress.stop_list(session=session)

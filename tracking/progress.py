@@ -1,0 +1,414 @@
+"""A route's progress through the day: which stops are done, and when the rest are expected.
+
+Stops are matched to scans by the dossiers they concern: a pickup stop is done when its dossier
+is collected, a hand-off when the dossiers collected for it are at the hub (or beyond), a
+collect stop when its results are out for delivery, a delivery when delivered (``failed`` when
+the attempt failed). Expected times come from :mod:`tracking.eta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from geo.coords import LatLon
+from tracking.eta import TYPICAL_SPEED_KMH, StopEta, parse_plan_time, route_etas
+from tracking.lifecycle import EventType, Fold, Status
+from tracking.models import CitizenContact, CourierPosition, Dossier, ScanEvent, StoredPlan
+from tracking.state import fold_dossier
+
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+"""Vietnam's time zone: UTC+07:00 all year, no daylight saving."""
+
+_HANDED = frozenset({Status.AT_HUB, Status.ON_SHUTTLE, Status.RECEIVED})
+_OUT = frozenset(
+    {Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.DELIVERY_FAILED, Status.RETURNED}
+)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """Return a time as ISO 8601 in Vietnam's time zone (``…+07:00``), or ``None``."""
+    return None if value is None else value.astimezone(VIETNAM_TZ).isoformat()
+
+
+def local_day_bounds(date: str) -> tuple[datetime, datetime]:
+    """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes."""
+    day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=VIETNAM_TZ)
+    return day, day + timedelta(days=1)
+
+
+def plan_time(date: str, value: Any) -> datetime | None:
+    """Parse a request time: ``"HH:MM"`` on the plan's date (Vietnam), or ISO with offset."""
+    if not isinstance(value, str):
+        return None
+    parsed = parse_plan_time(value)
+    if parsed is not None:
+        return parsed
+    try:
+        clock = time.fromisoformat(value)
+    except ValueError:
+        return None
+    day, _ = local_day_bounds(date)
+    return day.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
+
+
+@dataclass
+class DossierTrack:
+    """A dossier with its stored scans and their fold."""
+
+    dossier: Dossier
+    rows: list[ScanEvent]
+    fold: Fold
+
+    @property
+    def status(self) -> Status:
+        """The derived status."""
+        return self.fold.state.status
+
+    def applied(self, *types: EventType) -> list[datetime]:
+        """Device times of the applied events of these types, in fold order."""
+        by_id = {r.event_id: r for r in self.rows}
+        wanted = {t.value for t in types}
+        out: list[datetime] = []
+        for key in self.fold.order:
+            row = by_id.get(key)
+            if row is not None and self.fold.outcomes.get(key) is None and row.type in wanted:
+                out.append(row.device_at)
+        return out
+
+
+def load_tracks(session: Session, dossiers: Iterable[Dossier]) -> dict[int, DossierTrack]:
+    """Load and fold the scans of many dossiers at once (dossier id → track)."""
+    by_id = {d.id: d for d in dossiers if d.id is not None}
+    rows: dict[int, list[ScanEvent]] = {i: [] for i in by_id}
+    if by_id:
+        stmt = (
+            select(ScanEvent)
+            .where(col(ScanEvent.dossier_id).in_(list(by_id)))
+            .order_by(col(ScanEvent.id))
+        )
+        for row in session.exec(stmt):
+            rows[row.dossier_id].append(row)
+    return {
+        i: DossierTrack(d, rows[i], fold_dossier(session, d, rows=rows[i]))
+        for i, d in by_id.items()
+    }
+
+
+def last_position(session: Session, courier_id: str, date: str) -> tuple[LatLon, datetime] | None:
+    """Return the courier's last reported position on a day (device time), if any."""
+    start, end = local_day_bounds(date)
+    stmt = (
+        select(CourierPosition)
+        .where(
+            CourierPosition.courier_id == courier_id,
+            col(CourierPosition.at) >= start,
+            col(CourierPosition.at) < end,
+        )
+        .order_by(col(CourierPosition.at).desc(), col(CourierPosition.id).desc())
+        .limit(1)
+    )
+    row = session.exec(stmt).first()
+    return None if row is None else (LatLon(row.lat, row.lon), row.at)
+
+
+@dataclass
+class RouteProgress:
+    """One courier's route in a stored plan, with the state of each stop."""
+
+    plan: StoredPlan
+    courier_id: str
+    stops: list[dict[str, Any]]
+    jobs: dict[str, dict[str, Any]]
+    tracks: dict[str, DossierTrack]
+    etas: list[StopEta]
+    position: tuple[LatLon, datetime] | None
+    sites: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def stop_index(self, job_id: str, types: Sequence[str]) -> int | None:
+        """Return the index of the first stop of these types that concerns a job."""
+        for i, stop in enumerate(self.stops):
+            if stop.get("type") in types and (
+                stop.get("job") == job_id or job_id in (stop.get("jobs") or [])
+            ):
+                return i
+        return None
+
+    def stop_list(self, *, session: Session) -> list[dict[str, Any]]:
+        """Return the courier's stop list (see :func:`tracking.plans.courier_stops`)."""
+        ids = [t.dossier.id for t in self.tracks.values() if t.dossier.id is not None]
+        contacts: dict[int, CitizenContact] = {}
+        if ids:
+            stmt = select(CitizenContact).where(col(CitizenContact.dossier_id).in_(ids))
+            contacts = {c.dossier_id: c for c in session.exec(stmt)}
+        out: list[dict[str, Any]] = []
+        for eta, stop in zip(self.etas, self.stops, strict=True):
+            item = dict(stop)
+            item["index"] = eta.index
+            item["state"] = eta.state
+            item["actual"] = local_iso(eta.actual)
+            item["expected_arrive"] = local_iso(eta.expected_arrive)
+            item["expected_start"] = local_iso(eta.expected_start)
+            item["delay_min"] = None if eta.delay_s is None else round(eta.delay_s / 60, 1)
+            job_id = stop.get("job")
+            if job_id is not None:
+                job = self.jobs.get(str(job_id), {})
+                track = self.tracks.get(str(job_id))
+                contact = contacts.get(track.dossier.id) if track and track.dossier.id else None
+                item["kind"] = job.get("kind")
+                item["dossier"] = job.get("dossier")
+                item["procedure"] = job.get("procedure")
+                item["window"] = job.get("window")
+                item["size"] = job.get("size", 1)
+                item["status"] = track.status.value if track else None
+                item["address"] = contact.address if contact else None
+                item["citizen"] = (
+                    {"name": contact.name, "phone": contact.phone} if contact else None
+                )
+            site_id = stop.get("site")
+            if site_id is not None:
+                item["site_name"] = self.sites.get(str(site_id), {}).get("name")
+            if stop.get("jobs"):
+                listed = [
+                    {
+                        "job": j,
+                        "dossier": self.jobs.get(str(j), {}).get("dossier"),
+                        "status": (
+                            self.tracks[str(j)].status.value if str(j) in self.tracks else None
+                        ),
+                    }
+                    for j in stop["jobs"]
+                ]
+                item["collect" if stop.get("type") == "collect" else "hand_over"] = listed
+            out.append(item)
+        return out
+
+
+def _job_stop_state(kind: str, track: DossierTrack | None) -> tuple[str, datetime] | None:
+    if track is None:
+        return None
+    state_at = track.fold.state.at or _EPOCH
+    if kind == "pickup":
+        if track.status is Status.REQUESTED:
+            return None
+        return "done", (track.applied(EventType.COLLECTED) or [state_at])[0]
+    if track.status is Status.DELIVERED:
+        return "done", (track.applied(EventType.DELIVERED) or [state_at])[-1]
+    if track.status in (Status.DELIVERY_FAILED, Status.RETURNED):
+        return "failed", (track.applied(EventType.DELIVERY_FAILED) or [state_at])[-1]
+    return None
+
+
+def _stop_state(
+    stop: Mapping[str, Any], tracks: Mapping[str, DossierTrack]
+) -> tuple[str, datetime] | None:
+    kind = stop.get("type")
+    if kind in ("pickup", "delivery"):
+        return _job_stop_state(str(kind), tracks.get(str(stop.get("job"))))
+    if kind not in ("handoff", "collect"):
+        return None
+    group = [tracks[str(j)] for j in stop.get("jobs") or [] if str(j) in tracks]
+    if kind == "handoff":
+        group = [t for t in group if t.status is not Status.REQUESTED]
+        ready, types = _HANDED, [EventType.AT_HUB, EventType.RECEIVED]
+    else:
+        ready, types = _OUT, [EventType.OUT_FOR_DELIVERY]
+    if not group or any(t.status not in ready for t in group):
+        return None
+    times = [(t.applied(*types) or [t.fold.state.at or _EPOCH])[0] for t in group]
+    return "done", max(times)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=VIETNAM_TZ)
+
+
+def route_progress(
+    *, session: Session, plan: StoredPlan, courier_id: str, now: datetime
+) -> RouteProgress:
+    """Return the progress of one courier's route in a stored plan.
+
+    Parameters
+    ----------
+    session
+        The database session.
+    plan
+        The stored plan.
+    courier_id
+        The courier whose route it is (an empty route if the plan has none for it).
+    now
+        The current time, for expected times.
+    """
+    request = plan.request_json
+    route: dict[str, Any] = next(
+        (r for r in plan.plan_json.get("routes") or [] if r.get("courier") == courier_id), {}
+    )
+    stops: list[dict[str, Any]] = [dict(s) for s in route.get("stops") or []]
+    jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
+    sites = {str(s.get("id")): dict(s) for s in request.get("sites") or [] if isinstance(s, dict)}
+    job_ids = {str(s["job"]) for s in stops if s.get("job") is not None}
+    for s in stops:
+        job_ids.update(str(j) for j in s.get("jobs") or [])
+    code_of = {j: str(jobs[j]["dossier"]) for j in job_ids if jobs.get(j, {}).get("dossier")}
+    dossiers = (
+        list(session.exec(select(Dossier).where(col(Dossier.code).in_(list(code_of.values())))))
+        if code_of
+        else []
+    )
+    by_code = {d.code: d for d in dossiers}
+    loaded = load_tracks(session, dossiers)
+    tracks = {
+        j: loaded[by_code[c].id]  # type: ignore[index]
+        for j, c in code_of.items()
+        if c in by_code and by_code[c].id in loaded
+    }
+    done: dict[int, datetime] = {}
+    failed: dict[int, datetime] = {}
+    for i, stop in enumerate(stops):
+        state = _stop_state(stop, tracks)
+        if state is not None:
+            (done if state[0] == "done" else failed)[i] = state[1]
+    finished = set(done) | set(failed)
+    last = max(finished) if finished else -1
+    for i, stop in enumerate(stops):
+        if i < last and i not in finished and stop.get("type") in ("start", "break"):
+            planned = parse_plan_time(stop.get("start")) or parse_plan_time(stop.get("arrive"))
+            done[i] = planned or _EPOCH
+    points: dict[int, LatLon] = {}
+    for i, stop in enumerate(stops):
+        point = _point(stop, sites)
+        if point is not None:
+            points[i] = point
+    mode = next(
+        (
+            c.get("mode")
+            for c in request.get("couriers") or []
+            if isinstance(c, dict) and c.get("id") == courier_id
+        ),
+        "motorbike",
+    )
+    position = last_position(session, courier_id, plan.date)
+    etas = route_etas(
+        stops,
+        done=done,
+        failed=failed,
+        now=now,
+        last_position=position,
+        stop_points=points,
+        speed_kmh=TYPICAL_SPEED_KMH.get(str(mode), TYPICAL_SPEED_KMH["motorbike"]),
+    )
+    return RouteProgress(
+        plan=plan,
+        courier_id=courier_id,
+        stops=stops,
+        jobs=jobs,
+        tracks=tracks,
+        etas=etas,
+        position=position,
+        sites=sites,
+    )
+
+
+def _point(stop: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> LatLon | None:
+    try:
+        if stop.get("lat") is not None and stop.get("lon") is not None:
+            return LatLon(float(stop["lat"]), float(stop["lon"]))
+        site = sites.get(str(stop.get("site")))
+        if site is not None:
+            return LatLon(float(site["lat"]), float(site["lon"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict[str, Any] | None:
+    """Return a dossier's next step and when it is planned and expected.
+
+    Returns
+    -------
+    dict or None
+        ``{"next_step": <event type>, "planned": iso, "expected": iso, "by": "courier" |
+        "shuttle"}``; ``None`` when the dossier is not on a stored route or is final.
+    """
+    if dossier.plan_id is None or dossier.courier_id is None or dossier.job_id is None:
+        return None
+    plan = session.get(StoredPlan, dossier.plan_id)
+    if plan is None:
+        return None
+    progress = route_progress(session=session, plan=plan, courier_id=dossier.courier_id, now=now)
+    track = progress.tracks.get(dossier.job_id)
+    status = track.status if track is not None else Status(dossier.status)
+    job = progress.jobs.get(dossier.job_id, {})
+    pickup_steps: dict[Status, tuple[str, tuple[str, ...]]] = {
+        Status.REQUESTED: ("collected", ("pickup",)),
+        Status.COLLECTED: ("at_hub", ("handoff",)),
+    }
+    return_steps: dict[Status, tuple[str, tuple[str, ...]]] = {
+        Status.PROCESSING: ("out_for_delivery", ("collect",)),
+        Status.RESULT_READY: ("out_for_delivery", ("collect",)),
+        Status.ON_SHUTTLE: ("out_for_delivery", ("collect",)),
+        Status.AT_HUB: ("out_for_delivery", ("collect",)),
+        Status.OUT_FOR_DELIVERY: ("delivered", ("delivery",)),
+    }
+    steps = pickup_steps if dossier.direction == "pickup" else return_steps
+    if status in steps:
+        step, types = steps[status]
+        index = progress.stop_index(dossier.job_id, types)
+        if index is None:
+            return None
+        eta = progress.etas[index]
+        if (
+            step == "at_hub"
+            and job.get("destination_site") is not None
+            and job.get("destination_site") == job.get("handoff_site")
+        ):
+            step = "received"
+        return {
+            "next_step": step,
+            "planned": local_iso(eta.planned_start),
+            "expected": local_iso(eta.expected_start or eta.planned_start),
+            "by": "courier",
+        }
+    if dossier.direction == "pickup" and status in (Status.AT_HUB, Status.ON_SHUTTLE):
+        return _shuttle_step(progress, dossier, track, status)
+    return None
+
+
+def _shuttle_step(
+    progress: RouteProgress, dossier: Dossier, track: DossierTrack | None, status: Status
+) -> dict[str, Any] | None:
+    assert dossier.job_id is not None
+    index = progress.stop_index(dossier.job_id, ("handoff",))
+    planned_run = progress.stops[index].get("shuttle") if index is not None else None
+    since = (track.fold.state.at if track else None) or dossier.status_at
+    if since is None:
+        return None
+    site = track.fold.state.site if track else dossier.place_site
+    date = progress.plan.date
+    runs = []
+    for run in progress.plan.request_json.get("shuttles") or []:
+        if not isinstance(run, dict) or run.get("from_site") != site:
+            continue
+        departs, arrives = plan_time(date, run.get("departs")), plan_time(date, run.get("arrives"))
+        if departs is None or arrives is None:
+            continue
+        margin = timedelta(minutes=float(run.get("handoff_min") or 0))
+        runs.append((departs, arrives, margin, run.get("id")))
+    runs.sort(key=lambda r: r[0])
+    planned = next((r for r in runs if r[3] == planned_run), None)
+    if status is Status.ON_SHUTTLE:
+        # Scanned onto a run: the one that departs first at or after the scan (minus slack).
+        chosen = next((r for r in runs if r[0] >= since - timedelta(minutes=30)), None)
+    else:
+        chosen = next((r for r in runs if r[0] - r[2] >= since), None)
+    if chosen is None:
+        return {"next_step": "received", "planned": None, "expected": None, "by": "shuttle"}
+    return {
+        "next_step": "received",
+        "planned": local_iso(planned[1]) if planned else None,
+        "expected": local_iso(chosen[1]),
+        "by": "shuttle",
+    }

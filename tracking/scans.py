@@ -1,0 +1,564 @@
+"""Ingestion of scan events from couriers' phones and centre staff (DESIGN §5, §7).
+
+A batch of events is checked as a whole first (malformed fields, unknown dossiers or sites raise
+:class:`~tracking.errors.InvalidInput` naming ``events[i].field``; scanning someone else's
+dossier raises :class:`~tracking.errors.Forbidden`), then written in one transaction that is
+committed durably before :func:`ingest_scans` returns. Each event gets one answer:
+
+``stored``
+    New, and it fits the life cycle.
+``duplicate``
+    The same ``event_id`` with the same content was recorded before (resent by a phone that
+    did not see the answer): nothing new is written; ``first_status`` repeats the first answer.
+``conflict``
+    The same ``event_id`` was recorded before with different content: nothing is written.
+``flagged``
+    New and recorded for audit, but it does not change the status: it breaks the life cycle at
+    its place in device-time order, its device time is too far in the server's future, or a
+    ``delivered`` scan lacks valid proof of identity. The reason says which.
+
+Idempotency holds under concurrent sends: ``event_id`` is unique in the database, rows are
+inserted with ``ON CONFLICT DO NOTHING`` and read back when the insert lost a race; on
+PostgreSQL the batch's dossier rows are locked (``SELECT … FOR UPDATE``) so two batches for one
+dossier fold its events one after the other; on SQLite :func:`~tracking.db.write_lock`
+serialises writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from geo.coords import parse_latlon
+from tracking.db import session_engine, write_lock
+from tracking.delivery import check_delivery_proof
+from tracking.errors import Forbidden, InvalidInput
+from tracking.lifecycle import (
+    SITE_REQUIRED,
+    EventType,
+    LifecycleEvent,
+    Role,
+    access_reason,
+    custodian_after,
+    future_reason,
+)
+from tracking.models import Dossier, ScanEvent, Site, User, utcnow
+from tracking.state import dossier_state, fold_dossier, save_fold
+
+ScanStatus = Literal["stored", "duplicate", "conflict", "flagged"]
+
+MAX_ID_LENGTH = 100
+
+
+def parse_time(value: Any, *, where: str) -> datetime:
+    """Parse an ISO 8601 time that must carry a UTC offset (``2026-11-23T08:12:00+07:00``).
+
+    Raises
+    ------
+    InvalidInput
+        If the value is not a string or datetime, not ISO 8601, or has no offset.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            msg = f"{where}: {value!r} is not an ISO 8601 time"
+            raise InvalidInput(msg) from None
+    else:
+        msg = f"{where}: expected an ISO 8601 time with offset, got {value!r}"
+        raise InvalidInput(msg)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        msg = f"{where}: {value!s} has no UTC offset (write e.g. 2026-11-23T08:12:00+07:00)"
+        raise InvalidInput(msg)
+    return parsed
+
+
+def _text(value: Any, *, where: str, required: bool, limit: int = MAX_ID_LENGTH) -> str | None:
+    if value is None:
+        if required:
+            msg = f"{where}: missing"
+            raise InvalidInput(msg)
+        return None
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{where}: expected a non-empty string, got {value!r}"
+        raise InvalidInput(msg)
+    if len(value) > limit:
+        msg = f"{where}: longer than {limit} characters"
+        raise InvalidInput(msg)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    """One scan event as sent by a phone or a counter (DESIGN §7).
+
+    Attributes
+    ----------
+    event_id
+        Made on the device (a UUID); the same id twice is stored once.
+    dossier
+        The dossier code, e.g. ``H12.22-241013-0001``.
+    type
+        The event type (:class:`~tracking.lifecycle.EventType` or its value).
+    at
+        Device time, timezone-aware.
+    site
+        The site id where it happened, for events at a site (required for ``at_hub``,
+        ``on_shuttle``, ``received``, ``result_ready``, ``returned``).
+    lat, lon
+        Where the device was, in degrees (both or neither).
+    job
+        The plan's job id, if the scan is for a planned job.
+    proof
+        For ``delivered``: ``{"code": "123456"}`` (one-time code) or ``{"id_last4": "6789"}``
+        (last 4 digits of the citizen ID), plus ``"recipient_name"`` and
+        ``"recipient_is_applicant": false`` when someone else receives it. Raw secrets are
+        checked, never stored.
+    reason
+        Why a ``delivery_failed`` happened (also accepted as ``proof["reason"]``).
+
+    Raises
+    ------
+    InvalidInput
+        On construction, if a field is malformed (naming it).
+    """
+
+    event_id: str
+    dossier: str
+    type: EventType
+    at: datetime
+    site: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    job: str | None = None
+    proof: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _text(self.event_id, where="event_id", required=True)
+        _text(self.dossier, where="dossier", required=True, limit=64)
+        _text(self.site, where="site", required=False)
+        _text(self.job, where="job", required=False)
+        _text(self.reason, where="reason", required=False, limit=300)
+        try:
+            object.__setattr__(self, "type", EventType(self.type))
+        except ValueError:
+            allowed = ", ".join(e.value for e in EventType)
+            msg = f"type: unknown event type {self.type!r} (one of {allowed})"
+            raise InvalidInput(msg) from None
+        object.__setattr__(self, "at", parse_time(self.at, where="at"))
+        if (self.lat is None) != (self.lon is None):
+            msg = "lat, lon: give both or neither"
+            raise InvalidInput(msg)
+        if self.lat is not None:
+            try:
+                point = parse_latlon(self.lat, self.lon, where="lat, lon")
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+            object.__setattr__(self, "lat", point.lat)
+            object.__setattr__(self, "lon", point.lon)
+        if self.proof is not None and not isinstance(self.proof, Mapping):
+            msg = f"proof: expected an object, got {type(self.proof).__name__}"
+            raise InvalidInput(msg)
+        if self.type in SITE_REQUIRED and self.site is None:
+            msg = f"site: a '{self.type}' scan happens at a site and must name it"
+            raise InvalidInput(msg)
+        if self.type is EventType.DELIVERY_FAILED and self.failure_reason() is None:
+            msg = "reason: a 'delivery_failed' scan needs a reason (e.g. 'not at home')"
+            raise InvalidInput(msg)
+
+    @classmethod
+    def from_json(cls, data: Any, *, where: str = "event") -> ScanInput:
+        """Build a scan from decoded JSON, naming ``where`` (``events[3]``) in any error.
+
+        Raises
+        ------
+        InvalidInput
+            If ``data`` is not an object, has unknown keys, or a field is malformed.
+        """
+        if not isinstance(data, Mapping):
+            msg = f"{where}: expected an object, got {type(data).__name__}"
+            raise InvalidInput(msg)
+        known = {"event_id", "dossier", "type", "at", "site", "lat", "lon", "job", "proof"}
+        known.add("reason")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            msg = f"{where}.{unknown[0]}: unknown field"
+            raise InvalidInput(msg)
+        for key in ("event_id", "dossier", "type", "at"):
+            if data.get(key) is None:
+                msg = f"{where}.{key}: missing"
+                raise InvalidInput(msg)
+        try:
+            return cls(
+                event_id=data["event_id"],
+                dossier=data["dossier"],
+                type=data["type"],
+                at=data["at"],
+                site=data.get("site"),
+                lat=data.get("lat"),
+                lon=data.get("lon"),
+                job=data.get("job"),
+                proof=data.get("proof"),
+                reason=data.get("reason"),
+            )
+        except InvalidInput as exc:
+            msg = f"{where}.{exc}"
+            raise InvalidInput(msg) from None
+
+    def failure_reason(self) -> str | None:
+        """Return the reason of a failed delivery, from ``reason`` or ``proof["reason"]``."""
+        if self.reason:
+            return self.reason
+        if self.proof is not None:
+            value = self.proof.get("reason")
+            if isinstance(value, str) and value.strip():
+                return value[:300]
+        return None
+
+    def content_hash(self, actor: str) -> str:
+        """Return a SHA-256 over everything the event says (all but its id), and its actor."""
+        content = {
+            "actor": actor,
+            "dossier": self.dossier,
+            "type": self.type.value,
+            "at": self.at.timestamp(),
+            "site": self.site,
+            "lat": None if self.lat is None else round(self.lat, 7),
+            "lon": None if self.lon is None else round(self.lon, 7),
+            "job": self.job,
+            "proof": dict(self.proof) if self.proof is not None else None,
+            "reason": self.reason,
+        }
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """The answer for one event of a batch.
+
+    Attributes
+    ----------
+    event_id
+        The event's id, as sent.
+    status
+        ``stored``, ``duplicate``, ``conflict`` or ``flagged``.
+    reason
+        Why it was flagged or is a conflict; for a duplicate, the first answer's reason.
+    first_status
+        For a duplicate: the status the event got when first recorded (``stored``/``flagged``).
+    dossier_status
+        The dossier's status after the batch (``None`` for a conflict).
+    """
+
+    event_id: str
+    status: ScanStatus
+    reason: str | None = None
+    first_status: str | None = None
+    dossier_status: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the answer as the JSON object of ``POST /v1/scans`` (DESIGN §7)."""
+        out: dict[str, Any] = {"event_id": self.event_id, "status": self.status}
+        out["reason"] = self.reason
+        if self.first_status is not None:
+            out["first_status"] = self.first_status
+        if self.dossier_status is not None:
+            out["dossier_status"] = self.dossier_status
+        return out
+
+
+@dataclass
+class _New:
+    index: int
+    scan: ScanInput
+    content_hash: str
+    dossier: Dossier
+    void_reason: str | None = None
+    proof_json: dict[str, Any] | None = None
+    answer: ScanStatus = "stored"
+    reason: str | None = None
+    row_id: int | None = None
+    lost_race: bool = False
+
+
+def ingest_scans(
+    *,
+    session: Session,
+    events: Sequence[ScanInput],
+    actor: User,
+    now: datetime | None = None,
+) -> list[ScanResult]:
+    """Record a batch of scan events and return one answer per event, in order.
+
+    The batch is one transaction, committed (durably: SQLite ``synchronous=FULL``) before this
+    returns. Any changes pending in ``session`` are committed first.
+
+    Parameters
+    ----------
+    session
+        The database session.
+    events
+        The scans, e.g. from :meth:`ScanInput.from_json`.
+    actor
+        The user who sends them (a courier's user name is its courier id).
+    now
+        The server's clock (timezone-aware); defaults to the current time. Device times more
+        than :data:`~tracking.lifecycle.FUTURE_TOLERANCE` ahead of it are flagged.
+
+    Returns
+    -------
+    list of ScanResult
+        ``stored``, ``duplicate``, ``conflict`` or ``flagged`` with a reason (module docstring).
+
+    Raises
+    ------
+    InvalidInput
+        If an event names an unknown dossier or site, or ``job`` does not match the dossier's
+        planned job (message names ``events[i].field``); nothing is written.
+    Forbidden
+        If the actor's role may not scan an event's type, or a courier scans a dossier that is
+        neither on its route nor in its custody; nothing is written.
+    """
+    now = utcnow() if now is None else parse_time(now, where="now")
+    if not events:
+        return []
+    actor_id, actor_name, role = actor.id, actor.name, Role(actor.role)
+    if actor_id is None:
+        msg = "actor: the user is not stored"
+        raise InvalidInput(msg)
+    engine = session_engine(session)
+    session.commit()  # start the batch's transaction afresh, inside the writer lock
+    with write_lock(engine):
+        try:
+            results = _Batch(session, events, _Actor(actor_id, actor_name, role), now).run()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    id: int
+    name: str
+    role: Role
+
+
+class _Batch:
+    """One batch being ingested, in phases: check, classify, fold, insert, answer."""
+
+    def __init__(
+        self, session: Session, events: Sequence[ScanInput], actor: _Actor, now: datetime
+    ) -> None:
+        self.session = session
+        self.events = events
+        self.actor = actor
+        self.now = now
+        self.dossiers: dict[str, Dossier] = {}
+        self.results: list[ScanResult | None] = [None] * len(events)
+        self.new: list[_New] = []
+        self.first: dict[str, _New] = {}
+        self.repeats: dict[int, tuple[_New, str]] = {}
+
+    def run(self) -> list[ScanResult]:
+        self.check()
+        self.classify()
+        self.fold()
+        self.insert()
+        return self.answers()
+
+    def check(self) -> None:
+        """Lock the batch's dossiers and refuse unknown dossiers, sites and jobs."""
+        codes = sorted({e.dossier for e in self.events})
+        stmt = (
+            select(Dossier)
+            .where(col(Dossier.code).in_(codes))
+            .order_by(col(Dossier.id))
+            .with_for_update()
+        )
+        self.dossiers = {d.code: d for d in self.session.exec(stmt)}
+        named = sorted({e.site for e in self.events if e.site is not None})
+        known = set(self.session.exec(select(Site.id).where(col(Site.id).in_(named))).all())
+        for i, scan in enumerate(self.events):
+            dossier = self.dossiers.get(scan.dossier)
+            if dossier is None:
+                msg = f"events[{i}].dossier: unknown dossier {scan.dossier!r}"
+                raise InvalidInput(msg)
+            if scan.site is not None and scan.site not in known:
+                msg = f"events[{i}].site: unknown site {scan.site!r}"
+                raise InvalidInput(msg)
+            if scan.job is not None and dossier.job_id is not None and scan.job != dossier.job_id:
+                msg = (
+                    f"events[{i}].job: dossier {scan.dossier} is planned as job "
+                    f"{dossier.job_id!r}, not {scan.job!r}"
+                )
+                raise InvalidInput(msg)
+
+    def classify(self) -> None:
+        """Tell repeats from new events; check access and proof of the new ones."""
+        ids = sorted({e.event_id for e in self.events})
+        stmt = select(ScanEvent).where(col(ScanEvent.event_id).in_(ids))
+        seen = {row.event_id: row for row in self.session.exec(stmt)}
+        for i, scan in enumerate(self.events):
+            digest = scan.content_hash(self.actor.name)
+            if scan.event_id in seen:
+                self.results[i] = _repeat_answer(seen[scan.event_id], digest)
+            elif scan.event_id in self.first:
+                self.repeats[i] = (self.first[scan.event_id], digest)
+            else:
+                item = self.admit(i, scan, digest)
+                self.first[scan.event_id] = item
+                self.new.append(item)
+
+    def admit(self, i: int, scan: ScanInput, digest: str) -> _New:
+        dossier = self.dossiers[scan.dossier]
+        reason = access_reason(
+            dossier_state(dossier),
+            role=self.actor.role,
+            actor=self.actor.name,
+            event_type=scan.type,
+        )
+        if reason is not None:
+            msg = f"events[{i}]: {reason} (dossier {scan.dossier})"
+            raise Forbidden(msg)
+        item = _New(index=i, scan=scan, content_hash=digest, dossier=dossier)
+        item.void_reason = future_reason(scan.at, self.now)
+        if scan.type is EventType.DELIVERED:
+            check = check_delivery_proof(
+                session=self.session, dossier=dossier, proof=scan.proof, now=self.now
+            )
+            item.proof_json = check.stored
+            item.void_reason = item.void_reason or check.reason
+        elif scan.type is EventType.DELIVERY_FAILED:
+            item.proof_json = {"reason": scan.failure_reason()}
+        return item
+
+    def fold(self) -> None:
+        """Fold each touched dossier with its new events to decide stored or flagged."""
+        by_dossier: dict[int | None, list[_New]] = {}
+        for item in self.new:
+            by_dossier.setdefault(item.dossier.id, []).append(item)
+        for items in by_dossier.values():
+            extra = [
+                LifecycleEvent(
+                    type=it.scan.type,
+                    at=it.scan.at,
+                    actor=self.actor.name,
+                    role=self.actor.role,
+                    site=it.scan.site,
+                    lat=it.scan.lat,
+                    lon=it.scan.lon,
+                    seq=10**15 + it.index,
+                    key=f"new:{it.index}",
+                )
+                for it in items
+                if it.void_reason is None
+            ]
+            outcomes = fold_dossier(self.session, items[0].dossier, extra=extra).outcomes
+            for it in items:
+                reason = it.void_reason or outcomes.get(f"new:{it.index}")
+                it.answer, it.reason = ("stored", None) if reason is None else ("flagged", reason)
+
+    def insert(self) -> None:
+        """Insert the new events (ON CONFLICT DO NOTHING) and refresh the dossiers' state."""
+        insert = _insert_for(self.session)
+        for item in self.new:
+            scan = item.scan
+            values = {
+                "event_id": scan.event_id,
+                "dossier_id": item.dossier.id,
+                "type": scan.type.value,
+                "device_at": scan.at,
+                "recorded_at": self.now,
+                "actor_id": self.actor.id,
+                "actor_name": self.actor.name,
+                "actor_role": self.actor.role.value,
+                "site": scan.site,
+                "lat": scan.lat,
+                "lon": scan.lon,
+                "job": scan.job,
+                "custodian_after": custodian_after(
+                    scan.type, actor=self.actor.name, site=scan.site
+                ),
+                "proof_json": item.proof_json,
+                "content_hash": item.content_hash,
+                "flagged": item.answer == "flagged",
+                "flag_reason": item.reason,
+                "void_reason": item.void_reason,
+            }
+            stmt = insert(ScanEvent).values(**values)
+            done = self.session.connection().execute(
+                stmt.on_conflict_do_nothing(index_elements=["event_id"])
+            )
+            if done.rowcount != 1:
+                # Another transaction stored this event_id between our look-up and this insert.
+                row = self.session.exec(
+                    select(ScanEvent).where(ScanEvent.event_id == scan.event_id)
+                ).one()
+                self.results[item.index] = _repeat_answer(row, item.content_hash)
+                item.lost_race = True
+        touched = {it.dossier.code: it.dossier for it in self.new}
+        for dossier in touched.values():
+            save_fold(self.session, dossier, fold_dossier(self.session, dossier), now=self.now)
+
+    def answers(self) -> list[ScanResult]:
+        out: list[ScanResult] = []
+        for i, scan in enumerate(self.events):
+            result = self.results[i]
+            if i in self.repeats:
+                result = _repeat_in_batch(*self.repeats[i])
+            elif result is None:
+                item = self.first[scan.event_id]
+                result = ScanResult(scan.event_id, item.answer, item.reason)
+            if result.status != "conflict":
+                status = self.dossiers[scan.dossier].status
+                result = replace(result, dossier_status=status)
+            out.append(result)
+        return out
+
+
+def _insert_for(session: Session) -> Any:
+    name = session_engine(session).dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    msg = f"database: unsupported dialect {name!r}"
+    raise InvalidInput(msg)
+
+
+def _repeat_answer(row: ScanEvent, digest: str) -> ScanResult:
+    first: ScanStatus = "flagged" if row.flagged else "stored"
+    if row.content_hash == digest:
+        return ScanResult(
+            event_id=row.event_id, status="duplicate", reason=row.flag_reason, first_status=first
+        )
+    msg = (
+        f"event_id {row.event_id!r} was already recorded at {row.recorded_at.isoformat()} "
+        "with different content; send a new event_id for a new scan"
+    )
+    return ScanResult(event_id=row.event_id, status="conflict", reason=msg)
+
+
+def _repeat_in_batch(first: _New, digest: str) -> ScanResult:
+    event_id = first.scan.event_id
+    if first.lost_race:
+        return ScanResult(event_id=event_id, status="duplicate", reason=None)
+    if first.content_hash == digest:
+        return ScanResult(
+            event_id=event_id, status="duplicate", reason=first.reason, first_status=first.answer
+        )
+    msg = f"event_id {event_id!r} appears earlier in this batch with different content"
+    return ScanResult(event_id=event_id, status="conflict", reason=msg)
