@@ -1,0 +1,129 @@
+"""Solution quality on the standard benchmarks, through the same solver entry point as plans.
+
+Usage::
+
+    .venv/bin/python benchmarks/quality.py --set ../shared/benchmarks/solomon_100 \
+        --bks ../shared/benchmarks/solomon_100/bks.csv --time-limit 10 [--instances C101,R101] \
+        [--solutions OUT] [--first-solution NAME] [--metaheuristic NAME]
+
+Each instance is read by :mod:`routing.benchmarks` into the routing core and solved by
+:func:`routing.solver.solve` (the function :func:`routing.plan_request` calls), one at a time,
+single thread. The objective is total distance in tenths, truncated (the distance-only
+convention). Per instance it prints vehicles, distance under both conventions, the gap to each
+best-known solution given in the CSV, seconds, and whether the routes pass an independent check
+(every customer once, capacity, windows, pickup before delivery) in the distance-only
+convention; then the mean gap per family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+from pathlib import Path
+
+from routing.benchmarks import (
+    check_solution,
+    read_instance,
+    route_length,
+    routes_as_nodes,
+    write_vrplib_solution,
+)
+from routing.model import SolveParams
+from routing.solver import solve
+
+
+def _family(name: str) -> str:
+    m = re.match(r"([A-Za-z]+\d)", name)
+    return m.group(1).upper() if m else name
+
+
+def _gap(value: float, best: float | None) -> float | None:
+    return None if not best else 100.0 * (value - best) / best
+
+
+def _fmt(g: float | None) -> str:
+    return "    -" if g is None else f"{g:+6.2f}%"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table; return 0, or 1 when a solution fails its check."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", required=True, type=Path, help="folder of instance .txt files")
+    ap.add_argument("--bks", required=True, type=Path, help="best-known solutions CSV")
+    ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
+    ap.add_argument("--instances", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--solutions", type=Path, help="write OUT/<instance>.sol (VRPLIB)")
+    ap.add_argument("--first-solution", default=SolveParams().first_solution)
+    ap.add_argument("--metaheuristic", default=SolveParams().metaheuristic)
+    args = ap.parse_args(argv)
+
+    bks: dict[str, dict[str, str]] = {}
+    with args.bks.open() as f:
+        for row in csv.DictReader(f):
+            bks[row["instance"].lower()] = row
+    wanted = [s.strip().lower() for s in args.instances.split(",") if s.strip()]
+    files = sorted(p for p in args.set.glob("*.txt") if p.stem.lower() in bks)
+    if wanted:
+        files = [p for p in files if p.stem.lower() in wanted]
+        missing = set(wanted) - {p.stem.lower() for p in files}
+        if missing:
+            print(f"unknown instances: {', '.join(sorted(missing))}", file=sys.stderr)
+            return 2
+    if args.solutions:
+        args.solutions.mkdir(parents=True, exist_ok=True)
+    params = SolveParams(
+        time_limit_s=args.time_limit,
+        first_solution=args.first_solution,
+        metaheuristic=args.metaheuristic,
+    )
+    print(
+        f"{'instance':10} {'veh':>4} {'dist(1dec)':>10} {'gap-dist':>8} {'dist(exact)':>11} "
+        f"{'bks veh':>7} {'gap-hier':>8} {'seconds':>7} feasible"
+    )
+    fams: dict[str, list[tuple[float | None, float | None]]] = {}
+    failed = 0
+    for path in files:
+        inst = read_instance(path)
+        t0 = time.monotonic()
+        sol = solve(inst.problem, params)
+        secs = time.monotonic() - t0
+        routes = routes_as_nodes(inst, sol)
+        d_trunc = route_length(inst, routes, truncated=True)
+        d_exact = route_length(inst, routes, truncated=False)
+        problems = check_solution(inst, routes, truncated=True)
+        row = bks[path.stem.lower()]
+        dist_only = row.get("dist_only_distance") or None
+        g_dist = _gap(d_trunc, float(dist_only) if dist_only else None)
+        g_hier = _gap(d_exact, float(row["distance"]) if row.get("distance") else None)
+        fams.setdefault(_family(path.stem), []).append((g_dist, g_hier))
+        ok = "yes" if not problems else "NO: " + "; ".join(problems[:3])
+        failed += bool(problems)
+        print(
+            f"{path.stem:10} {len(routes):4d} {d_trunc:10.1f} {_fmt(g_dist):>8} {d_exact:11.2f} "
+            f"{row.get('vehicles', '-'):>7} {_fmt(g_hier):>8} {secs:7.1f} {ok}",
+            flush=True,
+        )
+        if args.solutions:
+            write_vrplib_solution(args.solutions / f"{path.stem}.sol", routes, d_trunc)
+    print("\nmean gap per family (distance-only convention | hierarchical, exact distances):")
+    all_d: list[float] = []
+    all_h: list[float] = []
+    for fam, gaps in sorted(fams.items()):
+        ds = [g for g, _ in gaps if g is not None]
+        hs = [h for _, h in gaps if h is not None]
+        all_d += ds
+        all_h += hs
+        md = f"{sum(ds) / len(ds):+.2f}%" if ds else "-"
+        mh = f"{sum(hs) / len(hs):+.2f}%" if hs else "-"
+        print(f"  {fam:5} n={len(gaps):2d}  distance-only {md:>8}   hierarchical {mh:>8}")
+    md = f"{sum(all_d) / len(all_d):+.2f}%" if all_d else "-"
+    mh = f"{sum(all_h) / len(all_h):+.2f}%" if all_h else "-"
+    print(f"  all   n={len(files):2d}  distance-only {md:>8}   hierarchical {mh:>8}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
