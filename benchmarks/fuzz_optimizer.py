@@ -1,0 +1,576 @@
+"""Fuzz the optimizer: generated plan requests, each solved in a child process and checked.
+
+Usage::
+
+    python benchmarks/fuzz_optimizer.py --cases 1000 --time-limit 0.5 [--seed 0] [--save DIR]
+
+Requests are drawn from the kinds a dispatcher's data (or a careless client) can produce: empty
+lists, zero couriers, windows of zero length, windows across midnight (ISO datetimes, which are
+valid, and bare ``"22:00"–"02:00"``, which are refused), unreachable points, duplicate ids, runs
+that already left, zero capacities, sizes above every capacity, unknown sites, skills nobody has,
+results ready after their window, user travel matrices, plus a few large days. Each request is
+solved through ``routing.plan_request`` in a child process with a wall-clock limit of the time
+limit + 1 s, so a native crash of OR-Tools is counted instead of ending the run. Every plan goes
+through the independent checker (``routing.checker.check_plan``).
+
+It prints: cases, refusals (``RequestError``, expected and unexpected), crashes (the child died or
+raised anything but ``RequestError``), over-time, checker failures, and jobs neither routed nor
+unassigned; then the slowest solve. It exits 1 if any of those failures is non-zero.
+
+The generator (:func:`fuzz_request`) draws through a tiny :class:`Pick` interface so the same code
+serves this script (``random.Random``) and the hypothesis property tests (which can shrink).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import random
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from routing import RequestError, plan_request
+from routing.checker import check_plan
+
+T = TypeVar("T")
+
+DAY = "2026-11-23"
+SITE_IDS = ("po", "centre", "po-b")
+# Around Cà Mau city (lat, lon in degrees); homes spread over ±0.08° (~9 km), sites ±0.05°.
+CENTRE = (9.1769, 105.1524)
+FAR_AWAY = (21.0285, 105.8542)  # Hà Nội: no courier of Cà Mau reaches it within a shift
+MODES = ("motorbike", "motorbike", "car", "boat", "walking")
+
+
+class Pick(Protocol):
+    """The one choice the generator makes: an integer in ``[lo, hi]``."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """Return an integer between ``lo`` and ``hi`` inclusive."""
+        ...
+
+
+@dataclass
+class RandomPick:
+    """Draws from a seeded ``random.Random``."""
+
+    rng: random.Random
+
+    def integer(self, lo: int, hi: int) -> int:
+        """Return an integer between ``lo`` and ``hi`` inclusive."""
+        return self.rng.randint(lo, hi)
+
+
+def chance(pick: Pick, percent: int) -> bool:
+    """Return True with probability ``percent`` %."""
+    return pick.integer(0, 99) < percent
+
+
+def choice(pick: Pick, options: Sequence[T]) -> T:
+    """Return one of ``options``."""
+    return options[pick.integer(0, len(options) - 1)]
+
+
+def clock(minute: int) -> str:
+    """Format minutes since midnight as ``HH:MM`` (1440 is ``24:00``)."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def iso(day: str, minute: int) -> str:
+    """Format minutes since the day's midnight as ISO 8601 with +07:00 (may be the next day)."""
+    moment = date.fromisoformat(day) + timedelta(days=minute // 1440)
+    rest = minute % 1440
+    return f"{moment.isoformat()}T{rest // 60:02d}:{rest % 60:02d}:00+07:00"
+
+
+def _near(pick: Pick, spread: float = 0.08) -> tuple[float, float]:
+    lat = CENTRE[0] + (pick.integer(-1000, 1000) / 1000) * spread
+    lon = CENTRE[1] + (pick.integer(-1000, 1000) / 1000) * spread
+    return round(lat, 5), round(lon, 5)
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle kilometres between two (lat, lon) points (for the generated matrices)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+@dataclass
+class Fuzzed:
+    """A generated request, and why it must be refused (None when it must be planned)."""
+
+    request: dict[str, Any]
+    invalid: str | None = None
+    kinds: list[str] = field(default_factory=list)
+
+
+def fuzz_request(  # noqa: PLR0912 - one pass over the nasty kinds of input
+    pick: Pick,
+    *,
+    max_jobs: int = 8,
+    max_couriers: int = 3,
+    min_jobs: int = 0,
+    min_couriers: int = 0,
+    min_shift_min: int = 180,
+    day: str = DAY,
+) -> Fuzzed:
+    """Draw one plan request, with its nasty features listed in ``kinds``.
+
+    Parameters
+    ----------
+    pick
+        Where the choices come from (seeded random, or hypothesis).
+    max_jobs, max_couriers, min_jobs, min_couriers
+        Bounds on the number of jobs and couriers.
+    min_shift_min
+        The shortest shift drawn, in minutes (shifts run up to 11 h more, ending by 24:00).
+    day
+        The plan's date.
+
+    Returns
+    -------
+    Fuzzed
+        The request, ``invalid`` naming why the optimizer must refuse it (or None), and kinds.
+    """
+    out = Fuzzed(request={})
+    kinds = out.kinds
+    n_sites = pick.integer(1, 3)
+    site_pos = {sid: _near(pick, 0.05) for sid in SITE_IDS[:n_sites]}
+    sites: list[dict[str, Any]] = []
+    for sid, (lat, lon) in site_pos.items():
+        site: dict[str, Any] = {"id": sid, "kind": "post_office", "lat": lat, "lon": lon}
+        if chance(pick, 15):
+            kinds.append("site_opening")
+            site["opening"] = [clock(pick.integer(360, 600)), clock(pick.integer(660, 1140))]
+        sites.append(site)
+    site_ids = list(site_pos)
+
+    shuttles: list[dict[str, Any]] = []
+    for frm in site_ids:
+        for to in site_ids:
+            if frm == to or not chance(pick, 60):
+                continue
+            for departs in (360, 480, 600, 840, 960):  # 06:00 has left before most shifts
+                if chance(pick, 50):
+                    shuttles.append(
+                        {
+                            "id": f"run-{frm}-{to}-{clock(departs).replace(':', '')}",
+                            "from_site": frm,
+                            "to_site": to,
+                            "departs": clock(departs),
+                            "arrives": clock(departs + pick.integer(10, 60)),
+                            "handoff_min": pick.integer(0, 30),
+                        }
+                    )
+    if any(s["departs"] == "06:00" for s in shuttles):
+        kinds.append("run_already_left")
+
+    couriers: list[dict[str, Any]] = []
+    n_couriers = 0 if min_couriers == 0 and chance(pick, 10) else pick.integer(1, max_couriers)
+    n_couriers = max(n_couriers, min_couriers)
+    if n_couriers == 0:
+        kinds.append("zero_couriers")
+    for k in range(n_couriers):
+        shift_open = pick.integer(300, 600)
+        shift_close = min(shift_open + pick.integer(min_shift_min, min_shift_min + 540), 1440)
+        capacity = choice(pick, (0, 1, 2, 5, 40, 40, 40, 40))
+        if capacity == 0:
+            kinds.append("zero_capacity")
+        courier: dict[str, Any] = {
+            "id": f"c{k + 1}",
+            "start_site": choice(pick, site_ids),
+            "end_site": choice(pick, site_ids),
+            "mode": choice(pick, MODES),
+            "capacity": capacity,
+            "shift": [clock(shift_open), clock(shift_close)],
+        }
+        if chance(pick, 60):
+            earliest, latest, duration = 660, 810, choice(pick, (30, 60))
+            if max(earliest, shift_open) + duration <= min(latest, shift_close):
+                courier["breaks"] = [
+                    {"earliest": clock(earliest), "latest": clock(latest), "duration_min": duration}
+                ]
+        if chance(pick, 30):
+            courier["skills"] = ["boat"]
+        couriers.append(courier)
+
+    jobs: list[dict[str, Any]] = []
+    points: dict[str, tuple[float, float]] = dict(site_pos)
+    n_jobs = pick.integer(min_jobs, max_jobs)
+    if n_jobs == 0:
+        kinds.append("no_jobs")
+    for j in range(n_jobs):
+        kind = choice(pick, ("pickup", "return"))
+        ident = f"J{j + 1}"
+        far = chance(pick, 5)
+        point = FAR_AWAY if far else _near(pick)
+        if far:
+            kinds.append("unreachable_point")
+        points[ident] = point
+        open_min = pick.integer(360, 1080)
+        length = choice(pick, (0, 30, 120, 240, 600, 600))
+        if length == 0:
+            kinds.append("zero_length_window")
+        window: list[str] = [clock(open_min), clock(min(open_min + length, 1440))]
+        if chance(pick, 4):
+            kinds.append("window_across_midnight")
+            window = [iso(day, 1320), iso(day, 1440 + 120)]
+        job: dict[str, Any] = {
+            "id": ident,
+            "kind": kind,
+            "dossier": f"H12.22-{j:06d}",
+            "lat": point[0],
+            "lon": point[1],
+            "window": window,
+            "service_min": pick.integer(0, 15),
+        }
+        if chance(pick, 15):
+            job["size"] = pick.integer(1, 50)
+            kinds.append("size")
+        if chance(pick, 12):
+            job["skills"] = ["boat"]
+            kinds.append("skill")
+        if kind == "pickup":
+            job["handoff_site"] = choice(pick, site_ids)
+            if chance(pick, 60):
+                job["destination_site"] = choice(pick, site_ids)
+        else:
+            job["origin_site"] = choice(pick, site_ids)
+            if chance(pick, 70):
+                job["ready_at"] = clock(pick.integer(360, 1080))
+            job["due"] = day
+        if chance(pick, 4):
+            key = "handoff_site" if kind == "pickup" else "origin_site"
+            job[key] = "po-nowhere"
+            kinds.append("unknown_site")
+        jobs.append(job)
+
+    request: dict[str, Any] = {
+        "date": day,
+        "sites": sites,
+        "shuttles": shuttles,
+        "couriers": couriers,
+        "jobs": jobs,
+        "options": {"seed": pick.integer(0, 3)},
+    }
+    if chance(pick, 25):
+        kinds.append("travel_matrix")
+        request["travel"] = _matrix(pick, points)
+
+    # The kinds the optimizer must refuse with a RequestError naming the field.
+    if jobs and chance(pick, 4):
+        jobs.append(dict(jobs[0]))
+        out.invalid = "duplicate job id"
+    elif couriers and chance(pick, 3):
+        couriers.append(dict(couriers[0]))
+        out.invalid = "duplicate courier id"
+    elif jobs and chance(pick, 3):
+        jobs[-1]["window"] = ["22:00", "02:00"]
+        out.invalid = "bare-clock window across midnight"
+    elif chance(pick, 2):
+        request["couriers"] = request["couriers"] + [{"id": "cx", "start_site": "po-nowhere"}]
+        out.invalid = "courier at an unknown site"
+    if out.invalid:
+        kinds.append("invalid")
+    out.request = request
+    return out
+
+
+def _matrix(pick: Pick, points: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    """A user travel matrix over the points: fractional minutes and km, some legs impassable."""
+    ids = list(points)
+    speed_kmh = choice(pick, (15.0, 25.0, 40.0))
+    blocked = {i for i in ids if i.startswith("J") and chance(pick, 5)}
+    minutes, km = [], []
+    for a in ids:
+        row_min, row_km = [], []
+        for b in ids:
+            d = 0.0 if a == b else _km(points[a], points[b]) * 1.35
+            t = 0.0 if a == b else d / speed_kmh * 60 + 1.5
+            if a != b and (a in blocked or b in blocked):
+                t = 3000.0  # more than two days: unreachable
+            row_min.append(round(t, 3))
+            row_km.append(round(d, 3))
+        minutes.append(row_min)
+        km.append(row_km)
+    return {"ids": ids, "minutes": minutes, "km": km}
+
+
+def large_request(pick: Pick) -> Fuzzed:
+    """A large day: 150–400 jobs and 6–20 couriers, drawn like the small ones."""
+    return fuzz_request(
+        pick, max_jobs=400, min_jobs=150, max_couriers=20, min_couriers=6, min_shift_min=480
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The child process: solves requests one after another until told to stop.
+
+
+def _serve(conn: Connection) -> None:
+    conn.send(("ready", None, 0.0))
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        request, time_limit_s = message
+        began = time.perf_counter()
+        try:
+            plan = plan_request(request, time_limit_s=time_limit_s)
+        except RequestError as exc:
+            conn.send(("refused", str(exc), time.perf_counter() - began))
+        except Exception as exc:  # every other exception is a crash to count
+            conn.send(("raised", f"{type(exc).__name__}: {exc}", time.perf_counter() - began))
+        else:
+            conn.send(("plan", plan, time.perf_counter() - began))
+
+
+class Solver:
+    """A child process that solves requests; restarted when it dies or runs over time."""
+
+    def __init__(self) -> None:
+        self.ctx = mp.get_context("spawn")
+        self.proc: Any = None
+        self.conn: Connection | None = None
+
+    def start(self) -> None:
+        """Start the child and wait until it has imported the optimizer."""
+        parent, child = self.ctx.Pipe()
+        self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn = parent
+        if not parent.poll(120):
+            msg = "the solver process did not start within 120 s"
+            raise RuntimeError(msg)
+        parent.recv()
+
+    def stop(self) -> None:
+        """Stop the child (kill it if it does not leave)."""
+        if self.proc is None:
+            return
+        try:
+            assert self.conn is not None
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.proc = None
+
+    def solve(self, request: dict[str, Any], time_limit_s: float) -> tuple[str, Any, float]:
+        """Solve one request; return (outcome, payload, wall seconds).
+
+        Outcomes: ``plan``, ``refused`` (RequestError), ``raised`` (any other exception),
+        ``died`` (the child process ended), ``killed`` (no answer by the limit + 1 s + 5 s).
+        """
+        if self.proc is None or not self.proc.is_alive():
+            self.start()
+        assert self.conn is not None
+        began = time.perf_counter()
+        self.conn.send((request, time_limit_s))
+        try:
+            if self.conn.poll(time_limit_s + 1.0 + 5.0):
+                outcome, payload, _ = self.conn.recv()
+                return outcome, payload, time.perf_counter() - began
+        except (EOFError, OSError):
+            pass
+        elapsed = time.perf_counter() - began
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+            self.proc = None
+            return "killed", None, elapsed
+        code = self.proc.exitcode
+        self.proc = None
+        return "died", f"exit code {code}", elapsed
+
+
+@dataclass
+class Tally:
+    """What the run found."""
+
+    cases: int = 0
+    planned: int = 0
+    refused_expected: int = 0
+    refused_unexpected: int = 0
+    refused_short_shift: int = 0
+    accepted_invalid: int = 0
+    crashes: int = 0
+    over_time: int = 0
+    checker_failures: int = 0
+    jobs_lost: int = 0
+    slowest_s: float = 0.0
+    jobs_planned: int = 0
+    jobs_routed: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def failures(self) -> int:
+        """The number of failing cases, of every kind counted against the optimizer."""
+        return (
+            self.crashes
+            + self.over_time
+            + self.checker_failures
+            + self.jobs_lost
+            + self.refused_unexpected
+            + self.accepted_invalid
+        )
+
+
+def lost_jobs(request: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """Job ids of the request that are neither in a route nor unassigned with a reason."""
+    placed: set[str] = set()
+    for route in plan.get("routes", []):
+        for stop in route.get("stops", []):
+            if stop.get("job"):
+                placed.add(stop["job"])
+            placed.update(stop.get("jobs") or [])
+    for entry in plan.get("unassigned", []):
+        if entry.get("reason") and entry.get("detail"):
+            placed.add(entry.get("job"))
+    return [j["id"] for j in request.get("jobs", []) if j["id"] not in placed]
+
+
+SHIFT_TOO_SHORT = re.compile(r"^couriers\[\d+\]\.shift: .* too short to ride")
+"""The one refusal of a well-formed request the optimizer documents: a courier whose shift cannot
+hold the ride from its start site to its end site (and its breaks)."""
+
+
+def judge(
+    tally: Tally,
+    fuzzed: Fuzzed,
+    *,
+    outcome: str,
+    payload: Any,
+    wall_s: float,
+    time_limit_s: float,
+) -> str | None:
+    """Count one case's outcome in ``tally``; return what failed, or None."""
+    failed = None
+    if wall_s > time_limit_s + 1.0 or outcome == "killed":
+        tally.over_time += 1
+        failed = f"over time: {wall_s:.2f} s"
+    if outcome in ("raised", "died"):
+        tally.crashes += 1
+        failed = f"crash ({outcome}): {payload}"
+    elif outcome == "refused":
+        if fuzzed.invalid:
+            tally.refused_expected += 1
+        elif SHIFT_TOO_SHORT.match(str(payload)):
+            tally.refused_short_shift += 1
+        else:
+            tally.refused_unexpected += 1
+            failed = f"valid request refused: {payload}"
+    elif outcome == "plan":
+        tally.planned += 1
+        if fuzzed.invalid:
+            tally.accepted_invalid += 1
+            failed = f"planned a request with a {fuzzed.invalid}"
+        violations = check_plan(fuzzed.request, payload)
+        if violations:
+            tally.checker_failures += 1
+            tally.codes.update(v.code for v in violations)
+            failed = f"{len(violations)} violation(s), first: {violations[0]}"
+        tally.jobs_planned += len(fuzzed.request.get("jobs", []))
+        tally.jobs_routed += sum(1 for r in payload["routes"] for s in r["stops"] if s.get("job"))
+        tally.reasons.update(u["reason"] for u in payload["unassigned"])
+        lost = lost_jobs(fuzzed.request, payload)
+        if lost:
+            tally.jobs_lost += len(lost)
+            failed = f"jobs lost: {', '.join(lost)}"
+    return failed
+
+
+def run(cases: int, time_limit_s: float, seed: int, save: Path | None) -> Tally:
+    """Generate, solve and check ``cases`` requests; return the tally."""
+    tally = Tally()
+    solver = Solver()
+    solver.start()
+    try:
+        for case in range(cases):
+            pick = RandomPick(random.Random(f"{seed}:{case}"))
+            large = case % 100 == 99  # a few large days: 1 % of the cases
+            fuzzed = large_request(pick) if large else fuzz_request(pick)
+            tally.cases += 1
+            tally.kinds.update(set(fuzzed.kinds) | ({"large"} if large else set()))
+            outcome, payload, wall_s = solver.solve(fuzzed.request, time_limit_s)
+            tally.slowest_s = max(tally.slowest_s, wall_s)
+            failed = judge(
+                tally,
+                fuzzed,
+                outcome=outcome,
+                payload=payload,
+                wall_s=wall_s,
+                time_limit_s=time_limit_s,
+            )
+            if failed:
+                tally.notes.append(f"case {case}: {failed}")
+                if save is not None:
+                    save.mkdir(parents=True, exist_ok=True)
+                    (save / f"case-{case}.json").write_text(
+                        json.dumps({"request": fuzzed.request, "outcome": outcome,
+                                    "payload": payload}, ensure_ascii=False, indent=1),
+                        encoding="utf-8",
+                    )  # fmt: skip
+    finally:
+        solver.stop()
+    return tally
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the fuzzing from the command line; return 1 if any case failed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--time-limit", type=float, default=0.5, help="solver seconds per case")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", type=Path, default=None, help="write failing cases here")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    tally = run(args.cases, args.time_limit, args.seed, args.save)
+    print(f"cases: {tally.cases} (time limit {args.time_limit:g} s, seed {args.seed})")
+    print(
+        f"planned: {tally.planned} ({tally.jobs_routed} of their {tally.jobs_planned} jobs routed)"
+    )
+    print("unassigned reasons: " + ", ".join(f"{k} {n}" for k, n in tally.reasons.most_common()))
+    print(f"refused as invalid (RequestError, expected): {tally.refused_expected}")
+    print(f"refused: a courier's shift too short to ride (documented): {tally.refused_short_shift}")
+    print(f"other well-formed requests refused: {tally.refused_unexpected}")
+    print(f"invalid requests planned: {tally.accepted_invalid}")
+    print(f"crashes: {tally.crashes}")
+    print(f"over-time (> limit + 1 s): {tally.over_time}")
+    print(f"checker failures: {tally.checker_failures}")
+    print(f"jobs neither routed nor unassigned: {tally.jobs_lost}")
+    print(f"slowest case: {tally.slowest_s:.2f} s wall")
+    print(f"total: {time.perf_counter() - began:.0f} s")
+    print("kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(tally.kinds.items())))
+    if tally.codes:
+        print("violation codes: " + ", ".join(f"{k} {n}" for k, n in tally.codes.most_common()))
+    for note in tally.notes[:20]:
+        print("  " + note)
+    return 1 if tally.failures() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
