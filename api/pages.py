@@ -1,0 +1,775 @@
+"""HTML pages of buuta: maps, the courier's stop list, the dispatcher's day, and log-in.
+
+The pages sit beside the JSON API (no ``/v1`` prefix) and use the same tokens: a page reads the
+token from the ``buuta_token`` cookie (set by ``/login``) or a Bearer header, exactly as the API
+does (:func:`api.deps.request_token`). A page asked for without a valid token redirects to
+``/login``; a role that may not see a page gets an HTML 403.
+
+=================================  ===============================  ==========================
+page                               what                             who
+=================================  ===============================  ==========================
+``/login`` (GET, POST)             paste a token, get the cookie    anyone
+``/logout``                        forget the cookie                anyone
+``/dispatch?date=&plan=``          the day's plan summary, re-plan  dispatcher, admin, staff
+``/plans/{id}/map``                plan map                         dispatcher, admin, staff
+``/progress?date=&plan=&courier=``  progress map, refreshes itself  dispatcher, admin, staff
+``/dossiers/{code}/map``           a dossier's journey              dispatcher, admin, staff
+``/couriers/{id}/stops?date=``     the courier's stop list (phone)  that courier; staff roles
+``/sw.js``                         keeps the stop list offline      anyone
+=================================  ===============================  ==========================
+
+:func:`include_pages` adds the pages and the ``/static`` assets to the app.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date as date_cls
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlencode
+
+import folium
+import jinja2
+from branca.element import Element, Figure
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import Session, col, select
+
+import geo
+import tracking
+from api.deps import ADMIN, COURIER, DISPATCHER, STAFF, TOKEN_COOKIE, request_token, role_of
+from api.maps import (
+    STATIC_DIR,
+    VIETNAM_TZ,
+    MapDataError,
+    journey_map,
+    plan_map,
+    progress_map,
+    render_html,
+)
+from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
+
+__all__ = ["PROGRESS_REFRESH_S", "include_pages", "router"]
+
+PROGRESS_REFRESH_S = 60
+"""How often the progress page reloads itself, in seconds."""
+
+TARIFF_PICKUP_VND = 13_000
+"""Home pickup, per dossier (DESIGN §1: ~13,000 VND at a 50 % discount)."""
+TARIFF_RETURN_CITY_VND = 8_000
+"""Home return in a ward (phường), per dossier (DESIGN §1)."""
+TARIFF_RETURN_RURAL_VND = 10_000
+"""Home return in a rural commune (xã), per dossier (DESIGN §1)."""
+
+_STAFF_ROLES = frozenset({STAFF, DISPATCHER, ADMIN})
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+router = APIRouter(include_in_schema=False, tags=["pages"])
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_TEMPLATES),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+)
+
+
+class LoginRequired(Exception):  # noqa: N818 (an answer, not a failure)
+    """The page needs a valid token; answered by a redirect to ``/login``."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class PageError(Exception):
+    """A page that cannot be shown; answered with an HTML page saying why."""
+
+    def __init__(self, status: int, heading: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.heading = heading
+        self.message = message
+
+
+def include_pages(app: FastAPI) -> None:
+    """Add the HTML pages, their error answers and the ``/static`` assets to ``app``.
+
+    Parameters
+    ----------
+    app
+        buuta's FastAPI application (from :func:`api.app.create_app`).
+    """
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(LoginRequired, _login_redirect)
+    app.add_exception_handler(PageError, _page_error)
+
+
+def _login_redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
+
+
+def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    return _render(
+        "error.html",
+        status=exc.status,
+        title=exc.heading,
+        heading=exc.heading,
+        message=exc.message,
+        user=None,
+        role="",
+    )
+
+
+def _render(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    page = _env.get_template(template).render(**context)
+    return HTMLResponse(
+        page,
+        status_code=status,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        },
+    )
+
+
+def _session(request: Request) -> Session:
+    return Session(request.app.state.engine)
+
+
+def _page_user(request: Request, session: Session, roles: frozenset[str]) -> User:
+    """The user of a page request; redirects to /login without a valid token."""
+    token = request_token(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if token is None:
+        raise LoginRequired(here)
+    user = tracking.user_for_token(session=session, token=token)
+    if user is None:
+        raise LoginRequired(here)
+    if role_of(user) not in roles:
+        msg = f"The {role_of(user)} role may not open this page."
+        raise PageError(403, "Not allowed", msg)
+    return user
+
+
+def _today() -> str:
+    return datetime.now(VIETNAM_TZ).date().isoformat()
+
+
+def _check_date(value: str) -> str:
+    try:
+        return date_cls.fromisoformat(value).isoformat()
+    except ValueError:
+        msg = f"date: {value!r} is not a day (YYYY-MM-DD)."
+        raise PageError(422, "Bad request", msg) from None
+
+
+def _safe_next(value: str | None) -> str | None:
+    """Only local paths may be a login's destination (no open redirect)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return None
+
+
+def _tiles(request: Request) -> tuple[str | None, str | None]:
+    settings = request.app.state.settings
+    return getattr(settings, "tiles_url", None), getattr(settings, "tiles_attribution", None)
+
+
+def _map_response(fmap: folium.Map, *, refresh_s: int | None = None) -> HTMLResponse:
+    root = fmap.get_root()
+    if refresh_s and isinstance(root, Figure):
+        root.header.add_child(
+            Element(f'<meta http-equiv="refresh" content="{int(refresh_s)}">'), name="refresh"
+        )
+    return HTMLResponse(
+        render_html(fmap, static_url="/static"),
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _load_plan(session: Session, plan_id: str) -> StoredPlan:
+    stored = tracking.get_plan(session=session, plan_id=plan_id)
+    if stored is None:
+        raise PageError(404, "No such plan", f"plan_id: there is no plan {plan_id!r}.")
+    return stored
+
+
+def _plan_of_day(
+    session: Session, day: str, plan_id: str | None
+) -> tuple[StoredPlan | None, list[StoredPlan]]:
+    plans = list(tracking.list_plans(session=session, date=day))
+    if plan_id:
+        chosen = next((p for p in plans if p.id == plan_id), None)
+        if chosen is None:
+            msg = f"plan: there is no plan {plan_id!r} on {day}."
+            raise PageError(404, "No such plan", msg)
+        return chosen, plans
+    return (plans[0] if plans else None), plans
+
+
+# --------------------------------------------------------------------------- log-in
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(next: str | None = None) -> HTMLResponse:
+    """Show the log-in form (a token field)."""
+    return _render(
+        "login.html", title="Log in", next=_safe_next(next) or "", error=None, user=None, role=""
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    """Check the pasted token; on success set the ``buuta_token`` cookie and go on."""
+    form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
+    token = (form.get("token") or [""])[0].strip()
+    wanted = _safe_next((form.get("next") or [""])[0])
+    with _session(request) as session:
+        user = tracking.user_for_token(session=session, token=token) if token else None
+    if user is None:
+        return _render(
+            "login.html",
+            status=401,
+            title="Log in",
+            next=wanted or "",
+            error="That token is not valid (unknown or revoked).",
+            user=None,
+            role="",
+        )
+    if wanted is None:
+        wanted = (
+            f"/couriers/{quote(user.name)}/stops?date={_today()}"
+            if role_of(user) == COURIER
+            else "/dispatch"
+        )
+    answer = RedirectResponse(wanted, status_code=303)
+    answer.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=14 * 24 * 3600,
+        path="/",
+    )
+    return answer
+
+
+@router.get("/logout")
+def logout() -> Response:
+    """Forget the token cookie and go back to the log-in form."""
+    answer = RedirectResponse("/login", status_code=303)
+    answer.delete_cookie(TOKEN_COOKIE, path="/")
+    return answer
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker that keeps a loaded stop list usable offline."""
+    return FileResponse(
+        STATIC_DIR / "sw.js",
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
+
+
+# --------------------------------------------------------------------------- maps
+
+
+@router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
+def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
+    """The plan map of a stored plan."""
+    with _session(request) as session:
+        _page_user(request, session, _STAFF_ROLES)
+        stored = _load_plan(session, plan_id)
+        plan, req = dict(stored.plan_json), dict(stored.request_json)
+    tiles_url, attribution = _tiles(request)
+    try:
+        fmap = plan_map(plan, req, tiles_url=tiles_url, tiles_attribution=attribution)
+    except MapDataError as exc:
+        raise PageError(422, "Cannot draw this plan", str(exc)) from None
+    return _map_response(fmap)
+
+
+def _day_bounds(day: str) -> tuple[datetime, datetime]:
+    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), VIETNAM_TZ)
+    return start, start + timedelta(days=1)
+
+
+def _dossier_codes(request_json: Mapping[str, Any]) -> list[str]:
+    return [
+        str(job["dossier"])
+        for job in request_json.get("jobs", [])
+        if isinstance(job, Mapping) and job.get("dossier")
+    ]
+
+
+def _positions_of_day(session: Session, day: str) -> list[dict[str, Any]]:
+    start, end = _day_bounds(day)
+    rows = session.exec(
+        select(CourierPosition)
+        .where(CourierPosition.at >= start, CourierPosition.at < end)
+        .order_by(col(CourierPosition.at))
+    ).all()
+    return [
+        {"courier": r.courier_id, "at": r.at.isoformat(), "lat": r.lat, "lon": r.lon} for r in rows
+    ]
+
+
+def _scans_of(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
+    scans: list[dict[str, Any]] = []
+    chunk = 500
+    for i in range(0, len(codes), chunk):
+        rows = session.exec(
+            select(ScanEvent, Dossier.code)
+            .join(Dossier, col(Dossier.id) == col(ScanEvent.dossier_id))
+            .where(col(Dossier.code).in_(list(codes[i : i + chunk])))
+            .where(col(ScanEvent.void_reason).is_(None))
+        ).all()
+        scans.extend(
+            {"dossier": code, "type": ev.type, "at": ev.device_at.isoformat(), "job": ev.job}
+            for ev, code in rows
+        )
+    return scans
+
+
+@router.get("/progress", response_class=HTMLResponse)
+def progress_page(
+    request: Request,
+    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
+    plan: str | None = None,
+    courier: str | None = None,
+) -> HTMLResponse:
+    """The progress map of a day (its latest plan, or ``plan``); reloads every minute."""
+    day = _check_date(date or _today())
+    with _session(request) as session:
+        _page_user(request, session, _STAFF_ROLES)
+        stored, _ = _plan_of_day(session, day, plan)
+        if stored is None:
+            msg = f"There is no plan for {day}, so there is no progress to show."
+            raise PageError(404, "No plan", msg)
+        plan_json, req = dict(stored.plan_json), dict(stored.request_json)
+        positions = _positions_of_day(session, day)
+        scans = _scans_of(session, _dossier_codes(req))
+    tiles_url, attribution = _tiles(request)
+    try:
+        fmap = progress_map(
+            plan_json,
+            req,
+            positions=positions,
+            scans=scans,
+            now=datetime.now(VIETNAM_TZ),
+            courier=courier,
+            tiles_url=tiles_url,
+            tiles_attribution=attribution,
+        )
+    except MapDataError as exc:
+        raise PageError(422, "Cannot draw the progress", str(exc)) from None
+    return _map_response(fmap, refresh_s=PROGRESS_REFRESH_S)
+
+
+def _sites_for(session: Session, dossier: Dossier) -> list[dict[str, Any]]:
+    sites: dict[str, dict[str, Any]] = {}
+    plans = [dossier.plan_id] if dossier.plan_id else []
+    for plan_id in plans:
+        stored = session.get(StoredPlan, plan_id)
+        if stored is not None:
+            for site in stored.request_json.get("sites", []):
+                if isinstance(site, Mapping) and site.get("id") is not None:
+                    sites[str(site["id"])] = dict(site)
+    for site_row in session.exec(select(Site)).all():
+        data = site_row.model_dump()
+        sites.setdefault(str(data.get("id")), data)
+    return list(sites.values())
+
+
+@router.get("/dossiers/{code}/map", response_class=HTMLResponse)
+def journey_page(code: str, request: Request) -> HTMLResponse:
+    """The journey map of one dossier: each scan in order with custodian and time."""
+    with _session(request) as session:
+        _page_user(request, session, _STAFF_ROLES)
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+        if dossier is None:
+            raise PageError(404, "No such dossier", f"code: there is no dossier {code!r}.")
+        events = session.exec(
+            select(ScanEvent)
+            .where(ScanEvent.dossier_id == dossier.id)
+            .order_by(col(ScanEvent.device_at), col(ScanEvent.id))
+        ).all()
+        rows = [
+            {
+                "type": ev.type,
+                "at": ev.device_at.isoformat(),
+                "site": ev.site,
+                "lat": ev.lat,
+                "lon": ev.lon,
+                "custodian": ev.custodian_after,
+                "actor": ev.actor_name,
+                "flagged": ev.flagged or bool(ev.void_reason),
+                "flag_reason": ev.flag_reason or ev.void_reason or "",
+            }
+            for ev in events
+        ]
+        sites = _sites_for(session, dossier)
+        status = dossier.status
+    tiles_url, attribution = _tiles(request)
+    try:
+        fmap = journey_map(
+            code,
+            rows,
+            sites=[s for s in sites if s.get("lat") is not None and s.get("lon") is not None],
+            status=status,
+            tiles_url=tiles_url,
+            tiles_attribution=attribution,
+        )
+    except MapDataError as exc:
+        raise PageError(422, "Cannot draw this journey", str(exc)) from None
+    return _map_response(fmap)
+
+
+# --------------------------------------------------------------------------- dispatcher page
+
+
+def _round_km(value: float) -> float:
+    return round(value, 1)
+
+
+def plan_summary(plan: Mapping[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
+    """Summarise a plan for a dispatcher: service, runs caught, distance, tariff revenue.
+
+    Parameters
+    ----------
+    plan
+        The plan JSON of DESIGN §4.
+    request
+        The request it answers (job kinds and places, shuttle departures).
+
+    Returns
+    -------
+    dict
+        ``jobs``, ``served``, ``pickups``, ``returns``, ``unassigned``, ``reasons`` (list of
+        ``reason``/``count``/``example`` rows, most frequent first), ``runs`` (each run caught
+        with its site, departure and dossiers), ``runs_caught``, ``dossiers_on_runs``,
+        ``runs_missed``, ``distance_km``, ``km_per_dossier``, ``couriers``, ``couriers_used``,
+        ``routes`` (per courier: stops, km, hours), ``revenue_vnd`` and
+        ``revenue_per_dossier_vnd`` at the published tariffs (13,000 VND per pickup; 8,000 per
+        return to a home in a ward (*phường*), 10,000 in a rural commune (*xã*) or outside the
+        embedded wards).
+    """
+    jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
+    shuttles = {str(s.get("id")): s for s in request.get("shuttles", []) if isinstance(s, Mapping)}
+    served_ids: list[str] = []
+    runs: dict[str, dict[str, Any]] = {}
+    routes = []
+    distance_km = 0.0
+    for route in plan.get("routes", []):
+        stops = route.get("stops", [])
+        n_stops = 0
+        for stop in stops:
+            kind = stop.get("type")
+            if kind in {"pickup", "delivery"}:
+                served_ids.append(str(stop.get("job")))
+                n_stops += 1
+            elif kind in {"handoff", "collect"}:
+                n_stops += 1
+            if kind == "handoff" and stop.get("shuttle"):
+                run = str(stop["shuttle"])
+                shuttle = shuttles.get(run, {})
+                row = runs.setdefault(
+                    run,
+                    {
+                        "run": run,
+                        "site": stop.get("site"),
+                        "departs": str(shuttle.get("departs", "?"))[-5:],
+                        "dossiers": 0,
+                    },
+                )
+                row["dossiers"] += len(stop.get("jobs") or [])
+        km = float(route.get("distance_km") or 0.0)
+        distance_km += km
+        routes.append(
+            {
+                "courier": route.get("courier"),
+                "stops": n_stops,
+                "distance_km": _round_km(km),
+                "hours": round(float(route.get("duration_min") or 0.0) / 60.0, 1),
+            }
+        )
+    pickups = [j for j in served_ids if jobs.get(j, {}).get("kind") == "pickup"]
+    returns = [j for j in served_ids if jobs.get(j, {}).get("kind") == "return"]
+    points: list[geo.LatLon | None] = []
+    for job_id in returns:
+        job = jobs[job_id]
+        try:
+            points.append(geo.parse_latlon(job.get("lat"), job.get("lon"), where=job_id))
+        except ValueError:
+            points.append(None)
+    index = geo.areas.default_ward_index()
+    wards = index.wards_at([p for p in points if p is not None])
+    city = sum(1 for w in wards if w is not None and w.kind == "phường")
+    revenue = (
+        TARIFF_PICKUP_VND * len(pickups)
+        + TARIFF_RETURN_CITY_VND * city
+        + TARIFF_RETURN_RURAL_VND * (len(returns) - city)
+    )
+    unassigned = [u for u in plan.get("unassigned", []) if isinstance(u, Mapping)]
+    reasons = Counter(str(u.get("reason", "unknown")) for u in unassigned)
+    examples: dict[str, str] = {}
+    for u in unassigned:
+        examples.setdefault(
+            str(u.get("reason", "unknown")), f"{u.get('job')}: {u.get('detail', '')}"
+        )
+    served = len(served_ids)
+    kpis = plan.get("kpis") or {}
+    return {
+        "jobs": len(jobs) if jobs else int(kpis.get("jobs", served + len(unassigned))),
+        "served": served,
+        "pickups": len(pickups),
+        "returns": len(returns),
+        "returns_city": city,
+        "unassigned": len(unassigned),
+        "reasons": [
+            {"reason": r, "count": n, "example": examples[r]} for r, n in reasons.most_common()
+        ],
+        "runs": sorted(runs.values(), key=lambda r: (r["departs"], r["run"])),
+        "runs_caught": len(runs),
+        "dossiers_on_runs": sum(r["dossiers"] for r in runs.values()),
+        "runs_missed": kpis.get("runs_missed", 0),
+        "distance_km": _round_km(distance_km),
+        "km_per_dossier": round(distance_km / served, 2) if served else 0.0,
+        "couriers": len(request.get("couriers", [])),
+        "couriers_used": sum(1 for r in routes if r["stops"]),
+        "routes": routes,
+        "revenue_vnd": revenue,
+        "revenue_per_dossier_vnd": round(revenue / served) if served else 0,
+    }
+
+
+def _vnd(value: int) -> str:
+    return f"{value:,}"
+
+
+@router.get("/dispatch", response_class=HTMLResponse)
+def dispatch_page(
+    request: Request,
+    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
+    plan: str | None = None,
+) -> HTMLResponse:
+    """The dispatcher's page of a day: the plan's summary, links to its maps, re-plan."""
+    day = _check_date(date or _today())
+    with _session(request) as session:
+        user = _page_user(request, session, _STAFF_ROLES)
+        stored, plans = _plan_of_day(session, day, plan)
+        context: dict[str, Any] = {"plan": None, "s": None, "others": []}
+        if stored is not None:
+            summary = plan_summary(stored.plan_json, stored.request_json)
+            summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
+            summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
+            context = {
+                "plan": {
+                    "plan_id": stored.id,
+                    "status": stored.status,
+                    "created_by": stored.created_by,
+                    "created_at": _local_time(stored.created_at),
+                },
+                "s": summary,
+                "others": [
+                    {"id": p.id, "status": p.status, "created_at": _local_time(p.created_at)}
+                    for p in plans
+                    if p.id != stored.id
+                ],
+            }
+        name, role = user.name, role_of(user)
+    return _render(
+        "dispatch.html",
+        title=f"Dispatch {day}",
+        date=day,
+        user={"name": name},
+        role=role,
+        can_replan=role in {DISPATCHER, ADMIN},
+        **context,
+    )
+
+
+def _local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        return moment.strftime("%d/%m %H:%M UTC")
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m %H:%M")
+
+
+# --------------------------------------------------------------------------- stop list
+
+
+_HEADINGS = {
+    "pickup": "Pick up at home",
+    "delivery": "Deliver to home",
+    "handoff": "Hand over at",
+    "collect": "Collect results at",
+    "start": "Start at",
+    "end": "Finish at",
+    "break": "Break",
+}
+
+
+def _hhmm(value: Any) -> str:
+    if not value:
+        return ""
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text).astimezone(VIETNAM_TZ).strftime("%H:%M")
+    except ValueError:
+        return text[-5:] if len(text) >= 5 else text
+
+
+def stop_rows(
+    stops: Sequence[Mapping[str, Any]],
+    *,
+    sites: Mapping[str, Mapping[str, Any]] | None = None,
+    shuttles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Turn a courier's stop list (``tracking.courier_stops``) into the rows of its page.
+
+    Parameters
+    ----------
+    stops
+        The ordered stops of one courier and day, as ``GET /v1/couriers/{id}/stops`` returns
+        them (plan stops plus ``state``, expected times, job details and citizen contact).
+    sites
+        The plan request's sites by id, to place site stops and name them.
+    shuttles
+        The plan request's shuttle runs by id, to say when a hand-off's run departs.
+
+    Returns
+    -------
+    list of dict
+        Per stop: ``number``, ``type``, ``heading``, ``status`` (``done``/``failed``/
+        ``pending``), ``status_label``, ``planned``, ``expected``, ``window``, ``place``,
+        ``task``, ``dossiers``, ``contact``, ``phone`` (for a ``tel:`` link), ``geo`` and
+        ``maps`` (navigation links).
+    """
+    sites = sites or {}
+    shuttles = shuttles or {}
+    rows = []
+    for i, stop in enumerate(stops, start=1):
+        kind = str(stop.get("type", ""))
+        site = sites.get(str(stop.get("site")), {}) if stop.get("site") else {}
+        site_name = stop.get("site_name") or site.get("name") or stop.get("site")
+        heading = _HEADINGS.get(kind, kind)
+        if kind in {"handoff", "collect", "start", "end"} and site_name:
+            heading = f"{heading} {site_name}"
+        state = str(stop.get("state") or ("done" if stop.get("done") else "pending"))
+        status = state if state in {"done", "failed"} else "pending"
+        label = {"done": "✓ done", "failed": "✗ failed", "behind": "to do · behind plan"}
+        listed = stop.get("hand_over") or stop.get("collect") or []
+        dossiers = [str(d.get("dossier") or d.get("job")) for d in listed if isinstance(d, Mapping)]
+        if not dossiers and stop.get("dossier"):
+            dossiers = [str(stop["dossier"])]
+        task = ""
+        if kind == "handoff":
+            run = stop.get("shuttle")
+            departs = _hhmm(shuttles.get(str(run), {}).get("departs")) if run else ""
+            to_run = f" for run {run}" + (f" (departs {departs})" if departs else "") if run else ""
+            task = f"Hand over {len(dossiers)} dossier(s){to_run}."
+        elif kind == "collect":
+            task = f"Collect {len(dossiers)} result(s) to deliver."
+        elif kind == "pickup":
+            task = "Collect the dossier from the citizen; scan it as collected."
+        elif kind == "delivery":
+            task = "Deliver the result; check the one-time code or ID digits."
+        if stop.get("procedure"):
+            task = f"{task} ({stop['procedure']})"
+        citizen = stop.get("citizen") if isinstance(stop.get("citizen"), Mapping) else {}
+        assert isinstance(citizen, Mapping)
+        phone = str(citizen.get("phone") or "").strip()
+        phone = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+        contact = str(citizen.get("name") or "")
+        lat = stop.get("lat", site.get("lat"))
+        lon = stop.get("lon", site.get("lon"))
+        geo_link = maps_link = ""
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            where = quote(str(site_name or f"stop {i}"))
+            geo_link = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({where})"
+            maps_link = f"https://www.google.com/maps/dir/?api=1&destination={lat:.6f}%2C{lon:.6f}"
+        window = stop.get("window")
+        rows.append(
+            {
+                "number": i,
+                "type": kind,
+                "heading": heading,
+                "status": status,
+                "status_label": label.get(state, "to do"),
+                "planned": _hhmm(stop.get("start") or stop.get("arrive")),
+                "expected": _hhmm(stop.get("expected_start") or stop.get("expected_arrive")),
+                "window": (
+                    f"{_hhmm(window[0])}–{_hhmm(window[1])}"
+                    if isinstance(window, list | tuple) and len(window) == 2
+                    else ""
+                ),
+                "place": stop.get("address") or "",
+                "task": task,
+                "dossiers": dossiers,
+                "contact": contact,
+                "phone": phone,
+                "geo": geo_link,
+                "maps": maps_link,
+            }
+        )
+    return rows
+
+
+@router.get("/couriers/{courier_id}/stops", response_class=HTMLResponse)
+def stops_page(
+    courier_id: str,
+    request: Request,
+    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
+) -> HTMLResponse:
+    """A courier's stop list of a day, for a phone: next stop on top, call and navigate."""
+    day = _check_date(date or _today())
+    with _session(request) as session:
+        user = _page_user(request, session, _STAFF_ROLES | {COURIER})
+        if role_of(user) == COURIER and user.name != courier_id:
+            msg = f"A courier sees only its own stop list (you are {user.name})."
+            raise PageError(403, "Not allowed", msg)
+        raw = tracking.courier_stops(session=session, courier_id=courier_id, date=day)
+        stored = tracking.plan_for_courier(session=session, courier_id=courier_id, date=day)
+        req = dict(stored.request_json) if stored is not None else {}
+        name, role = user.name, role_of(user)
+    sites = {str(x.get("id")): x for x in req.get("sites", []) if isinstance(x, Mapping)}
+    runs = {str(x.get("id")): x for x in req.get("shuttles", []) if isinstance(x, Mapping)}
+    rows = [r for r in stop_rows(raw, sites=sites, shuttles=runs) if r["type"] not in {"break"}]
+    for n, row in enumerate(rows, start=1):
+        row["number"] = n
+    work = [r for r in rows if r["type"] not in {"start", "end"}]
+    next_stop = next((r for r in work if r["status"] == "pending"), None)
+    return _render(
+        "stops.html",
+        title=f"Stops {courier_id} {day}",
+        lang="vi",
+        home=f"/couriers/{quote(courier_id)}/stops?date={day}" if role == COURIER else "/dispatch",
+        body_class="stops-page",
+        courier=courier_id,
+        date=day,
+        stops=rows,
+        next_stop=next_stop,
+        done=sum(1 for r in work if r["status"] != "pending"),
+        loaded_at=datetime.now(VIETNAM_TZ).strftime("%H:%M"),
+        user={"name": name},
+        role=role,
+    )
+
+
+def escape(value: Any) -> str:
+    """HTML-escape a value for a page (re-exported for the notebooks' small tables)."""
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,82 @@
+"""The dispatcher's plan summary and the courier's stop rows, on the tiny hand-made day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.pages import plan_summary, stop_rows
+
+
+def test_summary_counts_served_unassigned_runs_and_km(
+    plan_day: dict[str, Any], request_day: dict[str, Any]
+) -> None:
+    """3 of 4 jobs served (2 pickups, 1 return), J9 unassigned, 2 dossiers on run-1000."""
+    s = plan_summary(plan_day, request_day)
+    assert (s["jobs"], s["served"], s["pickups"], s["returns"]) == (4, 3, 2, 1)
+    assert s["unassigned"] == 1
+    assert s["reasons"] == [
+        {
+            "reason": "window_unreachable",
+            "count": 1,
+            "example": "J9: the window closes at 07:15, the earliest arrival is 07:52",
+        }
+    ]
+    assert s["runs"] == [{"run": "run-1000", "site": "po-tvt", "departs": "10:00", "dossiers": 2}]
+    assert (s["runs_caught"], s["dossiers_on_runs"]) == (1, 2)
+    # 20.5 + 12.0 km over 3 dossiers = 10.83 km per dossier.
+    assert s["distance_km"] == 32.5
+    assert s["km_per_dossier"] == 10.83
+    assert s["couriers_used"] == 2
+    assert s["routes"][0] == {"courier": "c1", "stops": 4, "distance_km": 20.5, "hours": 7.0}
+
+
+def test_summary_prices_dossiers_at_the_published_tariffs(
+    plan_day: dict[str, Any], request_day: dict[str, Any]
+) -> None:
+    """2 pickups × 13,000 + 1 rural return × 10,000 = 36,000 VND, 12,000 per dossier.
+
+    J2's home (9.02, 105.01) lies in a rural commune (xã) of Cà Mau; moved into a ward of Cà Mau
+    city (phường Tân Thành, 9.1769, 105.1524 is the centre's site) it is priced 8,000.
+    """
+    s = plan_summary(plan_day, request_day)
+    assert s["returns_city"] == 0
+    assert s["revenue_vnd"] == 2 * 13_000 + 10_000
+    assert s["revenue_per_dossier_vnd"] == 12_000
+    for stop in plan_day["routes"][0]["stops"]:
+        if stop.get("job") == "J2":
+            stop["lat"], stop["lon"] = 9.1769, 105.1524
+    request_day["jobs"][1]["lat"], request_day["jobs"][1]["lon"] = 9.1769, 105.1524
+    s = plan_summary(plan_day, request_day)
+    assert s["returns_city"] == 1
+    assert s["revenue_vnd"] == 2 * 13_000 + 8_000
+
+
+def test_stop_rows_say_what_to_do_and_how_to_call_and_navigate() -> None:
+    """Rows carry a task per stop kind, a clean tel: number, geo: link and done state."""
+    rows = stop_rows(
+        [
+            {"type": "pickup", "job": "J1", "dossier": "H1", "lat": 9.05, "lon": 104.98,
+             "start": "2026-11-23T08:00:00+07:00", "window": ["08:00", "09:00"],
+             "citizen": {"name": "Trần Thị B", "phone": "0912 345 678"},
+             "address": "ấp 3, xã Khánh Bình", "state": "done", "status": "collected"},
+            {"type": "handoff", "site": "po-tvt", "site_name": "Bưu điện Trần Văn Thời",
+             "hand_over": [{"job": "J1", "dossier": "H1"}, {"job": "J3", "dossier": "H3"}],
+             "shuttle": "run-1000", "arrive": "2026-11-23T08:25:00+07:00", "state": "behind",
+             "expected_arrive": "2026-11-23T08:40:00+07:00"},
+        ],
+        sites={"po-tvt": {"id": "po-tvt", "lat": 9.0806, "lon": 104.9744}},
+        shuttles={"run-1000": {"id": "run-1000", "departs": "10:00"}},
+    )  # fmt: skip
+    assert rows[0]["status"] == "done"
+    assert rows[0]["phone"] == "0912345678"
+    assert rows[0]["geo"].startswith("geo:9.050000,104.980000?q=")
+    assert rows[0]["window"] == "08:00–09:00"
+    assert rows[0]["planned"] == "08:00"
+    assert rows[1]["heading"] == "Hand over at Bưu điện Trần Văn Thời"
+    assert rows[1]["task"] == "Hand over 2 dossier(s) for run run-1000 (departs 10:00)."
+    assert rows[1]["status"] == "pending"
+    assert rows[1]["status_label"] == "to do · behind plan"
+    assert rows[1]["expected"] == "08:40"
+    assert rows[1]["dossiers"] == ["H1", "H3"]
+    assert rows[1]["geo"].startswith("geo:9.080600,104.974400?q=")
+    assert rows[1]["phone"] == ""
