@@ -101,12 +101,14 @@ class TravelMatrix:
             if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
                 msg = f"travel matrix {name} must be square (n, n), got shape {arr.shape}."
                 raise ValueError(msg)
-            if not np.all(np.isfinite(arr)):
-                msg = f"travel matrix {name} holds a value that is not a finite number."
-                raise ValueError(msg)
-            if np.any(arr < 0):
-                msg = f"travel matrix {name} holds a negative value ({arr.min()!r})."
-                raise ValueError(msg)
+            if arr.size:
+                lowest, highest = arr.min(), arr.max()  # NaN propagates: both tests fail
+                if not (lowest >= 0 or math.isnan(lowest)):
+                    msg = f"travel matrix {name} holds a negative value ({lowest!r})."
+                    raise ValueError(msg)
+                if not math.isfinite(highest) or not math.isfinite(lowest):
+                    msg = f"travel matrix {name} holds a value that is not a finite number."
+                    raise ValueError(msg)
             arr.flags.writeable = False
         if seconds.shape != metres.shape:
             msg = f"travel matrix shapes differ: seconds {seconds.shape}, metres {metres.shape}."
@@ -162,16 +164,29 @@ def haversine_m(points: Sequence[LatLon]) -> FloatArray:
         float64 array of shape ``(n, n)``; symmetric with a zero diagonal.
     """
     pts = _check_points(points)
-    lat = np.radians(np.fromiter((p.lat for p in pts), dtype=np.float64, count=len(pts)))
-    lon = np.radians(np.fromiter((p.lon for p in pts), dtype=np.float64, count=len(pts)))
-    dlat = lat[:, None] - lat[None, :]
-    dlon = lon[:, None] - lon[None, :]
+    n = len(pts)
+    lat = np.radians(np.fromiter((p.lat for p in pts), dtype=np.float64, count=n))
+    lon = np.radians(np.fromiter((p.lon for p in pts), dtype=np.float64, count=n))
+    # sin((a - b) / 2) = sin(a/2)·cos(b/2) - cos(a/2)·sin(b/2): trigonometry on n values, not
+    # on n² pairs. The (j, i) entry is the exact negation of the (i, j) one (same products,
+    # swapped), so the squares are exactly symmetric and the diagonal exactly 0.
+    s_lat, c_lat = np.sin(lat * 0.5), np.cos(lat * 0.5)
+    s_lon, c_lon = np.sin(lon * 0.5), np.cos(lon * 0.5)
+    h = np.multiply.outer(s_lat, c_lat)
+    h -= np.multiply.outer(c_lat, s_lat)
+    np.square(h, out=h)
+    dlon = np.multiply.outer(s_lon, c_lon)
+    dlon -= np.multiply.outer(c_lon, s_lon)
+    np.square(dlon, out=dlon)
     cos_lat = np.cos(lat)
-    h = np.sin(dlat * 0.5) ** 2 + np.outer(cos_lat, cos_lat) * np.sin(dlon * 0.5) ** 2
+    dlon *= np.multiply.outer(cos_lat, cos_lat)
+    h += dlon
+    del dlon
     np.clip(h, 0.0, 1.0, out=h)
-    dist: FloatArray = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
-    # Exact symmetry and an exact zero diagonal, whatever the rounding of the expression above.
-    dist = np.maximum(dist, dist.T)
+    np.sqrt(h, out=h)
+    np.arcsin(h, out=h)
+    h *= 2.0 * EARTH_RADIUS_M
+    dist: FloatArray = h
     np.fill_diagonal(dist, 0.0)
     return dist
 
@@ -289,10 +304,15 @@ class GreatCircleTravel:
             For an empty point list, a NaN or out-of-range coordinate, or an unknown mode.
         """
         p = self.mode_params(mode)
-        metres = haversine_m(points) * p.circuity
-        speed_ms = p.speed_kmh / 3.6
-        seconds = metres / speed_ms
-        seconds += np.where(metres > 0.0, p.overhead_s, 0.0)
+        metres = haversine_m(points)
+        metres *= p.circuity
+        seconds = metres * (3.6 / p.speed_kmh)
+        seconds += p.overhead_s
+        np.fill_diagonal(seconds, 0.0)
+        n = seconds.shape[0]
+        if p.overhead_s and np.count_nonzero(metres) < n * n - n:
+            # Some different points share a place: no overhead between them (see class doc).
+            seconds[metres == 0.0] = 0.0
         return TravelMatrix(seconds=seconds, metres=metres)
 
 

@@ -167,6 +167,10 @@ def test_mode_params_and_matrix_are_validated() -> None:
         TravelMatrix(seconds=np.zeros((2, 3)), metres=np.zeros((2, 3)))
     with pytest.raises(ValueError, match="negative"):
         TravelMatrix(seconds=-np.ones((2, 2)), metres=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="metres holds a value that is not a finite number"):
+        TravelMatrix(seconds=np.zeros((2, 2)), metres=np.array([[0.0, np.nan], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="seconds holds a value that is not a finite number"):
+        TravelMatrix(seconds=np.array([[0.0, np.inf], [1.0, 0.0]]), metres=np.zeros((2, 2)))
     model = GreatCircleTravel(params={TravelMode.BOAT: DEFAULT_MODE_PARAMS[TravelMode.BOAT]})
     with pytest.raises(ValueError, match="'car' has no parameters"):
         model.matrix([LatLon(9.0, 105.0)], "car")
