@@ -286,7 +286,7 @@ def transition_reason(state: DossierState, event: LifecycleEvent) -> str | None:
     not here: a dossier re-planned to another courier keeps the history its first courier made.
     """
     if event.role not in EVENT_ROLES[event.type]:
-        return f"a {event.role} may not scan '{event.type}'"
+        return f"the {event.role} role may not scan '{event.type}'"
     key = (state.direction, state.status, event.type)
     if key not in TRANSITIONS:
         if state.status in FINAL_STATUSES:
@@ -306,7 +306,7 @@ def access_reason(
     whose job is on its route (``assigned_courier``) or that it holds (``custodian``).
     """
     if role not in EVENT_ROLES[event_type]:
-        return f"a {role} may not scan '{event_type}'"
+        return f"the {role} role may not scan '{event_type}'"
     holds = state.custodian == f"courier:{actor}"
     if role is Role.COURIER and state.assigned_courier != actor and not holds:
         return f"courier {actor} is neither assigned this dossier nor holding it"

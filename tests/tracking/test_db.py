@@ -1,0 +1,105 @@
+"""Engines, migrations and the SQLite writer lock (tracking/db.py, tracking/migrations)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from tracking import InvalidInput, make_engine, upgrade, write_lock
+from tracking.db import alembic_config
+from tracking.models import TABLE_NAMES
+
+
+def _include(obj: object, name: str | None, type_: str, *_: object) -> bool:
+    return type_ != "table" or name in TABLE_NAMES
+
+
+def test_upgrade_yields_the_models_schema(engine: Engine) -> None:
+    """Upgrading an empty database gives exactly the models' schema: autogenerate finds no diff."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _include}
+        )
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+    assert set(sa.inspect(engine).get_table_names()) >= TABLE_NAMES
+
+
+def test_upgrade_is_at_head_and_idempotent(engine: Engine) -> None:
+    """A second upgrade changes nothing, and the database records the newest revision."""
+    upgrade(engine)
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == head
+    assert head is not None
+
+
+def test_sqlite_is_durable_and_checks_foreign_keys(sqlite_engine: Engine) -> None:
+    """SQLite runs with WAL, synchronous=FULL, a busy timeout and foreign keys on."""
+    with sqlite_engine.connect() as conn:
+        pragma = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+        assert pragma == {
+            "journal_mode": "wal",
+            "synchronous": 2,
+            "foreign_keys": 1,
+            "busy_timeout": 30_000,
+        }
+        with pytest.raises(sa.exc.IntegrityError):
+            conn.exec_driver_sql(
+                "INSERT INTO citizen_contacts (dossier_id, salt) VALUES (999, 'x')"
+            )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite://", "in-memory"),
+        ("sqlite:///:memory:", "in-memory"),
+        ("mysql://u@h/db", "not 'mysql'"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_make_engine_refuses_unsupported_urls(url: str, message: str) -> None:
+    """Unsupported or in-memory URLs raise InvalidInput naming database_url."""
+    with pytest.raises(InvalidInput, match="database_url") as caught:
+        make_engine(url)
+    assert message in str(caught.value)
+
+
+def test_write_lock_serialises_sqlite_writers(tmp_path: Path) -> None:
+    """Two threads holding write_lock on one SQLite engine never overlap."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.sqlite'}")
+    inside = 0
+    overlaps = 0
+    guard = threading.Lock()
+
+    def writer() -> None:
+        nonlocal inside, overlaps
+        for _ in range(20):
+            with write_lock(engine):
+                with guard:
+                    inside += 1
+                    overlaps += inside > 1
+                time.sleep(0.001)
+                with guard:
+                    inside -= 1
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == 0
+    engine.dispose()
