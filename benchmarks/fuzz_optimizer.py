@@ -75,12 +75,12 @@ class RandomPick:
 
 
 def chance(pick: Pick, percent: int) -> bool:
-    """Return True with probability ``percent`` %."""
-    return pick.integer(0, 99) < percent
+    """Return True with probability ``percent`` %; the smallest draw (0) means False."""
+    return pick.integer(0, 99) >= 100 - percent
 
 
 def choice(pick: Pick, options: Sequence[T]) -> T:
-    """Return one of ``options``."""
+    """Return one of ``options``; the smallest draw gives the first, the plain case."""
     return options[pick.integer(0, len(options) - 1)]
 
 
@@ -190,7 +190,7 @@ def fuzz_request(  # noqa: PLR0912 - one pass over the nasty kinds of input
     for k in range(n_couriers):
         shift_open = pick.integer(300, 600)
         shift_close = min(shift_open + pick.integer(min_shift_min, min_shift_min + 540), 1440)
-        capacity = choice(pick, (0, 1, 2, 5, 40, 40, 40, 40))
+        capacity = choice(pick, (40, 40, 40, 5, 2, 1, 0, 40))
         if capacity == 0:
             kinds.append("zero_capacity")
         courier: dict[str, Any] = {
@@ -225,7 +225,7 @@ def fuzz_request(  # noqa: PLR0912 - one pass over the nasty kinds of input
             kinds.append("unreachable_point")
         points[ident] = point
         open_min = pick.integer(360, 1080)
-        length = choice(pick, (0, 30, 120, 240, 600, 600))
+        length = choice(pick, (240, 600, 120, 30, 0, 600))
         if length == 0:
             kinds.append("zero_length_window")
         window: list[str] = [clock(open_min), clock(min(open_min + length, 1440))]
