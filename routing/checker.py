@@ -93,6 +93,7 @@ CODES: Mapping[str, str] = {
     "unassigned_reason": "an unassigned job lacks a known reason or a detail",
     "status": "the plan's status disagrees with its unassigned list",
     "kpi": "a KPI disagrees with the routes",
+    "personal_data": "a citizen's name, phone or ID number was copied into the plan",
 }
 """Every violation code the checker emits, with what it means. The codes are stable."""
 
@@ -203,6 +204,7 @@ class _Request:
     jobs: Mapping[str, _Job]
     matrix: _Matrix | None
     site_service_s: float
+    personal: Mapping[str, str]  # a citizen's name, phone or ID number → the job it belongs to
 
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -355,7 +357,25 @@ def _read_request(request: Mapping[str, Any]) -> _Request:
         jobs=jobs,
         matrix=_read_matrix(request.get("travel")),
         site_service_s=site_service_min * 60,
+        personal=_personal_data(_records(request, "jobs")),
     )
+
+
+PERSONAL_FIELDS = ("name", "phone", "id_number")
+"""The fields of a job's ``citizen`` that a plan must never carry."""
+
+
+def _personal_data(jobs: list[Mapping[str, Any]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for rec in jobs:
+        citizen = rec.get("citizen")
+        if not isinstance(citizen, Mapping):
+            continue
+        for key in PERSONAL_FIELDS:
+            value = citizen.get(key)
+            if isinstance(value, str) and len(value.strip()) >= 3:
+                found[value.strip()] = str(rec.get("id"))
+    return found
 
 
 def _point(rec: Mapping[str, Any], where: str) -> LatLon:
@@ -553,7 +573,39 @@ class _Checker:
         self.check_unassigned(plan.get("unassigned"))
         self.check_jobs()
         self.check_status_and_kpis(plan)
+        self.check_personal_data(plan)
         return self.out
+
+    def check_personal_data(self, plan: Mapping[str, Any]) -> None:
+        """No citizen's name, phone or ID number may be copied anywhere into the plan."""
+        personal = self.req.personal
+        if not personal:
+            return
+        texts: list[str] = []
+        pending: list[Any] = [plan]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                texts.append(item)
+            elif isinstance(item, Mapping):
+                texts.extend(k for k in item if isinstance(k, str))
+                pending.extend(item.values())
+            elif isinstance(item, list | tuple):
+                pending.extend(item)
+        leaked: set[str] = set()
+        for text in texts:
+            if text in personal:
+                leaked.add(text)
+            elif len(text) > 12 and not _PLAN_TIME.match(text):  # free text: search inside
+                leaked.update(value for value in personal if value in text)
+        for value in sorted(leaked):
+            job = personal[value]
+            self.add(
+                "personal_data",
+                f"The plan carries personal data of job {job}'s citizen "
+                f"({len(value)} characters); plans must not copy names, phones or ID numbers.",
+                job=job,
+            )
 
     def check_unassigned(self, unassigned: Any) -> None:
         if not isinstance(unassigned, list):

@@ -201,6 +201,16 @@ def _status(req: Doc, pl: Doc) -> None:
     pl["status"] = "complete"
 
 
+def _personal_data(req: Doc, pl: Doc) -> None:
+    # U1's citizen is in the request (for tracking); the plan's detail must not quote the phone.
+    req["jobs"][2]["citizen"] = {
+        "name": "Nguyễn Thị Hoa",
+        "phone": "0912345678",
+        "id_number": "096187000123",
+    }
+    pl["unassigned"][0]["detail"] += " Call 0912345678 to rebook."
+
+
 BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("window", _window),
     ("shift", _shift_open),
@@ -235,6 +245,7 @@ BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("kpi", _kpi_served),
     ("kpi", _kpi_runs_missed),
     ("status", _status),
+    ("personal_data", _personal_data),
 ]
 
 
@@ -257,6 +268,13 @@ def test_every_code_is_documented_and_exercised() -> None:
     assert exercised <= set(CODES)
     # Every code is reached by a broken copy of the tiny plan.
     assert set(CODES) == exercised
+
+
+def test_citizen_data_in_the_request_alone_is_fine() -> None:
+    """Personal data in the request (where tracking needs it) is no violation of the plan."""
+    req, pl = request(), plan()
+    _personal_data(req, plan())
+    assert check_plan(req, pl) == []
 
 
 def test_details_name_courier_stop_and_times() -> None:
