@@ -6,6 +6,8 @@ a few lines a dispatcher reads (served, unassigned by reason, km, shuttle runs c
 
 from __future__ import annotations
 
+import sys
+import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -101,3 +103,37 @@ def plan_summary(plan: Mapping[str, Any]) -> list[str]:
         line += f" (runs missed: {kpis['runs_missed']})"
     lines.append(line)
     return lines
+
+
+class ProgressLine:
+    """Print the solver's progress (elapsed, best cost, solutions) on stderr, at most every
+    ``every_s`` seconds; pass it as ``on_progress`` to ``routing.plan_request``."""
+
+    def __init__(self, every_s: float = 1.0) -> None:
+        self.every_s = every_s
+        self.last = -1e9
+        self.tty = sys.stderr.isatty()
+        self.printed = False
+
+    def __call__(self, progress: Any) -> None:
+        """Print one progress line unless one was printed less than ``every_s`` ago."""
+        now = time.monotonic()
+        if now - self.last < self.every_s:
+            return
+        self.last = now
+        line = (
+            f"searching: {progress.elapsed_s:5.1f} s, best cost {progress.best_cost:,}, "
+            f"{progress.solutions} solution(s)"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        self.printed = True
+
+    def done(self) -> None:
+        """End the progress line (on a terminal, where it was rewritten in place)."""
+        if self.tty and self.printed:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

@@ -192,3 +192,31 @@ def add_user(database_url: str, name: str, role: str) -> str:
         msg = f"buuta user add {name} failed ({done.returncode}): {done.stderr or done.stdout}"
         raise RuntimeError(msg)
     return done.stdout.split()[-1]
+
+
+def create_tokens(database_url: str, users: Mapping[str, str]) -> dict[str, str]:
+    """Create users in-process (faster than :func:`add_user`) and return ``{name: token}``.
+
+    Parameters
+    ----------
+    database_url
+        The database (upgraded to the current schema first, as ``buuta serve`` does).
+    users
+        ``{name: role}``; a courier's name is its courier id.
+    """
+    from sqlmodel import Session
+
+    from tracking.db import make_engine, upgrade, write_lock
+    from tracking.users import create_user
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        tokens: dict[str, str] = {}
+        with write_lock(engine), Session(engine) as session:
+            for name, role in users.items():
+                _user, tokens[name] = create_user(session=session, name=name, role=role)
+            session.commit()
+        return tokens
+    finally:
+        engine.dispose()

@@ -1,0 +1,103 @@
+"""The buuta HTTP service: ``create_app(settings)`` builds the FastAPI application.
+
+Its lifespan opens the database (upgrading an empty or older one to the current schema with
+``tracking.upgrade``) and owns the solver process pool; routers are mounted per resource.
+Run it with ``buuta serve`` (uvicorn).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit, RateLimiter
+from api.pages import include_pages
+from api.routes import couriers, dossiers, health, plans, scans, track
+from api.settings import Settings
+from api.solver_pool import SolverPool
+from tracking.db import make_engine, upgrade
+
+log = logging.getLogger("buuta.api")
+
+DESCRIPTION = """\
+Plans couriers' routes for the public postal service's carriage of administrative dossiers,
+and tracks each dossier from the citizen's home to the agency and back.
+
+Authenticate with `Authorization: Bearer <token>` (tokens come from `buuta user add NAME
+--role ROLE`; roles: admin, dispatcher, courier, staff). Errors are JSON
+`{"error": code, "message": sentence}`. Times are ISO 8601 with an offset (`+07:00`).
+"""
+
+TAGS = [
+    {"name": "plans", "description": "Plan a day's pickups and returns; read and re-plan."},
+    {"name": "couriers", "description": "A courier's stop list and positions."},
+    {"name": "scans", "description": "Scan events from couriers' phones and counters."},
+    {"name": "dossiers", "description": "Where a dossier is, for centre staff; exports."},
+    {"name": "track", "description": "Public lookup for citizens (no token)."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("buuta")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build buuta's FastAPI application.
+
+    Parameters
+    ----------
+    settings
+        The configuration; read from ``BUUTA_*`` environment variables when omitted.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application; its lifespan opens and upgrades the database and starts the solver pool.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url())
+        await run_in_threadpool(upgrade, engine)
+        app.state.engine = engine
+        app.state.solver = SolverPool(settings.solver_workers)
+        try:
+            yield
+        finally:
+            app.state.solver.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="buuta",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+
+    app.include_router(health.router)
+    app.include_router(plans.router)
+    app.include_router(couriers.router)
+    app.include_router(scans.router)
+    app.include_router(dossiers.router)
+    app.include_router(track.router)
+
+    # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
+    include_pages(app)
+    # --- end of pages ---
+    return app

@@ -1,0 +1,223 @@
+"""The ``buuta`` command: plan a day, serve the API, manage users, run the demo.
+
+::
+
+    buuta plan REQUEST.json [-o PLAN.json] [--time-limit S]
+    buuta serve [--host H] [--port P]
+    buuta user add NAME --role ROLE
+    buuta demo [--jobs N] [--out DIR]
+
+Exit codes: 0 done, 2 bad input (an unreadable file, an invalid request, an unknown role),
+1 anything else. Messages go to stderr and say what is wrong; no traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from api.settings import Settings
+
+app = typer.Typer(
+    name="buuta",
+    help="Plan couriers' routes and track administrative dossiers (Cà Mau postal service).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage API users and their tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"buuta: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        _fail(f"bad BUUTA_* setting: {exc}")
+
+
+def read_request(path: Path) -> dict[str, Any]:
+    """Read a plan request from a JSON file.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read, is not JSON, or is not a JSON object; the message names
+        the file (and the line and column of a JSON error).
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{path}: no such file"
+        raise ValueError(msg) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"{path}: cannot read the file ({exc})"
+        raise ValueError(msg) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise ValueError(msg) from None
+    if not isinstance(data, dict):
+        msg = f"{path}: a plan request must be a JSON object, got {type(data).__name__}"
+        raise ValueError(msg)
+    return data
+
+
+@app.command()
+def plan(
+    request_file: Annotated[Path, typer.Argument(help="Plan request JSON (DESIGN §4).")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the plan here, not to stdout.")
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", min=0.1, help="Search time limit in seconds."),
+    ] = None,
+) -> None:
+    """Plan a day's routes from REQUEST_FILE and print the plan (JSON) and a summary."""
+    import routing  # noqa: PLC0415 (keep `buuta --help` fast)
+    from api.planning import (  # noqa: PLC0415
+        ProgressLine,
+        plan_summary,
+        time_limit_s,
+        travel_model,
+    )
+
+    settings = _settings()
+    try:
+        request = read_request(request_file)
+    except ValueError as exc:
+        _fail(str(exc))
+    limit = time_limit_s(request, settings, time_limit)
+    typer.echo(f"planning {request_file} (time limit {limit:g} s)", err=True)
+    progress = ProgressLine()
+    try:
+        result = routing.plan_request(
+            request, time_limit_s=limit, travel=travel_model(settings), on_progress=progress
+        )
+    except routing.RequestError as exc:
+        progress.done()
+        _fail(f"{request_file}: invalid plan request: {exc}")
+    except ValueError as exc:
+        progress.done()
+        _fail(f"{request_file}: {exc}")
+    except Exception as exc:  # an optimizer bug: say so in one line, not a traceback
+        progress.done()
+        _fail(f"the optimizer failed unexpectedly ({type(exc).__name__}: {exc})", code=1)
+    progress.done()
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    summary = "\n".join(plan_summary(result))
+    if output is None:
+        typer.echo(text)
+        typer.echo(summary, err=True)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write the plan ({exc})")
+    typer.echo(summary)
+    typer.echo(f"plan written to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API (upgrades an empty database to the current schema first)."""
+    import uvicorn  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+
+    settings = _settings()
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    url = settings.resolved_database_url()
+    typer.echo(f"buuta serving on http://{host}:{port} (database: {_redact(url)})", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,  # access logs would carry tracking codes and phone digits
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name; a courier's name is its courier id.")],
+    role: Annotated[str, typer.Option("--role", help="admin, dispatcher, courier or staff.")],
+) -> None:
+    """Create a user and print its API token (shown once) as the last word."""
+    from sqlmodel import Session  # noqa: PLC0415
+
+    from api.deps import ROLES  # noqa: PLC0415
+    from tracking.db import make_engine, upgrade, write_lock  # noqa: PLC0415
+    from tracking.users import create_user  # noqa: PLC0415
+
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if not name.strip():
+        _fail("the user name must not be empty")
+    settings = _settings()
+    try:
+        engine = make_engine(settings.resolved_database_url())
+        upgrade(engine)
+        with write_lock(engine), Session(engine) as session:
+            _user, token = create_user(session=session, name=name.strip(), role=role)
+            session.commit()
+    except ValueError as exc:
+        _fail(str(exc))
+    typer.echo(f"created {role} user {name.strip()}; API token (shown once, keep it safe): {token}")
+
+
+@app.command()
+def demo(
+    jobs: Annotated[int, typer.Option(min=1, max=2000, help="Jobs in the sample day.")] = 60,
+    out: Annotated[Path, typer.Option(help="Directory for the demo database and maps.")] = Path(
+        "out/demo"
+    ),
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.5)] = 10.0,
+    until: Annotated[
+        str, typer.Option(help="Simulate the couriers' scans up to this local time (HH:MM).")
+    ] = "15:00",
+    seed: Annotated[int, typer.Option(help="Seed of the sample day.")] = 0,
+) -> None:
+    """Plan a sample Cà Mau day, simulate the scans, write maps, show where dossiers are."""
+    from api.demo import run_demo  # noqa: PLC0415
+
+    try:
+        run_demo(jobs=jobs, out=out, time_limit_s=time_limit, until=until, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    """Run the ``buuta`` command."""
+    app(prog_name="buuta")

@@ -1,0 +1,204 @@
+"""The one place where buuta's errors become HTTP answers.
+
+Every error answer is JSON ``{"error": <code>, "message": <a sentence saying what is wrong>}``;
+validation errors add ``"fields": [{"field": "jobs[3].window", "message": ...}]``. The values a
+client sent are never echoed back (they may be personal data), and no traceback reaches a client.
+
+===========================================  ======  =====================
+error                                        status  ``error`` code
+===========================================  ======  =====================
+malformed JSON, schema violation             422     ``invalid_request``
+``routing.RequestError``, ``SolveRejected``  422     ``invalid_request``
+``tracking.errors.InvalidInput``             422     ``invalid_request``
+any other ``ValueError`` (bad input)         422     ``invalid_request``
+missing or unknown token                     401     ``unauthorized``
+``tracking.errors.Forbidden``                403     ``forbidden``
+``tracking.errors.NotFound``                 404     ``not_found``
+:class:`PayloadTooLarge`                     413     ``too_large``
+:class:`RateLimited`                         429     ``rate_limited``
+:class:`SolverUnavailable`                   503     ``solver_unavailable``
+anything else                                500     ``internal``
+===========================================  ======  =====================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.solver_pool import SolveRejected, SolverUnavailable
+from routing import RequestError
+from tracking.errors import Forbidden, InvalidInput, NotFound
+
+log = logging.getLogger("buuta.api")
+
+
+class PayloadTooLarge(ValueError):  # noqa: N818 (named after the HTTP answer)
+    """The body or the batch is larger than the service accepts; the message names the limit."""
+
+
+class RateLimited(ValueError):  # noqa: N818
+    """Too many requests from one client; ``retry_after_s`` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """Return the JSON body of an error answer.
+
+    Parameters
+    ----------
+    code
+        Machine-readable error code (``not_found``, ``invalid_request`` ...).
+    message
+        A sentence for the person reading it.
+    """
+    return {"error": code, "message": message, **extra}
+
+
+def _json(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content=error_body(code, message, **extra))
+
+
+LIST_BODIES = {"scans": "events", "positions": "positions"}
+"""Names given to list bodies in error paths, by the last segment of the route's path."""
+
+
+def field_path(loc: Sequence[int | str], *, list_name: str = "") -> str:
+    """Spell a pydantic error location as a field path: ``("body", 0, "at")`` → ``events[0].at``.
+
+    The leading ``body`` is dropped (a list body is named ``list_name``); query and path
+    parameters keep their prefix (``query.date``).
+    """
+    parts = list(loc)
+    text = ""
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+        if parts and isinstance(parts[0], int):
+            text = list_name
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def _validation_fields(errors: Sequence[Any], list_name: str = "") -> list[dict[str, str]]:
+    fields: list[dict[str, str]] = []
+    for err in errors:
+        loc = err.get("loc", ())
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "not valid JSON")
+            fields.append({"field": "body", "message": f"malformed JSON: {reason}"})
+            continue
+        path = field_path(loc, list_name=list_name)
+        message = str(err.get("msg", "invalid value"))
+        if err.get("type") == "missing":
+            message = "this field is required"
+        fields.append({"field": path, "message": message})
+    return fields
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    fields = _validation_fields(exc.errors(), LIST_BODIES.get(last, "body"))
+    shown = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    if len(fields) > 5:
+        shown += f"; and {len(fields) - 5} more"
+    return _json(422, "invalid_request", shown or "invalid request", fields=fields)
+
+
+async def _on_value_error(_: Request, exc: Exception) -> JSONResponse:
+    return _json(422, "invalid_request", str(exc))
+
+
+async def _on_not_found(_: Request, exc: Exception) -> JSONResponse:
+    return _json(404, "not_found", str(exc))
+
+
+async def _on_forbidden(_: Request, exc: Exception) -> JSONResponse:
+    return _json(403, "forbidden", str(exc))
+
+
+async def _on_too_large(_: Request, exc: Exception) -> JSONResponse:
+    return _json(413, "too_large", str(exc))
+
+
+async def _on_rate_limited(_: Request, exc: Exception) -> JSONResponse:
+    retry = exc.retry_after_s if isinstance(exc, RateLimited) else 60
+    response = _json(429, "rate_limited", str(exc))
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
+async def _on_solver(_: Request, exc: Exception) -> JSONResponse:
+    response = _json(503, "solver_unavailable", str(exc))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    response = _json(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The exception's message may carry request values: log its type and the route only.
+    log.error(
+        "unexpected %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=False,
+    )
+    return _json(500, "internal", "buuta could not answer this request; the error was logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every exception handler of buuta on ``app``.
+
+    Order matters only for subclasses: the most specific class wins in Starlette, so
+    ``NotFound`` (a ``ValueError``) answers 404 even though ``ValueError`` answers 422.
+    """
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RequestError, _on_value_error)
+    app.add_exception_handler(SolveRejected, _on_value_error)
+    app.add_exception_handler(InvalidInput, _on_value_error)
+    app.add_exception_handler(NotFound, _on_not_found)
+    app.add_exception_handler(Forbidden, _on_forbidden)
+    app.add_exception_handler(PayloadTooLarge, _on_too_large)
+    app.add_exception_handler(RateLimited, _on_rate_limited)
+    app.add_exception_handler(SolverUnavailable, _on_solver)
+    # Bad input found deep in geo/routing/tracking (e.g. a coordinate out of range) is a
+    # ValueError naming the field: the client's mistake, not the server's.
+    app.add_exception_handler(ValueError, _on_value_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,145 @@
+"""Limits that protect the service: request body size and the public lookup rate.
+
+:class:`BodySizeLimit` is a pure ASGI middleware: it answers 413 before reading a body whose
+``Content-Length`` is too large, and stops reading a streamed body as soon as it passes the limit.
+:class:`RateLimiter` is a per-client sliding window used by the public tracking route so that
+dossier codes cannot be guessed by brute force.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import RateLimited, error_body
+
+
+class _TooLarge(Exception):  # noqa: N818
+    pass
+
+
+class BodySizeLimit:
+    """Answer 413 to any request whose body exceeds ``max_bytes``.
+
+    Parameters
+    ----------
+    app
+        The wrapped ASGI application.
+    max_bytes
+        Largest accepted body, in bytes.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _reject(self, send: Send) -> None:
+        body = json.dumps(
+            error_body(
+                "too_large", f"the request body is larger than the limit of {self.max_bytes} bytes"
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared and the actual body size, then pass the request on."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._reject(send)
+                    return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reject(send)
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window_s`` seconds for each key (a client address).
+
+    Parameters
+    ----------
+    limit
+        Events allowed in any window.
+    window_s
+        Length of the sliding window, in seconds.
+    """
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, *, now: float | None = None) -> None:
+        """Count one event for ``key``.
+
+        Raises
+        ------
+        RateLimited
+            If ``key`` already used its ``limit`` in the current window.
+        """
+        t = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
+                self._hits = {
+                    k: q for k, q in self._hits.items() if q and q[-1] > t - self.window_s
+                }
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= t - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                retry = max(1, int(hits[0] + self.window_s - t) + 1)
+                msg = (
+                    f"too many tracking lookups from this address: at most {self.limit} per "
+                    f"{self.window_s:g} s; try again in {retry} s"
+                )
+                raise RateLimited(msg, retry_after_s=retry)
+            hits.append(t)
+
+    def state(self) -> dict[str, Any]:
+        """Return how many clients are being counted (for health checks)."""
+        with self._lock:
+            return {"clients": len(self._hits)}

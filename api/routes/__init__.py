@@ -1,0 +1,1 @@
+"""The routers of buuta's HTTP API, one module per resource."""

@@ -1,0 +1,175 @@
+"""``/v1/plans``: plan a day by solving (dispatchers), read and list plans, re-plan in the day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+import routing
+import tracking
+from api.deps import DispatcherUser, SessionDep, SettingsDep, SolverDep, StaffUser
+from api.planning import time_limit_s, travel_model
+from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
+from api.solver_pool import SolverUnavailable
+from tracking.models import StoredPlan
+from tracking.plans import get_plan, store_plan
+from tracking.plans import list_plans as stored_plans
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _plan_json(stored: StoredPlan) -> dict[str, Any]:
+    plan: dict[str, Any] = stored.plan_json
+    return plan
+
+
+def _progress(
+    session: Session, stored: StoredPlan, now: datetime
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Return the plan's done job ids and each courier's last position, from the records."""
+    done: list[str] = []
+    positions: dict[str, dict[str, Any]] = {}
+    for route in stored.plan_json.get("routes", []):
+        courier = str(route.get("courier"))
+        stops = tracking.courier_stops(
+            session=session, courier_id=courier, date=stored.date, now=now
+        )
+        done.extend(str(s["job"]) for s in stops if s.get("job") and s.get("state") == "done")
+        track = tracking.courier_track(session=session, courier_id=courier, date=stored.date)
+        if track["positions"]:
+            last = track["positions"][-1]
+            positions[courier] = {"lat": last["lat"], "lon": last["lon"], "at": last["at"]}
+    return done, positions
+
+
+def _load(session: Session, plan_id: str) -> StoredPlan:
+    return get_plan(session=session, plan_id=plan_id)
+
+
+def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: str) -> StoredPlan:
+    return store_plan(session=session, request=request, plan=plan, created_by=by)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=None,
+    responses={
+        201: {"model": PlanOut, "description": "The plan; every job is routed or unassigned."},
+        422: {"description": "The request is invalid; the message names the field."},
+        503: {"description": "The solver crashed or overran its hard time limit."},
+    },
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_REQUEST}}}},
+)
+def create_plan(
+    body: PlanRequestIn,
+    session: SessionDep,
+    user: DispatcherUser,
+    settings: SettingsDep,
+    solver: SolverDep,
+) -> JSONResponse:
+    """Solve a day's planning problem (DESIGN §4), store the plan and its dossiers, answer 201.
+
+    The solve runs in a separate solver process under a hard wall-clock limit (the time limit
+    plus a grace period), so a crash or an endless solve answers 503 and the service stays up.
+    """
+    request = body.model_dump(mode="json", exclude_unset=True)
+    limit = time_limit_s(request, settings)
+    plan = solver.run(
+        routing.plan_request,
+        request,
+        time_limit_s=limit,
+        travel=travel_model(settings),
+        wall_limit_s=limit + settings.solve_grace_s,
+    )
+    stored = _store(session, request, plan, user.name)
+    result = _plan_json(stored)
+    return JSONResponse(
+        status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
+    )
+
+
+@router.get("", response_model=PlanListOut)
+def list_plans(
+    session: SessionDep,
+    _user: StaffUser,
+    date: Annotated[str, Query(pattern=DATE_PATTERN, examples=["2026-11-23"])],
+) -> PlanListOut:
+    """List the stored plans of a day (``YYYY-MM-DD``), newest first."""
+    plans = stored_plans(session=session, date=date)
+    data = [
+        PlanSummary(
+            plan_id=p.id,
+            date=p.date,
+            status=p.status,
+            created_by=p.created_by,
+            created_at=p.created_at.isoformat() if p.created_at else None,
+            kpis=(p.plan_json or {}).get("kpis"),
+        )
+        for p in plans
+    ]
+    return PlanListOut(data=data, count=len(data))
+
+
+@router.get("/{plan_id}", response_model=None, responses={200: {"model": PlanOut}})
+def read_plan(plan_id: str, session: SessionDep, _user: StaffUser) -> dict[str, Any]:
+    """Return a stored plan exactly as it was planned (DESIGN §4)."""
+    return _plan_json(_load(session, plan_id))
+
+
+@router.post(
+    "/{plan_id}/replan",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": PlanOut}, 503: {"description": "The solver is unavailable."}},
+)
+def replan(
+    *,
+    plan_id: str,
+    body: ReplanIn,
+    session: SessionDep,
+    user: DispatcherUser,
+    settings: SettingsDep,
+    solver: SolverDep,
+) -> JSONResponse:
+    """Re-plan a stored plan during the day and store the result as a new plan.
+
+    Stops already done (from the recorded scans) stay as they were, each courier starts from
+    its last recorded position, added jobs are planned and cancelled jobs dropped. The answer
+    lists what changed (``changes``).
+    """
+    stored = _load(session, plan_id)
+    request: dict[str, Any] = dict(stored.request_json)
+    previous = _plan_json(stored)
+    now = body.now or datetime.now(UTC)
+    replan_fn = getattr(routing, "replan", None)
+    if replan_fn is None:
+        msg = "re-planning is not available in this version of the optimizer"
+        raise SolverUnavailable(msg)
+    done, positions = _progress(session, stored, now)
+    added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
+    limit = time_limit_s(request, settings, body.time_limit_s)
+    plan = solver.run(
+        replan_fn,
+        request,
+        previous,
+        now=now.isoformat(),
+        positions=positions,
+        done=done,
+        added_jobs=added,
+        cancelled_jobs=list(body.cancelled_jobs),
+        time_limit_s=limit,
+        wall_limit_s=limit + settings.solve_grace_s,
+    )
+    new_request = {**request, "jobs": [*request.get("jobs", []), *added]}
+    stored_new = _store(session, new_request, plan, user.name)
+    result = _plan_json(stored_new)
+    return JSONResponse(
+        status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
+    )

@@ -1,0 +1,59 @@
+"""``/v1/scans``: batches of scan events from couriers' phones and counters (DESIGN §7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from api.deps import ScanUser, SessionDep, SettingsDep
+from api.errors import PayloadTooLarge
+from api.schemas import ScanEventIn, ScanResultOut, ScanResultsOut
+from tracking.errors import InvalidInput
+from tracking.scans import ScanInput, ingest_scans
+
+router = APIRouter(prefix="/v1/scans", tags=["scans"])
+
+
+def _scan_input(index: int, event: ScanEventIn) -> ScanInput:
+    try:
+        return ScanInput(
+            event_id=event.event_id,
+            dossier=event.dossier,
+            type=event.type,  # type: ignore[arg-type]  # checked and converted by ScanInput
+            at=event.at,
+            site=event.site,
+            lat=event.lat,
+            lon=event.lon,
+            job=event.job,
+            proof=event.proof,
+            reason=event.reason,
+        )
+    except InvalidInput as exc:
+        msg = f"events[{index}].{exc}"
+        raise InvalidInput(msg) from None
+
+
+@router.post(
+    "",
+    response_model=ScanResultsOut,
+    responses={413: {"description": "More events than the batch limit, or a body too large."}},
+)
+def post_scans(
+    events: list[ScanEventIn], session: SessionDep, user: ScanUser, settings: SettingsDep
+) -> ScanResultsOut:
+    """Record a batch of scan events and answer one result per event, in order.
+
+    ``stored``: recorded and applied; ``duplicate``: this ``event_id`` was recorded before with
+    the same content (the first answer is repeated); ``conflict``: this ``event_id`` was recorded
+    with other content (nothing stored); ``flagged``: recorded for audit but it breaks the life
+    cycle, so the status did not change (``reason`` says why). The answer comes only after the
+    batch is durably committed, so an acknowledged event is never lost. A courier may scan only
+    dossiers on its route or in its custody.
+    """
+    if len(events) > settings.max_batch:
+        msg = f"a batch may hold at most {settings.max_batch} events; this one has {len(events)}"
+        raise PayloadTooLarge(msg)
+    inputs = [_scan_input(i, e) for i, e in enumerate(events)]
+    results = ingest_scans(session=session, events=inputs, actor=user, now=datetime.now(UTC))
+    return ScanResultsOut(results=[ScanResultOut.model_validate(r.as_json()) for r in results])

@@ -1,0 +1,273 @@
+"""Wire schemas of the HTTP API (pydantic), mirroring the JSON contracts of DESIGN §4 and §7.
+
+These classes check the shape of what a client sends and document it in OpenAPI; the meaning
+(known sites, windows inside shifts, life-cycle rules) is checked by ``routing`` and ``tracking``,
+which receive plain dicts. Plan requests allow extra keys so that additions to the contract pass
+through to the optimizer unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+_ID = Field(min_length=1, max_length=100)
+
+EXAMPLE_REQUEST: dict[str, Any] = {
+    "date": "2026-11-23",
+    "sites": [
+        {"id": "centre", "kind": "centre", "name": "Trung tâm PVHCC", "lat": 9.1769,
+         "lon": 105.1524},
+        {"id": "po-tvt", "kind": "post_office", "name": "Bưu điện Trần Văn Thời", "lat": 9.0809,
+         "lon": 104.9716},
+    ],
+    "shuttles": [
+        {"id": "run-1000", "from_site": "po-tvt", "to_site": "centre", "departs": "10:00",
+         "arrives": "10:50", "handoff_min": 10},
+    ],
+    "couriers": [
+        {"id": "c1", "start_site": "po-tvt", "end_site": "po-tvt", "mode": "motorbike",
+         "capacity": 40, "shift": ["07:00", "17:00"],
+         "breaks": [{"earliest": "11:00", "latest": "13:30", "duration_min": 60}]},
+    ],
+    "jobs": [
+        {"id": "J1", "kind": "pickup", "dossier": "H12.22-241013-0001", "lat": 9.05, "lon": 104.98,
+         "window": ["08:00", "09:30"], "service_min": 10, "handoff_site": "po-tvt",
+         "destination_site": "centre"},
+    ],
+    "options": {"time_limit_s": 5},
+}  # fmt: skip
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SiteIn(_Open):
+    """A centre, post office, one-stop office or department."""
+
+    id: str = _ID
+    kind: str | None = None
+    name: str | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    opening: list[str] | None = Field(default=None, min_length=2, max_length=2)
+
+
+class ShuttleIn(_Open):
+    """A fixed run between two sites (times ``HH:MM`` on the plan's date, or ISO)."""
+
+    id: str = _ID
+    from_site: str
+    to_site: str
+    departs: str
+    arrives: str
+    handoff_min: float | None = Field(default=None, ge=0)
+
+
+class BreakIn(_Open):
+    """A break to take inside ``[earliest, latest]``."""
+
+    earliest: str
+    latest: str
+    duration_min: float = Field(ge=0)
+
+
+class CourierIn(_Open):
+    """A courier: start and end site, travel mode, capacity, shift, breaks, skills."""
+
+    id: str = _ID
+    start_site: str
+    end_site: str | None = None
+    mode: str = "motorbike"
+    capacity: int | None = Field(default=None, ge=0)
+    shift: list[str] = Field(min_length=2, max_length=2)
+    breaks: list[BreakIn] | None = None
+    skills: list[str] | None = None
+
+
+class CitizenIn(BaseModel):
+    """The citizen's contact (personal data: stored protected, never copied into the plan)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    id_number: str | None = Field(default=None, max_length=40)
+
+
+class JobIn(_Open):
+    """A home pickup (to a hand-off site) or a home return (from an origin site)."""
+
+    id: str = _ID
+    kind: Literal["pickup", "return"]
+    dossier: str = _ID
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    window: list[str] = Field(min_length=2, max_length=2)
+    service_min: float | None = Field(default=None, ge=0)
+    handoff_site: str | None = None
+    destination_site: str | None = None
+    origin_site: str | None = None
+    ready_at: str | None = None
+    due: str | None = None
+    size: int | None = Field(default=None, ge=1)
+    skills: list[str] | None = None
+    address: str | None = Field(default=None, max_length=500)
+    procedure: str | None = Field(default=None, max_length=200)
+    citizen: CitizenIn | None = None
+
+
+class TravelIn(_Open):
+    """A travel matrix over site and job ids that replaces the travel model."""
+
+    ids: list[str]
+    minutes: list[list[float]]
+    km: list[list[float]] | None = None
+
+
+class OptionsIn(_Open):
+    """Solver options."""
+
+    time_limit_s: float | None = Field(default=None, gt=0)
+    seed: int | None = None
+
+
+class PlanRequestIn(_Open):
+    """A day's planning problem (DESIGN §4)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_REQUEST]})
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-23"])
+    sites: list[SiteIn]
+    shuttles: list[ShuttleIn] = Field(default_factory=list)
+    couriers: list[CourierIn]
+    jobs: list[JobIn]
+    travel: TravelIn | None = None
+    options: OptionsIn | None = None
+
+
+class PlanOut(_Open):
+    """A plan (DESIGN §4): routes of typed stops, unassigned jobs with reasons, KPIs."""
+
+    plan_id: str
+    date: str
+    status: str
+    routes: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    kpis: dict[str, Any]
+
+
+class PlanSummary(BaseModel):
+    """One stored plan in a list."""
+
+    plan_id: str
+    date: str
+    status: str | None = None
+    created_by: str | None = None
+    created_at: str | None = None
+    kpis: dict[str, Any] | None = None
+
+
+class PlanListOut(BaseModel):
+    """Stored plans of a day."""
+
+    data: list[PlanSummary]
+    count: int
+
+
+class ReplanIn(BaseModel):
+    """Re-planning during the day.
+
+    Done stops and couriers' positions are taken from the recorded scans and positions; the
+    dispatcher adds or cancels jobs and says what time it is (default: now).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    now: AwareDatetime | None = None
+    added_jobs: list[JobIn] = Field(default_factory=list)
+    cancelled_jobs: list[str] = Field(default_factory=list)
+    time_limit_s: float | None = Field(default=None, gt=0)
+
+
+class ScanEventIn(BaseModel):
+    """A scan made on a courier's phone or at a counter (DESIGN §7)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "7d7c2f36-5f43-4b55-9a55-5a8f0f3f2a11",
+                    "dossier": "H12.22-241013-0001",
+                    "type": "collected",
+                    "at": "2026-11-23T08:12:00+07:00",
+                    "site": None,
+                    "lat": 9.05,
+                    "lon": 104.98,
+                    "job": "J1",
+                    "proof": {"photo_sha256": "9f86d081884c7d659a2feaa0c55ad015"},
+                }
+            ]
+        },
+    )
+    event_id: str = Field(min_length=1, max_length=100)
+    dossier: str = _ID
+    type: str = Field(min_length=1, max_length=40)
+    at: AwareDatetime
+    site: str | None = Field(default=None, max_length=100)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    job: str | None = Field(default=None, max_length=100)
+    proof: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "For 'delivered': {'code': '123456'} (one-time code) or {'id_last4': '6789'}, plus "
+            "'recipient_name' when someone other than the applicant receives the result."
+        ),
+    )
+    reason: str | None = Field(
+        default=None, max_length=300, description="Why a 'delivery_failed' happened."
+    )
+
+
+class ScanResultOut(BaseModel):
+    """What happened to one event."""
+
+    event_id: str
+    status: Literal["stored", "duplicate", "conflict", "flagged"]
+    reason: str | None = None
+    first_status: str | None = Field(
+        default=None, description="For a duplicate: the answer the event got the first time."
+    )
+    dossier_status: str | None = Field(
+        default=None, description="The dossier's status after the batch."
+    )
+
+
+class ScanResultsOut(BaseModel):
+    """One result per event, in the order sent."""
+
+    results: list[ScanResultOut]
+
+
+class PositionIn(BaseModel):
+    """A courier's position at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+
+
+class PositionsOut(BaseModel):
+    """How many positions were recorded."""
+
+    recorded: int
+
+
+class DeliveryCodeOut(BaseModel):
+    """A one-time code to give the citizen (shown once; only its hash is kept)."""
+
+    dossier: str
+    code: str
