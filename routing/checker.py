@@ -15,7 +15,8 @@ kilometres as the plan states them. Tolerances, stated once:
 
 - travel: ``next.arrive >= prev.depart + travel (+ breaks) - 1 s`` (times are to the second);
 - service: ``depart - start`` equals the service time within 1 s;
-- distance: a route's ``distance_km`` equals the sum of its legs within 0.1 % plus 1 m a leg.
+- distance: a route's ``distance_km`` equals the sum of its legs within 0.1 % plus 1 m a leg;
+- duration: a route's ``duration_min`` (end's arrive − start's depart) within 0.1 min.
 
 Run it on files with ``python -m routing.checker REQUEST.json PLAN.json``: it prints the
 violations and exits 1 if there are any, 0 if there are none, 2 if a file cannot be read.
@@ -48,6 +49,7 @@ TRAVEL_TOLERANCE_S = 1.0
 SERVICE_TOLERANCE_S = 1.0
 DISTANCE_REL_TOLERANCE = 0.001
 DISTANCE_LEG_TOLERANCE_KM = 0.001
+DURATION_TOLERANCE_MIN = 0.1
 DEFAULT_SITE_SERVICE_MIN = 2.0
 DEFAULT_MODE = "motorbike"
 
@@ -92,7 +94,7 @@ CODES: Mapping[str, str] = {
     "malformed": "the plan's JSON is not in the agreed shape",
     "unassigned_reason": "an unassigned job lacks a known reason or a detail",
     "status": "the plan's status disagrees with its unassigned list",
-    "kpi": "a KPI disagrees with the routes",
+    "kpi": "a KPI (or a route's duration) disagrees with the routes",
     "personal_data": "a citizen's name, phone or ID number was copied into the plan",
 }
 """Every violation code the checker emits, with what it means. The codes are stable."""
@@ -541,7 +543,9 @@ class _Checker:
         self.out: list[Violation] = []
         self.seen: dict[str, _Seen] = {ident: _Seen() for ident in request.jobs}
         self.route_km: list[float] = []
+        self.route_min: list[float] = []
         self.runs_missed = 0
+        self.runs_caught = 0
 
     def add(
         self, code: str, detail: str, courier: str | None = None, job: str | None = None
@@ -724,6 +728,33 @@ class _Checker:
             stated = kpis.get(key)
             if isinstance(stated, bool) or not isinstance(stated, int | float) or stated != value:
                 self.add("kpi", f"kpis.{key} is {stated!r} but the plan gives {value:g}.")
+        routes = plan.get("routes")
+        by_reason: dict[str, int] = {}
+        for entry in unassigned if isinstance(unassigned, list) else []:
+            if isinstance(entry, Mapping) and isinstance(entry.get("reason"), str):
+                by_reason[entry["reason"]] = by_reason.get(entry["reason"], 0) + 1
+        optional: dict[str, Any] = {
+            "unassigned": n_unassigned,
+            "couriers_used": len(routes) if isinstance(routes, list) else 0,
+            "runs_caught": self.runs_caught,
+            "unassigned_by_reason": by_reason,
+        }
+        for key, value in optional.items():
+            if key in kpis and kpis[key] != value:
+                self.add("kpi", f"kpis.{key} is {kpis[key]!r} but the plan gives {value!r}.")
+        if "duration_min" in kpis:
+            total_min = sum(self.route_min)
+            stated_min = kpis["duration_min"]
+            if (
+                isinstance(stated_min, bool)
+                or not isinstance(stated_min, int | float)
+                or abs(stated_min - total_min) > DURATION_TOLERANCE_MIN * (len(self.route_min) + 1)
+            ):
+                self.add(
+                    "kpi",
+                    f"kpis.duration_min is {stated_min!r} but the routes' duration_min add up "
+                    f"to {total_min:.1f} min.",
+                )
         stated_km = kpis.get("distance_km")
         tolerance = DISTANCE_REL_TOLERANCE * total_km + DISTANCE_LEG_TOLERANCE_KM * (
             len(self.route_km) + 1
@@ -775,6 +806,8 @@ class _Checker:
             self.record_jobs(r, label, stop)
             if stop.type == "handoff" and stop.shuttle is None:
                 self.runs_missed += sum(1 for job in self.jobs_of(stop) if job.needs_run)
+            elif stop.type == "handoff":
+                self.runs_caught += len(stop.jobs)
         if len(parsed) != len(stops) or not all(stop.ok for stop in parsed):
             return  # unreadable stops: the checks below would only repeat the damage
         shaped = self.check_shape(label, parsed)
@@ -786,6 +819,28 @@ class _Checker:
         self.check_runs(courier, parsed)
         self.check_breaks(courier, parsed)
         self.check_legs(courier, route, parsed)
+        self.check_duration(courier.id, route, parsed)
+
+    def check_duration(self, c: str, route: Mapping[str, Any], stops: list[_Stop]) -> None:
+        """A route's ``duration_min``, when given, runs from leaving the start to the end."""
+        if "duration_min" not in route:
+            return
+        stated = route["duration_min"]
+        leave, back = stops[0].at("depart"), stops[-1].at("arrive")
+        if isinstance(stated, bool) or not isinstance(stated, int | float):
+            self.add("malformed", f"Courier {c}'s duration_min {stated!r} is not a number.")
+            return
+        self.route_min.append(float(stated))
+        if leave is None or back is None:
+            return
+        actual = (back - leave) / 60
+        if abs(stated - actual) > DURATION_TOLERANCE_MIN:
+            self.add(
+                "kpi",
+                f"Courier {c}'s route states {stated:g} min, but it leaves its start at "
+                f"{_hms(leave)} and reaches its end at {_hms(back)}: {actual:.1f} min.",
+                courier=c,
+            )
 
     def read_stop(self, courier: str, s: int, raw: Any) -> _Stop | None:
         """Read one stop; report what is malformed and return None if it is unusable."""

@@ -196,6 +196,17 @@ def _kpi_runs_missed(req: Doc, pl: Doc) -> None:
     pl["kpis"]["runs_missed"] = 1
 
 
+def _kpi_duration(req: Doc, pl: Doc) -> None:
+    # The route runs 07:40 → 13:20, 340 min, not 400 (kpis follow the claim).
+    pl["routes"][0]["duration_min"] = 400
+    pl["kpis"]["duration_min"] = 400
+
+
+def _kpi_unassigned_by_reason(req: Doc, pl: Doc) -> None:
+    # U1 is unassigned for its window, not for capacity.
+    pl["kpis"]["unassigned_by_reason"] = {"over_capacity": 1}
+
+
 def _status(req: Doc, pl: Doc) -> None:
     # One job is unassigned, so the plan is partial, not complete.
     pl["status"] = "complete"
@@ -244,6 +255,8 @@ BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("unassigned_reason", _unassigned_detail),
     ("kpi", _kpi_served),
     ("kpi", _kpi_runs_missed),
+    ("kpi", _kpi_duration),
+    ("kpi", _kpi_unassigned_by_reason),
     ("status", _status),
     ("personal_data", _personal_data),
 ]
@@ -317,6 +330,7 @@ def test_break_may_be_left_out_when_the_route_ends_before_it() -> None:
     del stops[3:6]
     stops[-1]["arrive"] = at("08:32:00")
     pl["routes"][0]["distance_km"] = 16.0
+    pl["routes"][0]["duration_min"] = 52  # 07:40 → 08:32
     pl["unassigned"].append({"job": "R1", "reason": "no_time", "detail": "Left for tomorrow."})
     pl["kpis"].update(served=1, distance_km=16.0)
     assert check_plan(req, pl) == []
@@ -343,7 +357,7 @@ def test_two_routes_for_one_job_is_precedence() -> None:
     route2 = {
         "courier": "c2",
         "distance_km": 16.0,
-        "duration_min": 40,
+        "duration_min": 50,  # 07:40 → 08:30
         "stops": [
             {"type": "start", "site": "po", "arrive": at("07:40:00"), "depart": at("07:40:00"),
              "load": 0},

@@ -115,6 +115,8 @@ def _great_circle_plan(shave_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
             current["depart"] = (clock + timedelta(seconds=service[index])).isoformat()
             clock += timedelta(seconds=service[index])
     pl["routes"][0]["distance_km"] = round(km, 3)
+    began = datetime(2026, 11, 23, 7, 40, tzinfo=VIETNAM_TZ)
+    pl["routes"][0]["duration_min"] = round((clock - began).total_seconds() / 60, 1)
     pl["kpis"]["distance_km"] = round(km, 3)
     return req, pl
 
