@@ -11,6 +11,7 @@ from routing.model import ProblemBuilder as ProblemBuilder
 from routing.model import Progress as Progress
 from routing.model import Solution as Solution
 from routing.model import SolveParams as SolveParams
+from routing.replan import replan as replan
 from routing.request import RequestError as RequestError
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Solution",
     "SolveParams",
     "plan_request",
+    "replan",
 ]

@@ -30,6 +30,8 @@ leaving a job unserved               :data:`DROP_PENALTY` = 1e9  serve every ser
   … a return due tomorrow            × :data:`SOON_FACTOR` 2     due date at risk
 dossier delay, per minute            :data:`DELAY_PER_MIN` 3000  later run = later answer
   … missing every run today          1,440 minutes (one day)     it waits for tomorrow's runs
+re-plan: job moved to another        :data:`MOVE_COST` 90,000    change the plan only as needed
+courier                              (30 min of delay)
 courier travel, per second           :data:`PER_SECOND` = 10     then travel time …
 courier travel, per metre            :data:`PER_METRE` = 1       … and distance (1 km = 100 s)
 ==================================  ==========================  =================================
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -84,7 +86,9 @@ DELAY_PER_MIN = 3_000
 DAY_MISSED_MIN = 1_440
 PER_SECOND = 10
 PER_METRE = 1
-MAX_RUN_CHOICES = 3
+MAX_RUN_CHOICES = 2
+# Re-planning: moving a job to another courier costs as much as 30 minutes of dossier delay.
+MOVE_COST = 30 * DELAY_PER_MIN
 
 REASONS = (
     "unknown_site",
@@ -331,7 +335,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     extra_points: Sequence[LatLon] = (),
     fixed_jobs: Mapping[int, int] | None = None,
     skip_jobs: Mapping[int, tuple[str, str]] | None = None,
-    move_cost: Mapping[int, int] | None = None,
+    previous_courier: Mapping[int, int] | None = None,
 ) -> Built:
     """Turn a validated request into a core :class:`~routing.model.Problem`.
 
@@ -349,9 +353,9 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
         Re-planning only: request job index → courier index that must make its remaining visits.
     skip_jobs
         Request job indices already settled (done or cancelled), with a reason, left out.
-    move_cost
+    previous_courier
         Re-planning only: request job index → courier index it had; serving it with another
-        courier costs :data:`DELAY_PER_MIN` × 30 (a plan that changes little is worth that).
+        courier costs :data:`MOVE_COST` (a plan that changes little is worth that).
 
     Returns
     -------
@@ -439,9 +443,6 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
         only = frozenset({in_hand_of}) if in_hand_of is not None else None
         steps: list[list[Visit]] = []
         step_roles: list[list[VisitRole]] = []
-        extra_cost = 0
-        if move_cost is not None and j in move_cost:
-            extra_cost = 0  # applied through the vehicles' allowed sets below
         if job.kind == "pickup":
             assert job.handoff_site is not None
             if in_hand_of is None:
@@ -482,7 +483,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
                             job.skills,
                             only,
                             group=f"{site}|handoff|{r.id}",
-                            cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60) + extra_cost,
+                            cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60),
                             name=f"{job.id}:handoff:{r.id}",
                         )
                     )
@@ -552,6 +553,11 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
                 ]
             )
             step_roles.append([VisitRole(j, "delivery")])
+        if previous_courier and j in previous_courier and in_hand_of is None:
+            steps[0] = [
+                replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
+                for v in steps[0]
+            ]
         core_job_of[j] = b.add_job(steps, penalty=_penalty(req, job), name=job.id)
         for rs in step_roles:
             roles.extend(rs)

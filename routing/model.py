@@ -152,6 +152,8 @@ class Visit:
         only the last of the run spends ``service_s`` (several dossiers handed over in one stop).
     cost
         Cost added to the objective when the visit is made (e.g. the delay of a later shuttle).
+    preferred_vehicle, move_cost
+        When re-planning: the vehicle that had this visit, and the cost of giving it to another.
     name
         A label for messages and plans.
     """
@@ -164,6 +166,8 @@ class Visit:
     vehicles: frozenset[int] | None = None
     group: str = ""
     cost: int = 0
+    preferred_vehicle: int | None = None
+    move_cost: int = 0
     name: str = ""
 
     def __post_init__(self) -> None:

@@ -23,6 +23,8 @@ from routing.model import Problem, Progress, Route, RouteStep, Solution, SolvePa
 # Above this many routing nodes, transits are answered by Python callbacks over the location
 # matrices instead of full node-by-node matrices (which would need n² memory).
 _MATRIX_NODE_LIMIT = 1500
+# Above this many nodes, insertion and local search consider only this many nearest neighbours.
+_NEIGHBOUR_NODES = 200
 
 
 def _strategy(name: str) -> int:
@@ -214,6 +216,10 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
         tdim.CumulVar(idx).SetRange(vis.window.early_s, vis.window.late_s)
         if early_service:
             tdim.SetCumulVarSoftUpperBound(idx, vis.window.early_s, 1)
+        if vis.preferred_vehicle is not None and vis.move_cost > 0:
+            routing.AddSoftSameVehicleConstraint(
+                [routing.Start(vis.preferred_vehicle), idx], vis.move_cost
+            )
         allowed = [k for k in all_vehicles if problem.can_serve(k, v)]
         if len(allowed) < len(problem.vehicles):
             # SetAllowedVehiclesForIndex does not take a Python list in 9.15; restrict the
@@ -298,6 +304,15 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
     left = max(0.1, params.time_limit_s - (time.monotonic() - began))
     search.time_limit.FromMilliseconds(int(left * 1000))
     search.log_search = params.log_search
+    if n_nodes > _NEIGHBOUR_NODES:
+        # Large days: let insertion heuristics look at the nearest candidates only.
+        ratio = _NEIGHBOUR_NODES / n_nodes
+        search.global_cheapest_insertion_first_solution_parameters.neighbors_ratio = ratio
+        search.global_cheapest_insertion_first_solution_parameters.min_neighbors = 20
+        search.global_cheapest_insertion_ls_operator_parameters.neighbors_ratio = ratio
+        search.global_cheapest_insertion_ls_operator_parameters.min_neighbors = 20
+        search.ls_operator_neighbors_ratio = ratio
+        search.ls_operator_min_neighbors = 20
     assignment = routing.SolveWithParameters(search)
     runtime = time.monotonic() - began
     if assignment is None:
