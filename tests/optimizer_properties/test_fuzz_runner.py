@@ -1,0 +1,90 @@
+"""The fuzzing benchmark counts a dead, hung or raising solver instead of dying with it."""
+
+from __future__ import annotations
+
+import random
+
+from benchmarks.fuzz_optimizer import (
+    Fuzzed,
+    RandomPick,
+    Solver,
+    Tally,
+    fuzz_request,
+    judge,
+)
+from tests.checker.tiny import request as tiny_request
+from tests.optimizer_properties import children
+
+
+def test_child_that_dies_is_counted_as_a_crash_and_replaced() -> None:
+    """A child ending with exit code 3 is reported ``died``; the next solve starts a new child."""
+    solver = Solver(target=children.die_on_first_request, grace_s=5.0)
+    try:
+        outcome, payload, _ = solver.solve(tiny_request(), 0.1)
+        assert (outcome, payload) == ("died", "exit code 3")
+        outcome, _, _ = solver.solve(tiny_request(), 0.1)
+        assert outcome == "died"  # a fresh child was started (and died again)
+    finally:
+        solver.stop()
+    tally = Tally()
+    failed = judge(
+        tally, Fuzzed(tiny_request()), outcome="died", payload="exit code 3", wall_s=0.2,
+        time_limit_s=0.1,
+    )  # fmt: skip
+    assert tally.crashes == 1 and tally.failures() == 1
+    assert failed is not None and "crash" in failed
+
+
+def test_child_that_hangs_is_killed_and_counted_over_time() -> None:
+    """A child silent past the time limit + 1 s + grace is killed and counted over time."""
+    solver = Solver(target=children.hang_on_first_request, grace_s=0.5)
+    try:
+        outcome, _, wall_s = solver.solve(tiny_request(), 0.1)
+    finally:
+        solver.stop()
+    assert outcome == "killed"
+    assert 1.5 <= wall_s < 10
+    tally = Tally()
+    judge(tally, Fuzzed(tiny_request()), outcome="killed", payload=None, wall_s=wall_s,
+          time_limit_s=0.1)  # fmt: skip
+    assert tally.over_time == 1 and tally.failures() == 1
+
+
+def test_other_exceptions_are_crashes_and_request_errors_are_refusals() -> None:
+    """``raised`` counts as a crash; a refusal of an invalid request counts as expected."""
+    solver = Solver(target=children.raise_on_first_request)
+    try:
+        outcome, payload, _ = solver.solve(tiny_request(), 0.1)
+    finally:
+        solver.stop()
+    assert outcome == "raised" and payload.startswith("IndexError")
+    tally = Tally()
+    invalid = Fuzzed(tiny_request(), invalid="duplicate job id")
+    judge(tally, invalid, outcome="refused", payload="jobs[3].id: duplicate", wall_s=0.1,
+          time_limit_s=0.5)  # fmt: skip
+    assert tally.refused_expected == 1 and tally.failures() == 0
+    judge(tally, Fuzzed(tiny_request()), outcome="refused", payload="jobs[0]: odd", wall_s=0.1,
+          time_limit_s=0.5)  # fmt: skip
+    assert tally.refused_unexpected == 1 and tally.failures() == 1
+
+
+def test_real_solver_child_plans_and_the_plan_is_judged() -> None:
+    """The real child plans a small generated request; its plan passes the checker."""
+    seeds = (f"runner-{i}" for i in range(100))
+    fuzzed = next(
+        f
+        for f in (fuzz_request(RandomPick(random.Random(seed)), min_jobs=3, min_couriers=1)
+                  for seed in seeds)
+        if f.invalid is None
+    )  # fmt: skip
+    solver = Solver()
+    try:
+        outcome, payload, wall_s = solver.solve(fuzzed.request, 0.5)
+    finally:
+        solver.stop()
+    tally = Tally()
+    failed = judge(tally, fuzzed, outcome=outcome, payload=payload, wall_s=wall_s,
+                   time_limit_s=0.5)  # fmt: skip
+    assert outcome == "plan", payload
+    assert failed is None, failed
+    assert tally.planned == 1 and tally.jobs_planned == len(fuzzed.request["jobs"])
