@@ -1,0 +1,54 @@
+"""Large days are planned district by district; the merged plan is still one valid plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing import dossiers
+from routing.request import parse_request
+from tests.routing.helpers import courier, pickup, request, ret, solve_checked
+
+SITES = [
+    {"id": "po", "kind": "post_office", "lat": 9.17, "lon": 105.15},
+    {"id": "centre", "kind": "centre", "lat": 9.18, "lon": 105.16},
+    {"id": "po2", "kind": "post_office", "lat": 8.90, "lon": 105.00},
+]
+
+
+def _day() -> dict:
+    jobs = [
+        pickup("A", ["08:00", "10:00"]),
+        ret("B", ["13:00", "15:00"], "10:00"),
+        pickup("C", ["08:00", "10:00"], handoff_site="po2", destination_site=None),
+        ret("D", ["13:00", "15:00"], "10:00", origin_site="po2"),
+        pickup("E", ["08:00", "10:00"], handoff_site="centre", destination_site=None),
+    ]
+    couriers = [courier("c1"), courier("c2", start_site="po2", end_site="po2")]
+    pos = {"A": 10, "B": 12, "C": 95, "D": 105, "E": 25, "po2": 100}
+    return request(jobs, pos, couriers=couriers, sites=SITES)
+
+
+def test_jobs_go_to_the_couriers_of_their_site_or_the_nearest_base() -> None:
+    """A, B (po) and E (centre: no courier there, po is nearest) go to c1; C, D (po2) to c2."""
+    req = parse_request(_day())
+    parts = dossiers.districts(req)
+    named = [([req.couriers[k].id for k in cs], [req.jobs[j].id for j in js]) for cs, js in parts]
+    assert named == [(["c1"], ["A", "B", "E"]), (["c2"], ["C", "D"])]
+
+
+def test_a_day_planned_by_districts_passes_the_checker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the district threshold lowered to one job, the five jobs are planned in two parts.
+
+    Every job is served by its district's courier and the merged plan has no violation.
+    """
+    monkeypatch.setattr(dossiers, "DISTRICT_JOBS", 1)
+    plan = solve_checked(_day())
+    assert plan["kpis"]["solver"]["districts"] == 2
+    served_by = {
+        (s.get("job") or ""): r["courier"]
+        for r in plan["routes"]
+        for s in r["stops"]
+        if s["type"] in ("pickup", "delivery")
+    }
+    assert served_by == {"A": "c1", "B": "c1", "E": "c1", "C": "c2", "D": "c2"}
+    assert plan["kpis"]["served"] == 5
