@@ -522,6 +522,17 @@ class _Stop:
     point: LatLon | None = None
     loc_id: str | None = None
     ok: bool = True
+    done: bool = False  # a stop already done before a re-plan (``route["done"]``)
+
+    @property
+    def order(self) -> int:
+        """Position in the courier's whole day: done stops come before the current ones."""
+        return self.index - 1_000_000 if self.done else self.index
+
+    @property
+    def name(self) -> str:
+        """How details refer to the stop: ``stop 3``, or ``done stop 1``."""
+        return f"done stop {self.index}" if self.done else f"stop {self.index}"
 
     def at(self, key: str) -> float | None:
         return self.times.get(key)
@@ -529,9 +540,9 @@ class _Stop:
 
 @dataclass(slots=True)
 class _Seen:
-    """Where a job was met in the plan: (route index, courier, stop index, stop type)."""
+    """Where a job was met in the plan: (route index, courier, stop, stop type)."""
 
-    stops: list[tuple[int, str, int, str]] = field(default_factory=list)
+    stops: list[tuple[int, str, _Stop, str]] = field(default_factory=list)
     unassigned: int = 0
 
 
@@ -666,7 +677,7 @@ class _Checker:
                 )
             for kind, found in ((a_type, a), (b_type, b)):
                 if len(found) > 1:
-                    places = "; ".join(f"{c} stop {s}" for _, c, s, _ in found)
+                    places = "; ".join(f"{c} {s.name}" for _, c, s, _ in found)
                     self.add(
                         "job_duplicated",
                         f"Job {ident} has {len(found)} {kind} stops ({places}).",
@@ -679,7 +690,7 @@ class _Checker:
                 _, courier, stop, _ = (a or b)[0]
                 self.add(
                     "precedence",
-                    f"Job {ident} has a {have} stop (courier {courier}, stop {stop}) but no "
+                    f"Job {ident} has a {have} stop (courier {courier}, {stop.name}) but no "
                     f"{lack} stop.",
                     courier=courier,
                     job=ident,
@@ -689,16 +700,16 @@ class _Checker:
             if ra != rb:
                 self.add(
                     "precedence",
-                    f"Job {ident}: {a_type} on courier {ca}'s route (stop {sa}) but {b_type} on "
-                    f"courier {cb}'s (stop {sb}); both must be on one route.",
+                    f"Job {ident}: {a_type} on courier {ca}'s route ({sa.name}) but {b_type} on "
+                    f"courier {cb}'s ({sb.name}); both must be on one route.",
                     courier=ca,
                     job=ident,
                 )
-            elif sb <= sa:
+            elif sb.order <= sa.order:
                 self.add(
                     "precedence",
-                    f"Job {ident}: courier {ca}'s {b_type} at stop {sb} comes before its "
-                    f"{a_type} at stop {sa}.",
+                    f"Job {ident}: courier {ca}'s {b_type} at {sb.name} comes before its "
+                    f"{a_type} at {sa.name}.",
                     courier=ca,
                     job=ident,
                 )
@@ -717,10 +728,15 @@ class _Checker:
         if not isinstance(kpis, Mapping):
             self.add("kpi", f"The plan's kpis {kpis!r} are not an object.")
             return
-        served = sum(1 for seen in self.seen.values() if seen.stops)
+        served = sum(1 for seen in self.seen.values() if any(not s[2].done for s in seen.stops))
+        finished = sum(
+            1
+            for seen in self.seen.values()
+            if len(seen.stops) >= 2 and all(s[2].done for s in seen.stops)
+        )
         total_km = sum(self.route_km)
         expected: dict[str, float] = {
-            "jobs": len(self.req.jobs),
+            "jobs": len(self.req.jobs) - finished,
             "served": served,
             "runs_missed": self.runs_missed,
         }
@@ -800,6 +816,7 @@ class _Checker:
             )
         else:
             self.route_km.append(float(stated_km))
+        done = self.read_done(r, label, route.get("done"))
         stops = [self.read_stop(label, s, raw) for s, raw in enumerate(raw_stops)]
         parsed = [stop for stop in stops if stop is not None]
         for stop in parsed:
@@ -814,12 +831,45 @@ class _Checker:
         if courier is None or not shaped:
             return
         self.check_sites_and_places(courier, parsed)
-        self.check_load(courier, parsed)
+        self.check_load(courier, parsed, done)
+        self.check_resume(label, done, parsed)
         self.check_times(courier, parsed)
         self.check_runs(courier, parsed)
-        self.check_breaks(courier, parsed)
+        self.check_breaks(courier, parsed, done)
         self.check_legs(courier, route, parsed)
         self.check_duration(courier.id, route, parsed)
+
+    def check_resume(self, label: str, done: list[_Stop], parsed: list[_Stop]) -> None:
+        """A re-planned route cannot leave before the courier's last done stop."""
+        if done and done[-1].ok:
+            last = done[-1].at("depart") or done[-1].at("arrive")
+            resume = parsed[0].at("depart")
+            if last is not None and resume is not None and resume < last:
+                self.add(
+                    "time_order",
+                    f"Courier {label}'s re-planned route leaves at {_hms(resume)}, before its "
+                    f"last done stop ({done[-1].name}) at {_hms(last)}.",
+                    courier=label,
+                )
+
+    def read_done(self, r: int, label: str, raw: Any) -> list[_Stop]:
+        """Read a re-planned route's ``done`` stops: jobs count as seen, times stay as they were.
+
+        Done stops were checked when their plan was made; here they only settle which jobs are
+        in the courier's hands (the load it starts with) and which breaks are already taken.
+        """
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add("malformed", f"Courier {label}'s done stops {raw!r} are not a list.")
+            return []
+        done = []
+        for s, item in enumerate(raw):
+            stop = self.read_stop(label, s, item, done=True)
+            if stop is not None:
+                self.record_jobs(r, label, stop)
+                done.append(stop)
+        return done
 
     def check_duration(self, c: str, route: Mapping[str, Any], stops: list[_Stop]) -> None:
         """A route's ``duration_min``, when given, runs from leaving the start to the end."""
@@ -842,9 +892,9 @@ class _Checker:
                 courier=c,
             )
 
-    def read_stop(self, courier: str, s: int, raw: Any) -> _Stop | None:
+    def read_stop(self, courier: str, s: int, raw: Any, *, done: bool = False) -> _Stop | None:
         """Read one stop; report what is malformed and return None if it is unusable."""
-        where = f"Courier {courier}'s stop {s}"
+        where = f"Courier {courier}'s {'done stop' if done else 'stop'} {s}"
         if not isinstance(raw, Mapping):
             self.add("malformed", f"{where} is not an object: {raw!r}.", courier=courier)
             return None
@@ -856,7 +906,7 @@ class _Checker:
                 courier=courier,
             )
             return None
-        stop = _Stop(index=s, type=kind)
+        stop = _Stop(index=s, type=kind, done=done)
         readers = (self.read_times, self.read_place, self.read_contents, self.read_load)
         stop.ok = all([read(where, courier, raw, stop) for read in readers])
         return stop
@@ -990,7 +1040,7 @@ class _Checker:
                     job=ident,
                 )
                 continue
-            self.seen[ident].stops.append((r, courier, stop.index, stop.type))
+            self.seen[ident].stops.append((r, courier, stop, stop.type))
 
     def check_shape(self, courier: str, stops: list[_Stop]) -> bool:
         kinds = [stop.type for stop in stops]
@@ -1057,19 +1107,23 @@ class _Checker:
         ids = (stop.job,) if stop.job is not None else stop.jobs
         return [self.req.jobs[i] for i in ids if i in self.req.jobs]
 
-    def check_load(self, courier: _Courier, stops: list[_Stop]) -> None:
+    def load_change(self, stop: _Stop) -> float:
+        """Dossiers a stop adds to the courier's load (negative when it hands them over)."""
+        sizes = sum(job.size for job in self.jobs_of(stop))
+        unknown = sum(1 for i in stop.jobs if i not in self.req.jobs)
+        if stop.job is not None and stop.job not in self.req.jobs:
+            unknown += 1
+        if stop.type in ("pickup", "collect"):
+            return float(sizes + unknown)
+        if stop.type in ("delivery", "handoff"):
+            return -float(sizes + unknown)
+        return 0.0
+
+    def check_load(self, courier: _Courier, stops: list[_Stop], done: list[_Stop]) -> None:
         c = courier.id
-        load = 0.0
+        load = sum(self.load_change(stop) for stop in done)  # dossiers already in hand
         for stop in stops:
-            sizes = sum(job.size for job in self.jobs_of(stop))
-            unknown = sum(1 for i in stop.jobs if i not in self.req.jobs)
-            if stop.job is not None and stop.job not in self.req.jobs:
-                unknown += 1
-            change = sizes + unknown
-            if stop.type in ("pickup", "collect"):
-                load += change
-            elif stop.type in ("delivery", "handoff"):
-                load -= change
+            load += self.load_change(stop)
             if stop.load is not None and (stop.load != load or stop.load < 0):
                 self.add(
                     "load",
@@ -1225,27 +1279,27 @@ class _Checker:
                     courier=c,
                 )
 
-    def check_breaks(self, courier: _Courier, stops: list[_Stop]) -> None:
+    def check_breaks(self, courier: _Courier, stops: list[_Stop], done: list[_Stop]) -> None:
         c = courier.id
-        placed = [stop for stop in stops if stop.type == "break"]
+        placed = [stop for stop in (*done, *stops) if stop.type == "break"]
         used: set[int] = set()
         for wanted in courier.breaks:
             for stop in placed:
                 start, depart = stop.at("start"), stop.at("depart")
                 if (
-                    stop.index not in used
+                    stop.order not in used
                     and start is not None
                     and depart is not None
                     and start >= wanted.earliest_s
                     and depart <= wanted.latest_s
                     and depart - start >= wanted.duration_s - SERVICE_TOLERANCE_S
                 ):
-                    used.add(stop.index)
+                    used.add(stop.order)
                     break
             else:
                 # A break need not be taken if the route leaves room for it before its start
                 # or after its end (the courier is off duty then).
-                leave, back = stops[0].at("depart"), stops[-1].at("arrive")
+                leave, back = (done or stops)[0].at("depart"), stops[-1].at("arrive")
                 if leave is None or back is None:
                     continue
                 before = wanted.earliest_s + wanted.duration_s <= leave
@@ -1266,13 +1320,13 @@ class _Checker:
             or "none"
         )
         for stop in placed:
-            if stop.index in used:
+            if stop.order in used or stop.done:
                 continue
             start, depart = stop.at("start"), stop.at("depart")
             assert start is not None and depart is not None
             self.add(
                 "break",
-                f"Courier {c}'s break at stop {stop.index} ({_hms(start)}–{_hms(depart)}, "
+                f"Courier {c}'s break at {stop.name} ({_hms(start)}–{_hms(depart)}, "
                 f"{_minutes(depart - start)}) matches none of its breaks ({windows}).",
                 courier=c,
             )
@@ -1360,8 +1414,13 @@ class _Checker:
         if matrix is not None:
             out: list[tuple[float, float | None] | None] = []
             for a, b in pairs:
-                i = matrix.index.get(a.loc_id or "")
-                j = matrix.index.get(b.loc_id or "")
+                if a.loc_id is None or b.loc_id is None:
+                    # A re-planned route starts where the courier is: a place the matrix (over
+                    # sites and jobs) cannot know, so that leg is not judged.
+                    out.append((0.0, None))
+                    continue
+                i = matrix.index.get(a.loc_id)
+                j = matrix.index.get(b.loc_id)
                 if i is None or j is None:
                     out.append(None)
                     continue

@@ -410,3 +410,78 @@ def test_garbage_plan_is_malformed_not_a_crash() -> None:
     for garbage in ([], {"routes": "x"}, {"routes": [None], "unassigned": [3]}):
         found = check_plan(request(), garbage)  # type: ignore[arg-type]
         assert "malformed" in codes(found)
+
+
+def _replanned_at_0815() -> Doc:
+    """The tiny plan re-planned at 08:15 with P1 picked up: the route resumes from P1's home.
+
+    ``done`` keeps the start and the pickup as they were; the new route starts at P1's home
+    (a position, not a site) at 08:15 with P1 aboard (load 1). The leg from a position is not
+    in the request's matrix (sites and jobs only), so it is not judged; the rest is as before.
+    """
+    pl = plan()
+    route = pl["routes"][0]
+    stops = route["stops"]
+    route["done"] = stops[:2]
+    route["stops"] = [
+        {"type": "start", "lat": 9.01, "lon": 105.01, "arrive": at("08:15:00"),
+         "depart": at("08:15:00"), "load": 1},
+        *stops[2:],
+    ]  # fmt: skip
+    route["distance_km"] = 20.0  # the (unjudged) first leg + 0 + 6 + 6 km
+    route["duration_min"] = 305  # 08:15 → 13:20
+    pl["kpis"]["distance_km"] = 20.0
+    return pl
+
+
+def test_replanned_route_with_done_stops_passes() -> None:
+    """Done stops count as served (P1's pickup), and the new start carries P1: no violations."""
+    assert check_plan(request(), _replanned_at_0815()) == []
+
+
+def test_replanned_route_must_start_with_what_is_in_hand() -> None:
+    """A re-planned start claiming an empty bag, with P1 picked up before, breaks the load."""
+    pl = _replanned_at_0815()
+    pl["routes"][0]["stops"][0]["load"] = 0
+    assert codes(check_plan(request(), pl)) == {"load"}
+
+
+def test_replanned_route_cannot_pick_up_again_what_is_done() -> None:
+    """A job picked up in the done part and again in the new route is duplicated."""
+    pl = _replanned_at_0815()
+    pl["routes"][0]["stops"][0]["load"] = 0
+    pl["routes"][0]["done"][1]["job"] = "P1"
+    again = dict(plan()["routes"][0]["stops"][1])
+    again.update(arrive=at("08:15:00"), start=at("08:15:00"), depart=at("08:25:00"))
+    pl["routes"][0]["stops"].insert(1, again)  # P1's pickup, 0 min from its own home
+    pl["routes"][0]["stops"][2]["arrive"] = at("08:45:00")  # P1 → po: 20 min
+    found = check_plan(request(), pl)
+    assert "job_duplicated" in codes(found)
+
+
+def test_replanned_route_cannot_leave_before_its_last_done_stop() -> None:
+    """Resuming at 08:05, before the done pickup departed (08:10), is ``time_order``."""
+    pl = _replanned_at_0815()
+    pl["routes"][0]["stops"][0].update(arrive=at("08:05:00"), depart=at("08:05:00"))
+    pl["routes"][0]["duration_min"] = 315  # 08:05 → 13:20
+    assert codes(check_plan(request(), pl)) == {"time_order"}
+
+
+def test_lunch_taken_before_the_replan_is_not_owed_again() -> None:
+    """A break among the done stops counts: the re-planned route needs no second lunch."""
+    req, pl = request(), plan()
+    route = pl["routes"][0]
+    stops = route["stops"]
+    # Re-plan at 12:10, after lunch (stop 4): done = stops 0–4, resume from po.
+    route["done"] = stops[:5]
+    route["stops"] = [
+        {"type": "start", "site": "po", "arrive": at("12:10:00"), "depart": at("12:10:00"),
+         "load": 1},
+        {**stops[5], "arrive": at("13:00:00")},
+        stops[6],
+    ]  # fmt: skip
+    route["distance_km"] = 12.0  # po → R1 → po
+    route["duration_min"] = 70  # 12:10 → 13:20
+    pl["kpis"].update(distance_km=12.0, jobs=2)  # P1 is finished before the re-plan
+    pl["kpis"]["served"] = 1
+    assert check_plan(req, pl) == []

@@ -194,3 +194,51 @@ def test_sample_camau_day_passes_the_checker_without_personal_data(seed: int) ->
     violations = check_plan(request, plan)
     assert violations == [], "\n".join(str(v) for v in violations[:20])
     assert plan["kpis"]["served"] > 0
+
+
+RE_PLANS = [
+    pytest.param({"now": "08:40", "done": [{"job": "P1", "type": "pickup"}]}, id="P1-in-hand"),
+    pytest.param(
+        {
+            "now": "08:40",
+            "done": [{"job": "P1", "type": "pickup"}],
+            "positions": {"c1": {"lat": 9.015, "lon": 105.0}},
+        },
+        id="from-a-position",
+    ),
+    pytest.param(
+        {
+            "now": "10:30",
+            "done": ["P1", {"job": "R1", "type": "collect"}],
+            "cancelled_jobs": ["U1"],
+        },
+        id="after-collect-cancel-U1",
+    ),
+    pytest.param({"now": "13:30", "done": ["P1", "R1"]}, id="afternoon"),
+]
+
+
+@pytest.mark.parametrize("change", RE_PLANS)
+def test_replanned_days_pass_the_checker(change: dict[str, Any]) -> None:
+    """Re-planning the tiny day (with a job added) keeps every promise, done stops included."""
+    from routing.replan import replan
+
+    request = tiny_request()
+    del request["travel"]  # the added job is not in the matrix: great-circle legs
+    request["jobs"][0]["window"] = ["08:00", "10:00"]
+    added = {
+        "id": "A1",
+        "kind": "return",
+        "lat": 9.025,
+        "lon": 105.02,
+        "window": ["13:00", "16:00"],
+        "service_min": 5,
+        "origin_site": "po",
+        "ready_at": "10:00",
+    }
+    morning = plan_and_check(request)
+    plan = replan(request, morning, added_jobs=[added], time_limit_s=TIME_LIMIT_S, **change)
+    merged = {**request, "jobs": [*request["jobs"], added]}
+    violations = check_plan(merged, plan)
+    assert violations == [], "\n".join(str(v) for v in violations)
+    assert any(route.get("done") for route in plan["routes"])
