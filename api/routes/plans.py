@@ -14,7 +14,6 @@ import tracking
 from api.deps import DispatcherUser, SessionDep, SettingsDep, SolverDep, StaffUser
 from api.planning import time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
-from api.solver_pool import SolverUnavailable
 from tracking.models import StoredPlan
 from tracking.plans import get_plan, store_plan
 from tracking.plans import list_plans as stored_plans
@@ -31,16 +30,21 @@ def _plan_json(stored: StoredPlan) -> dict[str, Any]:
 
 def _progress(
     session: Session, stored: StoredPlan, now: datetime
-) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """Return the plan's done job ids and each courier's last position, from the records."""
-    done: list[str] = []
+) -> tuple[list[dict[str, str]], dict[str, dict[str, Any]]]:
+    """Return the plan's done stops (``{"job", "type"}``, from the recorded scans) and each
+    courier's last recorded position."""
+    done: list[dict[str, str]] = []
     positions: dict[str, dict[str, Any]] = {}
     for route in stored.plan_json.get("routes", []):
         courier = str(route.get("courier"))
         stops = tracking.courier_stops(
             session=session, courier_id=courier, date=stored.date, now=now
         )
-        done.extend(str(s["job"]) for s in stops if s.get("job") and s.get("state") == "done")
+        for stop in stops:
+            if stop.get("state") != "done":
+                continue
+            jobs = [stop["job"]] if stop.get("job") else list(stop.get("jobs") or [])
+            done.extend({"job": str(job), "type": str(stop["type"])} for job in jobs)
         track = tracking.courier_track(session=session, courier_id=courier, date=stored.date)
         if track["positions"]:
             last = track["positions"][-1]
@@ -148,15 +152,11 @@ def replan(
     request: dict[str, Any] = dict(stored.request_json)
     previous = _plan_json(stored)
     now = body.now or datetime.now(UTC)
-    replan_fn = getattr(routing, "replan", None)
-    if replan_fn is None:
-        msg = "re-planning is not available in this version of the optimizer"
-        raise SolverUnavailable(msg)
     done, positions = _progress(session, stored, now)
     added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
     limit = time_limit_s(request, settings, body.time_limit_s)
     plan = solver.run(
-        replan_fn,
+        routing.replan,
         request,
         previous,
         now=now.isoformat(),
@@ -165,6 +165,7 @@ def replan(
         added_jobs=added,
         cancelled_jobs=list(body.cancelled_jobs),
         time_limit_s=limit,
+        travel=travel_model(settings),
         wall_limit_s=limit + settings.solve_grace_s,
     )
     new_request = {**request, "jobs": [*request.get("jobs", []), *added]}

@@ -484,3 +484,39 @@ def test_every_role_against_every_object_route(day: Day) -> None:
         if anonymous.status_code != 401:
             failures.append((method, path, None, 401, anonymous.status_code, anonymous.text))
     assert failures == []
+
+
+# --- re-planning (last: it stores a newer plan of the day) --------------------------------------
+
+
+def test_replan_keeps_done_stops_and_plans_an_added_job(day: Day) -> None:
+    """A dispatcher re-plans the stored plan with a new pickup P4: the answer is a new stored
+    plan (201) in which P1's pickup (done, from the recorded scans) stays done on c1's route
+    and P4 is routed or unassigned with a reason; the changes name P4."""
+    plan_id = day.plan["plan_id"]
+    added = {
+        "id": "P4", "kind": "pickup", "dossier": "H12.22-261123-0004", "lat": 9.1760,
+        "lon": 105.1500, "window": ["13:00", "16:00"], "service_min": 5,
+        "handoff_site": "po-cm", "destination_site": "centre",
+        "citizen": {"name": "Võ Văn Em", "phone": "0977000111", "id_number": "096080007777"},
+    }  # fmt: skip
+    answer = day.client.post(
+        f"{day.url}/v1/plans/{plan_id}/replan",
+        json={"now": ago(0), "added_jobs": [added], "time_limit_s": 1},
+        headers=day.as_user("disp1"),
+    )
+    assert answer.status_code == 201, answer.text
+    new = answer.json()
+    assert new["plan_id"] != plan_id
+    assert answer.headers["location"] == f"/v1/plans/{new['plan_id']}"
+    routed = {s.get("job"): r["courier"] for r in new["routes"] for s in r["stops"]}
+    unassigned = {u["job"] for u in new["unassigned"]}
+    assert "P4" in routed or "P4" in unassigned
+    # P1 was collected and handed over by c1 earlier in this module: kept as done on c1's route
+    done_on = {s.get("job"): r["courier"] for r in new["routes"] for s in r.get("done", [])}
+    assert done_on.get("P1") == "c1", new["routes"]
+    assert "P1" not in routed
+    assert "P4" in json.dumps(new.get("changes", []))
+    assert "Võ Văn Em" not in answer.text
+    stored = day.client.get(f"{day.url}/v1/plans/{new['plan_id']}", headers=day.as_user("staff1"))
+    assert stored.json() == new

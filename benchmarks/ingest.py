@@ -1,0 +1,195 @@
+"""Scan ingestion over loopback HTTP: scans per second and latency, on SQLite and PostgreSQL.
+
+Starts its own buuta servers (``buuta serve`` in a subprocess, as in production) on a fresh
+SQLite file and on a throw-away PostgreSQL server, plans a generated Cà Mau day so the dossiers
+exist, then sends scans from several client threads:
+
+- ``single``: one event per request (a phone syncing each scan as it happens);
+- ``batch``: 50 events per request (a phone that was offline).
+
+Every request waits for the server's answer, which comes only after the events are durably
+committed. The events follow each dossier's life cycle (collected, at hub, on the shuttle,
+received; result ready, on the shuttle, at hub, out for delivery); once a dossier's cycle is
+done, further events are stored and flagged, which costs the same write.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/ingest.py                 # both databases
+    .venv/bin/python benchmarks/ingest.py --backends sqlite --singles 2000 --clients 8
+
+Note: the test PostgreSQL server runs with ``fsync=off`` (tests/support/postgres.py), so its
+figures do not include disk flushes; SQLite runs with ``synchronous=FULL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from routing.sample_day import camau_day  # noqa: E402
+from tests.support.postgres import fresh_database, run_postgres_server  # noqa: E402
+from tests.support.server import RunningServer, create_tokens  # noqa: E402
+
+PICKUP_STEPS = ("collected", "at_hub", "on_shuttle", "received")
+RETURN_STEPS = ("result_ready", "on_shuttle", "at_hub", "out_for_delivery")
+
+
+def _events(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield scan events forever, round-robin over the day's dossiers, each in life-cycle order."""
+    counter = itertools.count()
+    jobs = request["jobs"]
+    for step in itertools.count():
+        for job in jobs:
+            n = next(counter)
+            if job["kind"] == "pickup":
+                kind = PICKUP_STEPS[min(step, 3)]
+                site = {
+                    "collected": None,
+                    "at_hub": job["handoff_site"],
+                    "on_shuttle": job["handoff_site"],
+                    "received": job["destination_site"],
+                }[kind]
+            else:
+                kind = RETURN_STEPS[min(step, 3)]
+                site = "centre" if kind in ("result_ready", "on_shuttle") else job["origin_site"]
+            minute = min(step, 600)
+            event: dict[str, Any] = {
+                "event_id": f"bench-{n:08d}",
+                "dossier": job["dossier"],
+                "type": kind,
+                "at": f"2026-11-20T{7 + minute // 60:02d}:{minute % 60:02d}:00+07:00",
+                "site": site,
+            }
+            if site is None:
+                event["lat"], event["lon"] = job["lat"], job["lon"]
+            yield event
+
+
+def _run(
+    url: str, token: str, events: Iterator[dict[str, Any]], *, requests: int, size: int,
+    clients: int,
+) -> tuple[float, list[float], int]:  # fmt: skip
+    """Send ``requests`` requests of ``size`` events from ``clients`` threads.
+
+    Returns (elapsed seconds, per-request latencies in seconds, events acknowledged).
+    """
+    lock = threading.Lock()
+    latencies: list[float] = []
+    acked = [0]
+    remaining = [requests]
+
+    def take() -> list[dict[str, Any]] | None:
+        with lock:
+            if remaining[0] <= 0:
+                return None
+            remaining[0] -= 1
+            return [next(events) for _ in range(size)]
+
+    def worker() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(timeout=60, headers=headers) as client:
+            while (batch := take()) is not None:
+                t0 = time.perf_counter()
+                answer = client.post(f"{url}/v1/scans", json=batch)
+                dt = time.perf_counter() - t0
+                if answer.status_code != 200:
+                    msg = f"scan request failed: {answer.status_code} {answer.text[:300]}"
+                    raise RuntimeError(msg)
+                n = sum(r["status"] in ("stored", "flagged") for r in answer.json()["results"])
+                with lock:
+                    latencies.append(dt)
+                    acked[0] += n
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, latencies, acked[0]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench(database_url: str, name: str, args: argparse.Namespace, log_dir: Path) -> None:
+    """Benchmark one database: start a server, plan a day, send singles then batches."""
+    server = RunningServer(database_url, log_path=log_dir / f"{name}.log")
+    server.start()
+    try:
+        tokens = create_tokens(database_url, {"bench-disp": "dispatcher", "bench-admin": "admin"})
+        request = camau_day(jobs=args.jobs, seed=1)
+        request["options"] = {"time_limit_s": 2}
+        planned = httpx.post(
+            f"{server.base_url}/v1/plans",
+            json=request,
+            headers={"Authorization": f"Bearer {tokens['bench-disp']}"},
+            timeout=300,
+        )
+        if planned.status_code != 201:
+            msg = f"planning the benchmark day failed: {planned.status_code} {planned.text[:300]}"
+            raise RuntimeError(msg)
+        events = _events(request)
+        token = tokens["bench-admin"]
+        for label, requests, size in (
+            ("single", args.singles, 1),
+            ("batch50", args.batches, 50),
+        ):
+            _run(server.base_url, token, events, requests=args.clients * 2, size=size,
+                 clients=args.clients)  # warm-up  # fmt: skip
+            elapsed, lat, acked = _run(
+                server.base_url, token, events, requests=requests, size=size, clients=args.clients
+            )
+            print(
+                f"{name:<10} {label:<8} clients={args.clients:<3} requests={len(lat):<6} "
+                f"scans={acked:<7} {acked / elapsed:8.0f} scans/s  "
+                f"p50={1000 * statistics.median(lat):6.1f} ms  "
+                f"p99={1000 * _pct(lat, 0.99):6.1f} ms",
+                flush=True,
+            )
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print one line per database and request size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--singles", type=int, default=1500, help="single-event requests")
+    parser.add_argument("--batches", type=int, default=300, help="50-event requests")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
+    parser.add_argument("--jobs", type=int, default=300, help="dossiers in the planned day")
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="buuta-ingest-")))
+        for backend in backends:
+            if backend == "sqlite":
+                bench(f"sqlite:///{tmp / 'ingest.sqlite'}", "sqlite", args, tmp)
+            elif backend == "postgres":
+                pg = stack.enter_context(run_postgres_server())
+                bench(fresh_database(pg, "ingest"), "postgresql", args, tmp)
+            else:
+                parser.error(f"unknown backend {backend!r} (sqlite, postgres)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
