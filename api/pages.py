@@ -596,7 +596,9 @@ def dispatch_page(
         date=day,
         user={"name": name},
         role=role,
-        can_replan=role in {DISPATCHER, ADMIN},
+        # Re-planning keeps what is done and starts couriers where they are now: it is for
+        # today and later days, not for a day that is over.
+        can_replan=role in {DISPATCHER, ADMIN} and day >= _today(),
         **context,
     )
 
@@ -631,6 +633,18 @@ def _hhmm(value: Any) -> str:
         return datetime.fromisoformat(text).astimezone(VIETNAM_TZ).strftime("%H:%M")
     except ValueError:
         return text[-5:] if len(text) >= 5 else text
+
+
+def _hhmm_after(value: Any, planned: Any) -> str:
+    """``HH:MM`` of an expected time, with ``(+Nd)`` when it falls on a later day than planned."""
+    text = _hhmm(value)
+    try:
+        later = datetime.fromisoformat(str(value)).astimezone(VIETNAM_TZ).date()
+        base = datetime.fromisoformat(str(planned)).astimezone(VIETNAM_TZ).date()
+    except ValueError:
+        return text
+    days = (later - base).days
+    return f"{text} (+{days}d)" if days > 0 else text
 
 
 def stop_rows(
@@ -711,7 +725,10 @@ def stop_rows(
                 "status": status,
                 "status_label": label.get(state, "to do"),
                 "planned": _hhmm(stop.get("start") or stop.get("arrive")),
-                "expected": _hhmm(stop.get("expected_start") or stop.get("expected_arrive")),
+                "expected": _hhmm_after(
+                    stop.get("expected_start") or stop.get("expected_arrive"),
+                    stop.get("start") or stop.get("arrive"),
+                ),
                 "window": (
                     f"{_hhmm(window[0])}–{_hhmm(window[1])}"
                     if isinstance(window, list | tuple) and len(window) == 2
@@ -764,6 +781,7 @@ def stops_page(
         stops=rows,
         next_stop=next_stop,
         done=sum(1 for r in work if r["status"] != "pending"),
+        total=len(work),
         loaded_at=datetime.now(VIETNAM_TZ).strftime("%H:%M"),
         user={"name": name},
         role=role,

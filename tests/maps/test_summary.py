@@ -80,3 +80,18 @@ def test_stop_rows_say_what_to_do_and_how_to_call_and_navigate() -> None:
     assert rows[1]["dossiers"] == ["H1", "H3"]
     assert rows[1]["geo"].startswith("geo:9.080600,104.974400?q=")
     assert rows[1]["phone"] == ""
+
+
+def test_expected_time_on_a_later_day_says_so() -> None:
+    """An expected time past midnight of the planned day carries (+1d), not a bare HH:MM."""
+    rows = stop_rows(
+        [
+            {"type": "delivery", "job": "J2", "dossier": "H2", "lat": 9.02, "lon": 105.01,
+             "start": "2026-11-23T16:30:00+07:00", "state": "behind",
+             "expected_start": "2026-11-24T08:10:00+07:00"},
+            {"type": "end", "site": "po-tvt", "arrive": "2026-11-23T17:00:00+07:00",
+             "expected_arrive": "2026-11-23T17:20:00+07:00"},
+        ]
+    )  # fmt: skip
+    assert rows[0]["expected"] == "08:10 (+1d)"
+    assert rows[1]["expected"] == "17:20"
