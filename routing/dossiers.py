@@ -39,6 +39,7 @@ courier travel, per metre            :data:`PER_METRE` = 1       … and distanc
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -90,6 +91,8 @@ PER_METRE = 1
 MAX_RUN_CHOICES = 2
 # Days with more jobs than this are planned district by district (see ``districts``).
 DISTRICT_JOBS = 150
+# A district busier than this is cut into sectors around its base, each with its own couriers.
+SECTOR_JOBS = 60
 # Re-planning: moving a job to another courier costs as much as 30 minutes of dossier delay.
 MOVE_COST = 30 * DELAY_PER_MIN
 
@@ -794,7 +797,9 @@ def districts(req: PlanRequest) -> list[tuple[list[int], list[int]]]:
     A job belongs to the couriers based at its hand-off (pickup) or origin (return) site; when no
     courier is based there, or none of them has its skills, to the nearest base (great circle
     from the job's site) that has an able courier. Jobs naming an unknown site go to the first
-    district, whose diagnosis reports them.
+    district, whose diagnosis reports them. A district of more than :data:`SECTOR_JOBS` jobs is
+    cut into sectors by the bearing of the homes from the base, its couriers shared out among
+    them (cluster first, route second).
 
     Returns
     -------
@@ -821,7 +826,35 @@ def districts(req: PlanRequest) -> list[tuple[list[int], list[int]]]:
         pts = [here] + [req.sites[b].point for b in able]
         dist = GreatCircleTravel().matrix(pts, "car").metres[0, 1:]
         groups[able[int(np.argmin(dist))]].append(j)
-    return [(bases[b], groups[b]) for b in order if groups[b]]
+    parts: list[tuple[list[int], list[int]]] = []
+    for b in order:
+        if groups[b]:
+            parts.extend(_sectors(req, bases[b], groups[b], req.sites[b].point))
+    return parts
+
+
+def _sectors(
+    req: PlanRequest, couriers: list[int], jobs: list[int], base: LatLon
+) -> list[tuple[list[int], list[int]]]:
+    """Split a busy district into sectors around its base (sweep), about
+    :data:`SECTOR_JOBS` jobs each, sharing out the couriers in proportion."""
+    k = min(len(couriers), math.ceil(len(jobs) / SECTOR_JOBS))
+    if k <= 1:
+        return [(couriers, jobs)]
+    angle = sorted(
+        jobs,
+        key=lambda j: math.atan2(
+            req.jobs[j].point.lat - base.lat, req.jobs[j].point.lon - base.lon
+        ),
+    )
+    crew = [couriers[i::k] for i in range(k)]
+    out: list[tuple[list[int], list[int]]] = []
+    start = 0
+    for i, cs in enumerate(crew):
+        end = len(angle) if i == k - 1 else start + round(len(angle) * len(cs) / len(couriers))
+        out.append((cs, angle[start:end]))
+        start = end
+    return [(cs, js) for cs, js in out if js]
 
 
 def plan_request(

@@ -52,3 +52,24 @@ def test_a_day_planned_by_districts_passes_the_checker(monkeypatch: pytest.Monke
     }
     assert served_by == {"A": "c1", "B": "c1", "E": "c1", "C": "c2", "D": "c2"}
     assert plan["kpis"]["served"] == 5
+
+
+def test_a_busy_district_is_cut_into_sectors_with_their_own_couriers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Four jobs and two couriers at po, sectors of two jobs: two parts, one courier each.
+
+    Homes north-east and south-west of po fall into different sectors by bearing.
+    """
+    monkeypatch.setattr(dossiers, "SECTOR_JOBS", 2)
+    homes = {"N1": (9.25, 105.20), "N2": (9.26, 105.21), "S1": (9.10, 105.10), "S2": (9.09, 105.09)}
+    jobs = [pickup(j, ["08:00", "12:00"]) | {"lat": a, "lon": o} for j, (a, o) in homes.items()]
+    raw = request(jobs, dict.fromkeys(homes, 10.0), couriers=[courier("c1"), courier("c2")])
+    req = parse_request(raw)
+    parts = dossiers.districts(req)
+    named = sorted(
+        (sorted(req.couriers[k].id for k in cs), sorted(req.jobs[j].id for j in js))
+        for cs, js in parts
+    )
+    assert [len(cs) for cs, _ in named] == [1, 1]
+    assert sorted(js for _, js in named) == [["N1", "N2"], ["S1", "S2"]]
