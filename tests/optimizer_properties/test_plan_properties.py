@@ -242,3 +242,35 @@ def test_replanned_days_pass_the_checker(change: dict[str, Any]) -> None:
     violations = check_plan(merged, plan)
     assert violations == [], "\n".join(str(v) for v in violations)
     assert any(route.get("done") for route in plan["routes"])
+
+
+def test_checker_has_teeth_on_a_real_plan() -> None:
+    """Small corruptions of a real solved Cà Mau plan are each caught by the checker."""
+    import copy
+
+    from routing.sample_day import camau_day
+
+    request = camau_day(jobs=30, seed=3)
+    plan = plan_request(request, time_limit_s=2.0)
+    assert check_plan(request, plan) == []
+    # A route whose first stop is a home: the ride there from the start site takes time.
+    route = next(r for r in plan["routes"] if r["stops"][1]["type"] in ("pickup", "delivery"))
+
+    def found(mutate: Any) -> set[str]:
+        broken = copy.deepcopy(plan)
+        mutate(broken, next(r for r in broken["routes"] if r["courier"] == route["courier"]))
+        return {v.code for v in check_plan(request, broken)}
+
+    def heavier(pl: Any, r: Any) -> None:
+        r["stops"][1]["load"] += 1
+
+    def teleport(pl: Any, r: Any) -> None:  # reach the first stop the moment it leaves
+        r["stops"][1]["arrive"] = r["stops"][0]["depart"]
+        r["stops"][1]["start"] = max(r["stops"][1]["start"], r["stops"][0]["depart"])
+
+    def lose_first_job(pl: Any, r: Any) -> None:
+        del r["stops"][1]
+
+    assert "load" in found(heavier)
+    assert "travel" in found(teleport)
+    assert found(lose_first_job) & {"precedence", "job_missing"}
