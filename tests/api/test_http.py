@@ -211,7 +211,8 @@ def test_positions_only_by_that_courier_and_validated(day: Day) -> None:
 
 def test_pickup_life_cycle_over_http(day: Day) -> None:
     """P1 goes requested → collected (c1) → at_hub (c1) → on_shuttle → received (staff); the
-    staff view shows the status, the custodian and every event id in order."""
+    staff view shows the status and every event id in order; the UPU and EPCIS exports hold
+    the four events."""
     ids = [new_id() for _ in range(4)]
     first = day.scan(
         "c1",
@@ -231,6 +232,15 @@ def test_pickup_life_cycle_over_http(day: Day) -> None:
     view = dossier(day, P1)
     assert view["status"] == "received"
     assert history_ids(view) == ids
+    headers = day.as_user("staff1")
+    upu = day.client.get(f"{day.url}/v1/dossiers/{P1}", params={"format": "upu"}, headers=headers)
+    assert [e["buuta_event"] for e in upu.json()["events"]] == [
+        "collected", "at_hub", "on_shuttle", "received"
+    ]  # fmt: skip
+    epcis = day.client.get(
+        f"{day.url}/v1/dossiers/{P1}", params={"format": "epcis"}, headers=headers
+    ).json()
+    assert len(epcis["epcisBody"]["eventList"]) == 4
 
 
 def test_same_event_twice_is_stored_once(day: Day) -> None:
@@ -520,3 +530,13 @@ def test_replan_keeps_done_stops_and_plans_an_added_job(day: Day) -> None:
     assert "Võ Văn Em" not in answer.text
     stored = day.client.get(f"{day.url}/v1/plans/{new['plan_id']}", headers=day.as_user("staff1"))
     assert stored.json() == new
+
+
+def test_server_log_holds_no_personal_data(day: Day) -> None:
+    """After every request of this module, the server's log holds no citizen name, phone, ID
+    number or tracking digits (access logs are off; errors are logged without values)."""
+    log = day.server.log_path.read_text(encoding="utf-8", errors="replace")
+    for citizen in CITIZENS.values():
+        for value in citizen.values():
+            assert value not in log
+    assert "phone_last4" not in log

@@ -1,0 +1,52 @@
+"""Limits that protect the service: the public lookup rate, error paths, and logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.errors import RateLimited, field_path
+from api.limits import RateLimiter
+from tests.support.server import serve, sqlite_url
+
+
+def test_rate_limiter_window_slides() -> None:
+    """Three hits per 60 s: the fourth in the window is refused with a retry time; after the
+    window has moved past the first hit, one more is allowed. Keys are counted apart."""
+    limiter = RateLimiter(3, window_s=60)
+    for t in (0.0, 10.0, 20.0):
+        limiter.hit("1.2.3.4", now=t)
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit("1.2.3.4", now=30.0)
+    # the oldest hit (t=0) leaves the window at t=60: 30 s from t=30, plus one second of margin
+    assert refused.value.retry_after_s == 31
+    limiter.hit("5.6.7.8", now=30.0)  # another client is not affected
+    limiter.hit("1.2.3.4", now=60.5)
+
+
+def test_field_path_spells_locations_as_fields() -> None:
+    """pydantic locations become the paths a user reads in the message."""
+    assert field_path(("body", "jobs", 3, "window")) == "jobs[3].window"
+    assert field_path(("body", 0, "at"), list_name="events") == "events[0].at"
+    assert field_path(("query", "date")) == "query.date"
+    assert field_path(("body",)) == "body"
+
+
+def test_public_lookups_are_rate_limited_per_client(tmp_path: Path) -> None:
+    """With 3 lookups a minute allowed, the 4th from the same address answers 429 with a
+    Retry-After header, whether the earlier lookups found a dossier or not."""
+    url = sqlite_url(tmp_path)
+    with serve(url, env={"BUUTA_TRACK_LOOKUPS_PER_MINUTE": "3"}) as server:
+        for _ in range(3):
+            answer = httpx.get(
+                f"{server.base_url}/v1/track/H00-0000", params={"phone_last4": "1234"}
+            )
+            assert answer.status_code == 404
+        refused = httpx.get(f"{server.base_url}/v1/track/H00-0000", params={"phone_last4": "1234"})
+        assert refused.status_code == 429
+        assert refused.json()["error"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) > 0
+        # other routes are not limited
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200
