@@ -854,6 +854,17 @@ def _sectors(
         end = len(angle) if i == k - 1 else start + round(len(angle) * len(cs) / len(couriers))
         out.append((cs, angle[start:end]))
         start = end
+    # A job whose skills no courier of its sector has goes to the next sector that has one.
+    for i, (cs, js) in enumerate(out):
+        for j in list(js):
+            need = req.jobs[j].skills
+            if need and not any(need <= req.couriers[c].skills for c in cs):
+                for step in range(1, k):
+                    other = out[(i + step) % k]
+                    if any(need <= req.couriers[c].skills for c in other[0]):
+                        js.remove(j)
+                        other[1].append(j)
+                        break
     return [(cs, js) for cs, js in out if js]
 
 
