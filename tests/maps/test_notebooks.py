@@ -7,7 +7,6 @@ checks that the cells produced what they promise (the map file, the plots).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -30,7 +29,6 @@ def run(name: str, parameters: str, tmp_path: Path) -> nbformat.NotebookNode:
         kernel_name="python3",
         resources={"metadata": {"path": str(ROOT)}},
     )
-    os.environ.setdefault("MPLBACKEND", "Agg")
     client.execute()
     return book
 
