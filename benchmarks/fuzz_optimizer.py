@@ -519,13 +519,19 @@ def judge(
     return failed
 
 
-def run(cases: int, time_limit_s: float, seed: int, save: Path | None) -> Tally:
-    """Generate, solve and check ``cases`` requests; return the tally."""
+def run(
+    cases: int,
+    time_limit_s: float,
+    seed: int,
+    save: Path | None,
+    only: Sequence[int] = (),
+) -> Tally:
+    """Generate, solve and check ``cases`` requests (or just the numbers in ``only``)."""
     tally = Tally()
     solver = Solver()
     solver.start()
     try:
-        for case in range(cases):
+        for case in only or range(cases):
             pick = RandomPick(random.Random(f"{seed}:{case}"))
             large = case % 100 == 99  # a few large days: 1 % of the cases
             fuzzed = large_request(pick) if large else fuzz_request(pick)
@@ -562,9 +568,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=0.5, help="solver seconds per case")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", type=Path, default=None, help="write failing cases here")
+    parser.add_argument(
+        "--only", type=str, default="", help="comma-separated case numbers to rerun, e.g. 199"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    tally = run(args.cases, args.time_limit, args.seed, args.save)
+    only = [int(n) for n in args.only.split(",") if n.strip()]
+    tally = run(args.cases, args.time_limit, args.seed, args.save, only)
     print(f"cases: {tally.cases} (time limit {args.time_limit:g} s, seed {args.seed})")
     print(
         f"planned: {tally.planned} ({tally.jobs_routed} of their {tally.jobs_planned} jobs routed)"
