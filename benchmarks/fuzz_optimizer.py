@@ -6,7 +6,8 @@ Usage::
 
 Requests are drawn from the kinds a dispatcher's data (or a careless client) can produce: empty
 lists, zero couriers, windows of zero length, windows across midnight (ISO datetimes, which are
-valid, and bare ``"22:00"–"02:00"``, which are refused), unreachable points, duplicate ids, runs
+valid, and bare ``"22:00"–"02:00"``, which are refused), night shifts across midnight,
+unreachable points (Hà Nội, or impassable legs of a user matrix), duplicate ids, runs
 that already left, zero capacities, sizes above every capacity, unknown sites, skills nobody has,
 results ready after their window, user travel matrices, plus a few large days. Each request is
 solved through ``routing.plan_request`` in a child process with a wall-clock limit of the time
@@ -201,7 +202,10 @@ def fuzz_request(  # noqa: PLR0912 - one pass over the nasty kinds of input
             "capacity": capacity,
             "shift": [clock(shift_open), clock(shift_close)],
         }
-        if chance(pick, 60):
+        if chance(pick, 6):  # a night shift across midnight, written as ISO datetimes
+            courier["shift"] = [iso(day, 1200), iso(day, 1440 + 240)]
+            kinds.append("night_shift")
+        elif chance(pick, 60):
             earliest, latest, duration = 660, 810, choice(pick, (30, 60))
             if max(earliest, shift_open) + duration <= min(latest, shift_close):
                 courier["breaks"] = [

@@ -274,3 +274,21 @@ def test_checker_has_teeth_on_a_real_plan() -> None:
     assert "load" in found(heavier)
     assert "travel" in found(teleport)
     assert found(lose_first_job) & {"precedence", "job_missing"}
+
+
+def test_night_shift_serves_a_window_across_midnight() -> None:
+    """A courier on 20:00–04:00 serves a 23:30–00:30 window; times run into the next day."""
+    request = tiny_request()
+    courier = request["couriers"][0]
+    courier["shift"] = [iso("2026-11-23", 20 * 60), iso("2026-11-23", 28 * 60)]
+    del courier["breaks"]
+    request["sites"][0]["opening"] = [iso("2026-11-23", 0), iso("2026-11-23", 47 * 60)]
+    request["jobs"][0]["window"] = [
+        iso("2026-11-23", 23 * 60 + 30),
+        iso("2026-11-23", 24 * 60 + 30),
+    ]
+    request["jobs"][1]["window"] = [iso("2026-11-23", 20 * 60), iso("2026-11-23", 27 * 60)]
+    plan = plan_and_check(request)
+    starts = {s["job"]: s["start"] for r in plan["routes"] for s in r["stops"] if s.get("job")}
+    assert set(starts) == {"P1", "R1"}
+    assert "2026-11-23T23:30:00+07:00" <= starts["P1"] <= "2026-11-24T00:30:00+07:00"
