@@ -10,6 +10,12 @@ consistent with the travel matrix, times in order, and the plan's KPIs.
 The checker reads the JSON itself and shares no code with the optimizer (it imports only
 ``geo``), so a mistake in the optimizer's reading of a request is not repeated here.
 
+Re-planned days are judged too: a route's ``done`` stops (kept from the morning) count for
+"every job once", pickup-before-hand-off, the dossiers the courier starts with and the breaks
+already taken; a route may then start at a position (``lat``/``lon``) instead of a site, and the
+leg from such a position is not judged against a request matrix (which knows only site and job
+ids). KPIs then count the jobs not yet finished, as the optimizer does.
+
 Units: times are handled as seconds since midnight (+07:00) of the plan's date, distances in
 kilometres as the plan states them. Tolerances, stated once:
 
