@@ -83,6 +83,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             msg = "database_url: buuta needs a SQLite file, not an in-memory database"
             raise InvalidInput(msg)
+        # Connections to a SQLite file are cheap; enough of them for a server's thread pool.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 40)
         engine = sa.create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

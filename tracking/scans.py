@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -499,10 +500,9 @@ class _Batch:
                 "void_reason": item.void_reason,
             }
             stmt = insert(ScanEvent).values(**values)
-            done = self.session.connection().execute(
-                stmt.on_conflict_do_nothing(index_elements=["event_id"])
-            )
-            if done.rowcount != 1:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["event_id"])
+            inserted = self.session.connection().execute(stmt.returning(sa.column("id")))
+            if inserted.first() is None:
                 # Another transaction stored this event_id between our look-up and this insert.
                 row = self.session.exec(
                     select(ScanEvent).where(ScanEvent.event_id == scan.event_id)
