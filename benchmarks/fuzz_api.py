@@ -50,7 +50,7 @@ from schemathesis.specs.openapi.checks import (
 
 from routing.sample_day import camau_day
 from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, add_user, sqlite_url
+from tests.support.server import RunningServer, add_user, create_tokens, sqlite_url
 
 ROLES = ("admin", "dispatcher", "staff", "courier", "anonymous")
 
@@ -107,8 +107,18 @@ class Target:
     ids: dict[str, list[str]]
 
 
-def prepare(server: RunningServer, *, jobs: int = 6) -> Target:
+def prepare(server: RunningServer, *, jobs: int = 6, users_by_cli: bool = True) -> Target:
     """Create a user of each role with ``buuta user add`` and plan a small sample day.
+
+    Parameters
+    ----------
+    server
+        The running server.
+    jobs
+        Jobs of the sample day.
+    users_by_cli
+        Make the users with the ``buuta user add`` command (else with the same library call
+        in this process, which is quicker).
 
     Returns
     -------
@@ -119,12 +129,13 @@ def prepare(server: RunningServer, *, jobs: int = 6) -> Target:
     request = camau_day(jobs=jobs, seed=5, date=today)
     request["options"] = {"time_limit_s": 1}
     courier = str(request["couriers"][0]["id"])
-    tokens = {
-        "admin": add_user(server.database_url, "fuzz-admin", "admin"),
-        "dispatcher": add_user(server.database_url, "fuzz-dispatcher", "dispatcher"),
-        "staff": add_user(server.database_url, "fuzz-staff", "staff"),
-        "courier": add_user(server.database_url, courier, "courier"),
-    }
+    names = {"admin": "fuzz-admin", "dispatcher": "fuzz-dispatcher", "staff": "fuzz-staff"}
+    names["courier"] = courier
+    if users_by_cli:
+        tokens = {role: add_user(server.database_url, name, role) for role, name in names.items()}
+    else:
+        made = create_tokens(server.database_url, {name: role for role, name in names.items()})
+        tokens = {role: made[name] for role, name in names.items()}
     answer = httpx.post(
         f"{server.base_url}/v1/plans",
         json=request,
