@@ -10,6 +10,7 @@ from api.deps import ScanUser, SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
 from api.schemas import ScanEventIn, ScanResultOut, ScanResultsOut
 from tracking.errors import InvalidInput
+from tracking.models import User
 from tracking.scans import ScanInput, ingest_scans
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
@@ -55,5 +56,7 @@ def post_scans(
         msg = f"a batch may hold at most {settings.max_batch} events; this one has {len(events)}"
         raise PayloadTooLarge(msg)
     inputs = [_scan_input(i, e) for i, e in enumerate(events)]
-    results = ingest_scans(session=session, events=inputs, actor=user, now=datetime.now(UTC))
+    # A detached copy: ingestion commits first, which would make the session reload the user.
+    actor = User(id=user.id, name=user.name, role=user.role, token_hash=user.token_hash)
+    results = ingest_scans(session=session, events=inputs, actor=actor, now=datetime.now(UTC))
     return ScanResultsOut(results=[ScanResultOut.model_validate(r.as_json()) for r in results])
