@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit, RateLimiter
 from api.pages import include_pages
+from api.planning import geocoder
 from api.routes import couriers, dossiers, health, plans, scans, track
 from api.settings import Settings
 from api.solver_pool import SolverPool
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
+    app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
 

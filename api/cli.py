@@ -90,6 +90,8 @@ def plan(
     import routing  # noqa: PLC0415 (keep `buuta --help` fast)
     from api.planning import (  # noqa: PLC0415
         ProgressLine,
+        geocode_jobs,
+        geocoder,
         plan_summary,
         time_limit_s,
         travel_model,
@@ -98,8 +100,11 @@ def plan(
     settings = _settings()
     try:
         request = read_request(request_file)
+        placed = geocode_jobs(request, geocoder(settings))
     except ValueError as exc:
-        _fail(str(exc))
+        _fail(f"{request_file}: {exc}" if "jobs[" in str(exc) else str(exc))
+    if placed:
+        typer.echo(f"placed {placed} job(s) by address (ward or district point)", err=True)
     limit = time_limit_s(request, settings, time_limit)
     typer.echo(f"planning {request_file} (time limit {limit:g} s)", err=True)
     progress = ProgressLine()

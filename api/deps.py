@@ -10,7 +10,7 @@ A token is read from ``Authorization: Bearer <token>`` or, for the HTML pages, f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
@@ -53,6 +53,11 @@ def get_solver(request: Request) -> SolverPool:
     return pool
 
 
+def get_geocoder(request: Request) -> Any:
+    """Return the app's geocoder (geopy interface) for jobs given only by address."""
+    return request.app.state.geocoder
+
+
 def get_track_limiter(request: Request) -> RateLimiter:
     """Return the rate limiter of public tracking lookups."""
     limiter: RateLimiter = request.app.state.track_limiter
@@ -64,6 +69,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SolverDep = Annotated[SolverPool, Depends(get_solver)]
 TrackLimiterDep = Annotated[RateLimiter, Depends(get_track_limiter)]
+GeocoderDep = Annotated[Any, Depends(get_geocoder)]
 
 
 def request_token(request: Request) -> str | None:

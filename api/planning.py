@@ -1,7 +1,8 @@
 """Planning glue shared by the HTTP service and the ``buuta`` command.
 
-Chooses the travel model and the solver time limit from the settings, and summarises a plan in
-a few lines a dispatcher reads (served, unassigned by reason, km, shuttle runs caught).
+Chooses the travel model, the geocoder and the solver time limit from the settings, places jobs
+given only by address, and summarises a plan in a few lines a dispatcher reads (served,
+unassigned by reason, km, shuttle runs caught).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.settings import Settings
+from geo.gazetteer import make_geocoder
 from geo.travel import OsrmTravel, TravelModel
 
 
@@ -27,6 +29,63 @@ def travel_model(settings: Settings) -> TravelModel | None:
     if settings.travel == "osrm" and settings.osrm_url:
         return OsrmTravel(base_url=settings.osrm_url)
     return None
+
+
+def geocoder(settings: Settings) -> Any:
+    """Return the geocoder the settings choose: the offline gazetteer of the embedded Cà Mau
+    units (default) or a geopy service such as ``nominatim`` when the network allows."""
+    if settings.geocoder == "gazetteer":
+        return make_geocoder("gazetteer")
+    return make_geocoder(settings.geocoder, user_agent="buuta")
+
+
+def geocode_jobs(request: dict[str, Any], coder: Any) -> int:
+    """Place the jobs that have an ``address`` but no ``lat``/``lon``, in place.
+
+    The point is that of the unit the address names (a ward, or a district when that is all it
+    says); the job gets ``"geocoded": {"precision", "name"}`` so the dispatcher can see it is
+    approximate. Jobs with coordinates are left as they are.
+
+    Parameters
+    ----------
+    request
+        A plan request (DESIGN §4); changed in place.
+    coder
+        A geopy-compatible geocoder (:func:`geocoder`).
+
+    Returns
+    -------
+    int
+        How many jobs were placed.
+
+    Raises
+    ------
+    ValueError
+        If an address names no known place (``jobs[i].address: ...``; the address itself is
+        not repeated: it is personal data).
+    """
+    placed = 0
+    jobs = request.get("jobs")
+    if not isinstance(jobs, list):
+        return 0
+    for i, job in enumerate(jobs):
+        if not isinstance(job, dict) or job.get("lat") is not None or job.get("lon") is not None:
+            continue
+        address = job.get("address")
+        if not isinstance(address, str) or not address.strip():
+            continue
+        location = coder.geocode(address)
+        if location is None:
+            msg = (
+                f"jobs[{i}].address: no commune, ward or district of the service area matches "
+                "this address; give the job's lat and lon"
+            )
+            raise ValueError(msg)
+        job["lat"], job["lon"] = round(location.latitude, 6), round(location.longitude, 6)
+        raw = getattr(location, "raw", None) or {}
+        job["geocoded"] = {"precision": raw.get("precision"), "name": raw.get("name")}
+        placed += 1
+    return placed
 
 
 def time_limit_s(

@@ -97,13 +97,19 @@ class CitizenIn(BaseModel):
 
 
 class JobIn(_Open):
-    """A home pickup (to a hand-off site) or a home return (from an origin site)."""
+    """A home pickup (to a hand-off site) or a home return (from an origin site).
+
+    A job without ``lat``/``lon`` is placed by its ``address`` with the configured geocoder
+    (the offline gazetteer by default) at the point of the ward or district it names.
+    """
 
     id: str = _ID
     kind: Literal["pickup", "return"]
     dossier: str = _ID
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="Omit lat and lon to place the job by address."
+    )
+    lon: float | None = Field(default=None, ge=-180, le=180)
     window: list[str] = Field(min_length=2, max_length=2)
     service_min: float | None = Field(default=None, ge=0)
     handoff_site: str | None = None

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 import routing
 import tracking
-from api.deps import DispatcherUser, SessionDep, SettingsDep, SolverDep, StaffUser
-from api.planning import time_limit_s, travel_model
+from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
+from api.planning import geocode_jobs, time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from tracking.models import StoredPlan
 from tracking.plans import get_plan, store_plan
@@ -72,18 +72,24 @@ def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: 
     openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_REQUEST}}}},
 )
 def create_plan(
+    *,
     body: PlanRequestIn,
     session: SessionDep,
     user: DispatcherUser,
     settings: SettingsDep,
     solver: SolverDep,
+    coder: GeocoderDep,
 ) -> JSONResponse:
     """Solve a day's planning problem (DESIGN §4), store the plan and its dossiers, answer 201.
+
+    Jobs given by ``address`` without ``lat``/``lon`` are placed by the geocoder first (at the
+    point of the ward or district named; the job says ``geocoded``).
 
     The solve runs in a separate solver process under a hard wall-clock limit (the time limit
     plus a grace period), so a crash or an endless solve answers 503 and the service stays up.
     """
     request = body.model_dump(mode="json", exclude_unset=True)
+    geocode_jobs(request, coder)
     limit = time_limit_s(request, settings)
     plan = solver.run(
         routing.plan_request,
@@ -141,6 +147,7 @@ def replan(
     user: DispatcherUser,
     settings: SettingsDep,
     solver: SolverDep,
+    coder: GeocoderDep,
 ) -> JSONResponse:
     """Re-plan a stored plan during the day and store the result as a new plan.
 
@@ -154,6 +161,7 @@ def replan(
     now = body.now or datetime.now(UTC)
     done, positions = _progress(session, stored, now)
     added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
+    geocode_jobs({"jobs": added}, coder)
     limit = time_limit_s(request, settings, body.time_limit_s)
     plan = solver.run(
         routing.replan,

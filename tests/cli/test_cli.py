@@ -135,3 +135,26 @@ def test_user_add_rejects_unknown_role_and_duplicate_name(tmp_path: Path) -> Non
     assert again.returncode == 2
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_plan_places_jobs_given_by_address(tmp_path: Path) -> None:
+    """A job with an address and no coordinates is placed by the offline gazetteer and
+    planned; an address that names no place exits 2 naming ``jobs[i].address``."""
+    request = small_request("2026-11-23")
+    job = request["jobs"][2]
+    del job["lat"], job["lon"]  # "ấp 3, xã Khánh Bình": the ward's point
+    path = tmp_path / "by-address.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    done = buuta("plan", str(path), "-o", str(out), "--time-limit", "1")
+    assert done.returncode == 0, done.stderr
+    assert "placed 1 job(s) by address" in done.stderr
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    jobs = [s.get("job") for r in plan["routes"] for s in r["stops"]]
+    jobs += [u["job"] for u in plan["unassigned"]]
+    assert "P2" in jobs
+    job["address"] = "nowhere at all"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    bad = buuta("plan", str(path), "--time-limit", "1")
+    assert bad.returncode == 2
+    assert "jobs[2].address" in bad.stderr
