@@ -166,7 +166,7 @@ def run_postgres_server() -> Iterator[PostgresServer]:
         if started:
             with contextlib.suppress(Exception):
                 _run(
-                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                     what="pg_ctl stop",
                 )
         shutil.rmtree(root, ignore_errors=True)
