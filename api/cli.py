@@ -153,6 +153,7 @@ def serve(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     url = settings.resolved_database_url()
+    _open_database(url)
     typer.echo(f"buuta serving on http://{host}:{port} (database: {_redact(url)})", err=True)
     uvicorn.run(
         create_app(settings),
@@ -162,6 +163,25 @@ def serve(
         access_log=False,  # access logs would carry tracking codes and phone digits
         timeout_graceful_shutdown=10,
     )
+
+
+def _open_database(url: str) -> None:
+    """Open and upgrade the database once before serving, or exit 2 saying why it cannot."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from tracking.db import make_engine, upgrade  # noqa: PLC0415
+
+    try:
+        engine = make_engine(url)
+    except ValueError as exc:
+        _fail(str(exc))
+    try:
+        upgrade(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(f"cannot open the database {_redact(url)}: {reason}")
+    finally:
+        engine.dispose()
 
 
 def _redact(url: str) -> str:

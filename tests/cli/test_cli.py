@@ -158,3 +158,19 @@ def test_plan_places_jobs_given_by_address(tmp_path: Path) -> None:
     bad = buuta("plan", str(path), "--time-limit", "1")
     assert bad.returncode == 2
     assert "jobs[2].address" in bad.stderr
+
+
+def test_serve_refuses_a_database_it_cannot_open(tmp_path: Path) -> None:
+    """``buuta serve`` on a URL of another database kind, or on a PostgreSQL server that does
+    not answer, exits 2 with a message (password hidden), not a traceback."""
+    other = buuta("serve", env={"BUUTA_DATABASE_URL": "mysql://u:p@localhost/x"})
+    assert other.returncode == 2
+    assert "BUUTA_DATABASE_URL" in other.stderr
+    dead = buuta(
+        "serve",
+        env={"BUUTA_DATABASE_URL": "postgresql+psycopg://u:secret@127.0.0.1:9/buuta"},
+    )
+    assert dead.returncode == 2
+    assert "cannot open the database" in dead.stderr
+    assert "secret" not in dead.stderr
+    assert "Traceback" not in dead.stderr
