@@ -72,7 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url())
         await run_in_threadpool(upgrade, engine)
         app.state.engine = engine
-        app.state.solver = SolverPool(settings.solver_workers)
+        if settings.solver_queue:  # solves go to `buuta worker` processes (api/queue.py)
+            from api.queue import QueueSolver  # noqa: PLC0415 (only servers that use the queue)
+
+            url = settings.resolved_database_url()
+            app.state.solver = await run_in_threadpool(QueueSolver, url)
+        else:
+            app.state.solver = SolverPool(settings.solver_workers)
         try:
             yield
         finally:

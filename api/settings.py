@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         Number of solver processes (each solve runs in one, apart from the web server).
     track_lookups_per_minute
         Public tracking lookups allowed per client address per minute; more are answered 429.
+    solver_queue
+        Solve in ``buuta worker`` processes (on any machine) fed by a task queue in the
+        PostgreSQL database, instead of the server's local solver processes. Needs PostgreSQL.
     """
 
     model_config = SettingsConfigDict(env_prefix="BUUTA_", extra="ignore")
@@ -63,6 +66,7 @@ class Settings(BaseSettings):
     solve_grace_s: float = Field(default=20.0, ge=0)
     solver_workers: int = Field(default=1, ge=1, le=16)
     track_lookups_per_minute: int = Field(default=20, ge=1)
+    solver_queue: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -79,6 +83,13 @@ class Settings(BaseSettings):
     def _osrm_needs_url(self) -> Settings:
         if self.travel == "osrm" and not self.osrm_url:
             msg = "BUUTA_TRAVEL=osrm needs BUUTA_OSRM_URL (the base URL of the table service)"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.solver_queue and not self.database_url.startswith("postgresql"):
+            msg = "BUUTA_SOLVER_QUEUE=true needs a PostgreSQL BUUTA_DATABASE_URL"
             raise ValueError(msg)
         return self
 
