@@ -6,6 +6,7 @@
     buuta serve [--host H] [--port P]
     buuta user add NAME --role ROLE
     buuta demo [--jobs N] [--out DIR]
+    buuta worker [--concurrency N]
 
 Exit codes: 0 done, 2 bad input (an unreadable file, an invalid request, an unknown role),
 1 anything else. Messages go to stderr and say what is wrong; no traceback for bad input.
@@ -239,6 +240,28 @@ def demo(
 
     try:
         run_demo(jobs=jobs, out=out, time_limit_s=time_limit, until=until, seed=seed)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Solves this worker runs at the same time.")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Solve plans taken off the PostgreSQL task queue (servers with BUUTA_SOLVER_QUEUE=true)."""
+    from api.worker import run_worker  # noqa: PLC0415
+
+    settings = _settings()
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    url = settings.resolved_database_url()
+    typer.echo(f"buuta worker: {concurrency} slot(s) on {_redact(url)}", err=True)
+    try:
+        run_worker(settings, concurrency=concurrency)
     except ValueError as exc:
         _fail(str(exc))
 

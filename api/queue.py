@@ -68,8 +68,8 @@ def conninfo(database_url: str) -> str:
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         msg = (
-            "BUUTA_SOLVER_QUEUE needs a PostgreSQL database (BUUTA_DATABASE_URL="
-            f"postgresql+psycopg://...), not {url.get_backend_name()!r}"
+            "the solve queue lives in PostgreSQL: set BUUTA_DATABASE_URL="
+            f"postgresql+psycopg://..., not a {url.get_backend_name()!r} database"
         )
         raise ValueError(msg)
     return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
