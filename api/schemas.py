@@ -188,7 +188,24 @@ class ReplanIn(BaseModel):
     dispatcher adds or cancels jobs and says what time it is (default: now).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "now": "2026-11-23T11:30:00+07:00",
+                    "added_jobs": [
+                        {"id": "J9", "kind": "pickup", "dossier": "H12.22-261123-0109",
+                         "address": "ấp 3, xã Khánh Bình, huyện Trần Văn Thời, Cà Mau",
+                         "window": ["14:00", "16:00"], "handoff_site": "po-tvt",
+                         "destination_site": "centre"}
+                    ],
+                    "cancelled_jobs": ["J4"],
+                    "time_limit_s": 10,
+                }
+            ]
+        },
+    )  # fmt: skip
     now: AwareDatetime | None = None
     added_jobs: list[JobIn] = Field(default_factory=list)
     cancelled_jobs: list[str] = Field(default_factory=list)
@@ -259,7 +276,14 @@ class ScanResultsOut(BaseModel):
 class PositionIn(BaseModel):
     """A courier's position at a time."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"at": "2026-11-23T08:05:00+07:00", "lat": 9.0712, "lon": 104.9893, "accuracy_m": 8}
+            ]
+        },
+    )
     at: AwareDatetime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)

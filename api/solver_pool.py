@@ -9,6 +9,7 @@ replaced, and the caller gets :class:`SolverUnavailable` (answered 503), never a
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import queue
@@ -19,6 +20,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+import anyio
+import anyio.to_thread
 
 log = logging.getLogger("buuta.solver")
 
@@ -93,6 +97,7 @@ class SolverPool:
         self._started = False
         self._workers = workers
         self._wait_s = wait_s
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def _ensure_started(self) -> None:
         # Workers start on the first solve, so a server that only records scans never pays
@@ -181,6 +186,23 @@ class SolverPool:
         log.error("solver failed: %s\n%s", answer[1], answer[2])
         msg = "the solver failed on this request; the error was logged"
         raise SolverUnavailable(msg)
+
+    async def solve(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        wall_limit_s: float,
+        **kwargs: Any,
+    ) -> Any:
+        """Like :meth:`run`, awaited from the event loop.
+
+        The wait runs in a thread of the pool's own limiter (a few more than the workers), so
+        solves waiting for a worker never take the threads that serve scans and reads.
+        """
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self._workers + 4)
+        call = functools.partial(self.run, fn, *args, wall_limit_s=wall_limit_s, **kwargs)
+        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
 
     def close(self) -> None:
         """Stop every worker."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 import routing
 import tracking
@@ -71,7 +72,7 @@ def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: 
     },
     openapi_extra={"requestBody": {"content": {"application/json": {"example": EXAMPLE_REQUEST}}}},
 )
-def create_plan(
+async def create_plan(
     *,
     body: PlanRequestIn,
     session: SessionDep,
@@ -91,14 +92,14 @@ def create_plan(
     request = body.model_dump(mode="json", exclude_unset=True)
     geocode_jobs(request, coder)
     limit = time_limit_s(request, settings)
-    plan = solver.run(
+    plan = await solver.solve(
         routing.plan_request,
         request,
         time_limit_s=limit,
         travel=travel_model(settings),
         wall_limit_s=limit + settings.solve_grace_s,
     )
-    stored = _store(session, request, plan, user.name)
+    stored = await run_in_threadpool(_store, session, request, plan, user.name)
     result = _plan_json(stored)
     return JSONResponse(
         status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
@@ -139,7 +140,7 @@ def read_plan(plan_id: str, session: SessionDep, _user: StaffUser) -> dict[str, 
     response_model=None,
     responses={201: {"model": PlanOut}, 503: {"description": "The solver is unavailable."}},
 )
-def replan(
+async def replan(
     *,
     plan_id: str,
     body: ReplanIn,
@@ -155,15 +156,15 @@ def replan(
     its last recorded position, added jobs are planned and cancelled jobs dropped. The answer
     lists what changed (``changes``).
     """
-    stored = _load(session, plan_id)
+    stored = await run_in_threadpool(_load, session, plan_id)
     request: dict[str, Any] = dict(stored.request_json)
     previous = _plan_json(stored)
     now = body.now or datetime.now(UTC)
-    done, positions = _progress(session, stored, now)
+    done, positions = await run_in_threadpool(_progress, session, stored, now)
     added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
     geocode_jobs({"jobs": added}, coder)
     limit = time_limit_s(request, settings, body.time_limit_s)
-    plan = solver.run(
+    plan = await solver.solve(
         routing.replan,
         request,
         previous,
@@ -177,7 +178,7 @@ def replan(
         wall_limit_s=limit + settings.solve_grace_s,
     )
     new_request = {**request, "jobs": [*request.get("jobs", []), *added]}
-    stored_new = _store(session, new_request, plan, user.name)
+    stored_new = await run_in_threadpool(_store, session, new_request, plan, user.name)
     result = _plan_json(stored_new)
     return JSONResponse(
         status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
