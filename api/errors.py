@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.solver_pool import SolveRejected, SolverUnavailable
 from routing import RequestError
@@ -170,20 +172,55 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The exception's message may carry request values: log its type and the route only.
-    log.error(
-        "unexpected %s on %s %s",
-        type(exc).__name__,
-        request.method,
-        request.url.path,
-        exc_info=False,
-    )
-    return _json(500, "internal", "buuta could not answer this request; the error was logged")
+INTERNAL_MESSAGE = "buuta could not answer this request; the error was logged"
+
+
+def log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    """Log an unexpected error: its type, the route and the stack, never its message.
+
+    The message of an exception may carry request values (names, phone numbers); the stack
+    (files, lines, functions) is what an operator needs to find the bug.
+    """
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s on %s %s\n%s", type(exc).__name__, method, path, stack.rstrip())
+
+
+class CatchUnexpected:
+    """Outermost middleware: any exception a route lets escape becomes a 500 JSON answer.
+
+    Starlette's own last-resort handler answers but then re-raises, and the server logs the
+    exception with its message; this one answers, logs with :func:`log_unexpected`, and stops.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; turn an escaping exception into a 500 JSON answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log_unexpected(scope.get("method", "?"), scope.get("path", "?"), exc)
+            if not started:
+                response = _json(500, "internal", INTERNAL_MESSAGE)
+                await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register every exception handler of buuta on ``app``.
+    """Register every exception handler of buuta on ``app``, and :class:`CatchUnexpected`.
+
+    Call it after adding the other middleware, so that :class:`CatchUnexpected` is outermost.
 
     Order matters only for subclasses: the most specific class wins in Starlette, so
     ``NotFound`` (a ``ValueError``) answers 404 even though ``ValueError`` answers 422.
@@ -201,4 +238,4 @@ def install_error_handlers(app: FastAPI) -> None:
     # Bad input found deep in geo/routing/tracking (e.g. a coordinate out of range) is a
     # ValueError naming the field: the client's mistake, not the server's.
     app.add_exception_handler(ValueError, _on_value_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(CatchUnexpected)
