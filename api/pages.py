@@ -185,12 +185,14 @@ def _tiles(request: Request) -> tuple[str | None, str | None]:
     return getattr(settings, "tiles_url", None), getattr(settings, "tiles_attribution", None)
 
 
-def _map_response(fmap: folium.Map, *, refresh_s: int | None = None) -> HTMLResponse:
+def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = None) -> HTMLResponse:
     root = fmap.get_root()
-    if refresh_s and isinstance(root, Figure):
-        root.header.add_child(
-            Element(f'<meta http-equiv="refresh" content="{int(refresh_s)}">'), name="refresh"
-        )
+    if isinstance(root, Figure):
+        link = f'<a class="buuta-back" href="{html.escape(back_url, quote=True)}">← Dispatch</a>'
+        root.html.add_child(Element(link), name="buuta_back")
+        if refresh_s:
+            meta = f'<meta http-equiv="refresh" content="{int(refresh_s)}">'
+            root.header.add_child(Element(meta), name="refresh")
     return HTMLResponse(
         render_html(fmap, static_url="/static"),
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
@@ -298,7 +300,8 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
         fmap = plan_map(plan, req, tiles_url=tiles_url, tiles_attribution=attribution)
     except MapDataError as exc:
         raise PageError(422, "Cannot draw this plan", str(exc)) from None
-    return _map_response(fmap)
+    back = f"/dispatch?{urlencode({'date': str(plan.get('date', '')), 'plan': plan_id})}"
+    return _map_response(fmap, back_url=back)
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
@@ -375,7 +378,8 @@ def progress_page(
         )
     except MapDataError as exc:
         raise PageError(422, "Cannot draw the progress", str(exc)) from None
-    return _map_response(fmap, refresh_s=PROGRESS_REFRESH_S)
+    back = f"/dispatch?{urlencode({'date': day, 'plan': stored.id})}"
+    return _map_response(fmap, back_url=back, refresh_s=PROGRESS_REFRESH_S)
 
 
 def _sites_for(session: Session, dossier: Dossier) -> list[dict[str, Any]]:
@@ -434,7 +438,7 @@ def journey_page(code: str, request: Request) -> HTMLResponse:
         )
     except MapDataError as exc:
         raise PageError(422, "Cannot draw this journey", str(exc)) from None
-    return _map_response(fmap)
+    return _map_response(fmap, back_url="/dispatch")
 
 
 # --------------------------------------------------------------------------- dispatcher page
