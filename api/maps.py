@@ -210,6 +210,13 @@ def _plan_day(plan: Mapping[str, Any]) -> date | None:
         raise MapDataError(msg) from None
 
 
+def _km(value: Any) -> str:
+    """A distance in km for people: one decimal, thousands separated; ``?`` if unknown."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.1f}"
+    return "?"
+
+
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
@@ -643,7 +650,7 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
                     colour=colour,
                     class_name="buuta-route",
                     popup=(
-                        f"<b>Courier {_esc(courier)}</b><br>{_esc(route.get('distance_km', '?'))}"
+                        f"<b>Courier {_esc(courier)}</b><br>{_km(route.get('distance_km'))}"
                         f" km · {_esc(route.get('duration_min', '?'))} min"
                     ),
                 )
@@ -667,7 +674,7 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
         group.add_to(fmap)
         legend_rows.append(
             f'<li><span class="buuta-swatch" style="background:{colour}"></span>'
-            f"{_esc(courier)} · {number} stops · {_esc(route.get('distance_km', '?'))} km</li>"
+            f"{_esc(courier)} · {number} stops · {_km(route.get('distance_km'))} km</li>"
         )
 
     if unassigned_points:
@@ -706,7 +713,7 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
     )
     body = (
         f"<p>{_esc(kpis.get('served', '?'))} of {_esc(kpis.get('jobs', '?'))} jobs served · "
-        f"{_esc(kpis.get('distance_km', '?'))} km · status {_esc(plan.get('status', '?'))}</p>"
+        f"{_km(kpis.get('distance_km'))} km · status {_esc(plan.get('status', '?'))}</p>"
         f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
         f"<ul>{site_rows}"
         '<li><span class="buuta-key buuta-key-handoff">⇄</span>'

@@ -130,6 +130,7 @@ def test_plan_map_shows_unassigned_jobs_apart_with_their_reason(
     assert unassigned[0]["parent"] not in routed_parents
     assert "window_unreachable: 1" in page
     assert "3 of 4 jobs served" in page
+    assert "32.5 km" in page and "c1 · 4 stops · 20.5 km" in page
 
 
 def test_plan_map_never_shows_citizens_personal_data(
