@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--solutions", type=Path, help="write OUT/<instance>.sol (VRPLIB)")
     ap.add_argument("--first-solution", default=SolveParams().first_solution)
     ap.add_argument("--metaheuristic", default=SolveParams().metaheuristic)
+    ap.add_argument(
+        "--engine",
+        default="auto",
+        choices=["auto", "ortools", "pyvrp"],
+        help="auto: PyVRP for the problems it expresses exactly, else OR-Tools",
+    )
     args = ap.parse_args(argv)
 
     bks: dict[str, dict[str, str]] = {}
@@ -78,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         time_limit_s=args.time_limit,
         first_solution=args.first_solution,
         metaheuristic=args.metaheuristic,
+        engine=args.engine,
     )
     print(
         f"{'instance':10} {'veh':>4} {'dist(1dec)':>10} {'gap-dist':>8} {'dist(exact)':>11} "

@@ -421,6 +421,9 @@ class SolveParams:
         model, so equal seeds give equal plans when the search is not cut by the time limit.
     log_search
         Let OR-Tools print its search log.
+    engine
+        ``"auto"`` (PyVRP for the plain problems it expresses exactly, see
+        :mod:`routing.engine_pyvrp`; OR-Tools otherwise), ``"ortools"`` or ``"pyvrp"``.
     """
 
     time_limit_s: float = 10.0
@@ -428,8 +431,12 @@ class SolveParams:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     seed: int = 0
     log_search: bool = False
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.engine not in ("auto", "ortools", "pyvrp"):
+            msg = f"engine must be 'auto', 'ortools' or 'pyvrp', got {self.engine!r}."
+            raise ValueError(msg)
         if not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
             msg = f"time_limit_s must be a positive number of seconds, got {self.time_limit_s!r}."
             raise ValueError(msg)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing import engine_pyvrp
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
 
 # Above this many routing nodes, transits are answered by Python callbacks over the location
@@ -94,6 +96,13 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
             raise ValueError(msg)
     if not problem.vehicles or not servable:
         return Solution((), tuple(range(len(problem.jobs))), 0, 0.0, 0, "solved")
+    if params.engine != "ortools" and engine_pyvrp.can_solve(problem) and not never:
+        second = engine_pyvrp.solve(problem, params, on_progress=on_progress)
+        if second is not None or params.engine == "pyvrp":
+            return second or Solution(
+                (), tuple(range(len(problem.jobs))), 0, time.monotonic() - began, 0, "no_solution"
+            )
+        params = replace(params, time_limit_s=max(1.0, params.time_limit_s / 2))
     first = _strategy(params.first_solution)
     meta = _metaheuristic(params.metaheuristic)
 

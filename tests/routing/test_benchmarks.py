@@ -56,3 +56,24 @@ def test_check_solution_finds_broken_routes(tmp_path: Path) -> None:
     out = tmp_path / "x.sol"
     write_vrplib_solution(out, [[3, 7], [12]], 42.5)
     assert out.read_text() == "Route #1: 3 7\nRoute #2: 12\nCost 42.5\n"
+
+
+def test_pyvrp_and_ortools_both_solve_c101_feasibly_through_one_entry_point() -> None:
+    """``engine="pyvrp"`` and ``engine="ortools"`` both give routes passing the independent check.
+
+    C101 is a plain VRPTW, so PyVRP can express it; a dossier day (breaks, hand-offs) cannot.
+    """
+    from routing import engine_pyvrp
+    from routing.dossiers import build_problem
+    from routing.request import parse_request
+    from tests.routing.helpers import courier, pickup, request
+
+    inst = read_instance(DATA / "solomon_100" / "C101.txt")
+    assert engine_pyvrp.can_solve(inst.problem)
+    for engine in ("pyvrp", "ortools"):
+        sol = solve(inst.problem, SolveParams(time_limit_s=2, engine=engine))
+        assert check_solution(inst, routes_as_nodes(inst, sol)) == [], engine
+    day = parse_request(
+        request([pickup("P1", ["09:00", "10:00"])], {"P1": 10}, couriers=[courier()])
+    )
+    assert not engine_pyvrp.can_solve(build_problem(day).problem)
