@@ -646,7 +646,7 @@ class _Checker:
                 continue
             self.seen[ident].unassigned += 1
             reason, detail = entry.get("reason"), entry.get("detail")
-            if reason not in REASONS:
+            if not isinstance(reason, str) or reason not in REASONS:
                 self.add(
                     "unassigned_reason",
                     f"unassigned[{u}] (job {ident}) has reason {reason!r}, not one of "
