@@ -1181,7 +1181,8 @@ def journey_map(
             + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")
             + (f"<br><b>flagged</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
         )
-        items.append(f"<li>{text}{'' if point else ' <i>(no place)</i>'}</li>")
+        listed = text.replace(f"<b>{n}. ", "<b>", 1)  # the list numbers its items itself
+        items.append(f"<li>{listed}{'' if point else ' <i>(no place)</i>'}</li>")
         if point is not None:
             group.add_child(
                 _Stop(

@@ -404,3 +404,19 @@ def test_idle_courier_gets_no_route_line(
     assert len([ln for ln in lines(page) if "buuta-route" in ln["options"]["className"]]) == 2
     assert not [m for m in markers(page) if m["title"].startswith("c3 ")]
     assert "c3 · 0 stops" in page
+
+
+def test_journey_legend_lists_each_scan_once_numbered_by_the_list(
+    request_day: dict[str, Any],
+) -> None:
+    """The legend's ordered list carries the scans without a second, typed number."""
+    events = [
+        {"type": "collected", "at": "2026-11-23T08:05:00+07:00", "lat": 9.05, "lon": 104.98},
+        {"type": "at_hub", "at": "2026-11-23T08:40:00+07:00", "site": "po-tvt"},
+    ]
+    page = render_html(journey_map("H1", events, sites=request_day["sites"]))
+    legend = page[page.index('<ol class="buuta-journey-list">') :]
+    legend = legend[: legend.index("</ol>")]
+    assert legend.count("<li>") == 2
+    assert "<li><b>collected</b>" in legend
+    assert "1. collected" not in legend
