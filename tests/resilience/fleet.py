@@ -14,9 +14,10 @@ The day
     attempt and a second try, or back at the agency (``returned``).
 
 The records
-    :func:`register_fleet` stores the day as a plan through :func:`tracking.plans.store_plan`
-    (the same function ``POST /v1/plans`` ends in; the routes are laid out by hand here, since
-    this checks the records, not the optimizer) and creates a user per courier and counter.
+    :func:`register_fleet` stores the day as district plans (ten couriers each) through
+    :func:`tracking.plans.store_plan` (the same function ``POST /v1/plans`` ends in; the routes
+    are laid out by hand here, since this checks the records, not the optimizer) and creates a
+    user per courier and counter.
 
 The phones
     :func:`make_outboxes` gives each courier's phone (and each counter) its events in shuffled
@@ -95,11 +96,20 @@ class Journey:
 
 @dataclass
 class Fleet:
-    """A simulated day: the plan request and plan to store, and every dossier's journey."""
+    """A simulated day: the whole day's request, the district plans to store, the journeys.
+
+    Attributes
+    ----------
+    request
+        The whole day as one plan request (every courier and job).
+    plans
+        ``(request, plan)`` per district: the couriers of a few post offices each, as a
+        dispatcher plans them.
+    """
 
     date: str
     request: dict[str, Any]
-    plan: dict[str, Any]
+    plans: list[tuple[dict[str, Any], dict[str, Any]]]
     couriers: list[str]
     counters: list[str]
     journeys: dict[str, Journey]
@@ -134,6 +144,7 @@ def make_fleet(
     date: str | None = None,
     counters: int = 4,
     mistake_share: float = 0.01,
+    couriers_per_plan: int = 10,
 ) -> Fleet:
     """Lay out a simulated day (module docstring).
 
@@ -152,6 +163,8 @@ def make_fleet(
         Centre counters (staff users) that scan ``received``, ``result_ready`` and shuttles.
     mistake_share
         Share of dossiers that get one scan the life cycle must keep but not apply.
+    couriers_per_plan
+        Couriers per stored plan (a district's plan; a province's day is several).
     """
     rng = random.Random(seed)
     day = date or yesterday_vn()
@@ -222,15 +235,27 @@ def make_fleet(
             journeys[code] = journey
         stops.append({"type": "end", "site": office, "arrive": _iso(day, 1000, 0)})
         routes.append({"courier": cid, "distance_km": 0.0, "duration_min": 0, "stops": stops})
-    plan = {
-        "plan_id": f"fleet-{day}-{seed}-{uuid.uuid4().hex[:8]}",
-        "date": day,
-        "status": "complete",
-        "routes": routes,
-        "unassigned": [],
-        "kpis": {"jobs": serial, "served": serial, "distance_km": 0.0, "runs_missed": 0},
-    }
-    return Fleet(day, request, plan, courier_ids, counter_ids, journeys)
+    plans = []
+    for start in range(0, len(routes), couriers_per_plan):
+        group = routes[start : start + couriers_per_plan]
+        ids = {r["courier"] for r in group}
+        jobs = {s["job"] for r in group for s in r["stops"] if s.get("job")}
+        part = {
+            **request,
+            "couriers": [c for c in request["couriers"] if c["id"] in ids],
+            "jobs": [j for j in request["jobs"] if j["id"] in jobs],
+        }
+        plan = {
+            "plan_id": f"fleet-{day}-{seed}-{start}-{uuid.uuid4().hex[:8]}",
+            "date": day,
+            "status": "complete",
+            "routes": group,
+            "unassigned": [],
+            "kpis": {"jobs": len(jobs), "served": len(jobs), "distance_km": 0.0,
+                     "runs_missed": 0},
+        }  # fmt: skip
+        plans.append((part, plan))
+    return Fleet(day, request, plans, courier_ids, counter_ids, journeys)
 
 
 def _script(
@@ -330,7 +355,7 @@ def _scan(
 
 
 def register_fleet(database_url: str, fleet: Fleet) -> dict[str, str]:
-    """Store the fleet's plan (registering its dossiers) and create its users.
+    """Store the fleet's district plans (registering their dossiers) and create its users.
 
     Parameters
     ----------
@@ -354,9 +379,8 @@ def register_fleet(database_url: str, fleet: Fleet) -> dict[str, str]:
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
-            store_plan(
-                session=session, request=fleet.request, plan=fleet.plan, created_by="dispatch-0"
-            )
+            for request, plan in fleet.plans:
+                store_plan(session=session, request=request, plan=plan, created_by="dispatch-0")
     finally:
         engine.dispose()
     return tokens
