@@ -668,7 +668,7 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
                     class_name=f"buuta-stop buuta-stop-{re.sub(r'[^a-z]', '', kind)}",
                     colour=colour,
                     popup=_plan_stop_popup(courier, number, stop, index, day),
-                    title=f"{courier} #{number} {kind}",
+                    title=f"{courier} #{number} {kind}" + _run_note(stop),
                 )
             )
         group.add_to(fmap)
@@ -723,6 +723,13 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
     _legend(fmap, body, f"Plan {plan.get('date', '')}")
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
+
+
+def _run_note(stop: Mapping[str, Any]) -> str:
+    """`` → run-1000`` for a hand-off that catches a run (shown when hovering the stop)."""
+    if stop.get("type") == "handoff" and stop.get("shuttle"):
+        return f" → {stop['shuttle']}"
+    return ""
 
 
 def _plan_stop_popup(

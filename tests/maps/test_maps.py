@@ -92,7 +92,8 @@ def test_plan_map_one_line_per_courier_and_stops_numbered_in_visiting_order(
     c1 = [m for m in stops if m["title"].startswith("c1 ")]
     c2 = [m for m in stops if m["title"].startswith("c2 ")]
     assert [m["label"] for m in c1] == ["1", "2", "3", "4"]
-    assert [m["title"].split()[-1] for m in c1] == ["pickup", "handoff", "collect", "delivery"]
+    assert [m["title"].split()[2] for m in c1] == ["pickup", "handoff", "collect", "delivery"]
+    assert c1[1]["title"] == "c1 #2 handoff → run-1000"  # the run shows when hovering
     assert c1[0]["loc"] == [9.05, 104.98]
     assert c1[3]["loc"] == [9.02, 105.01]
     assert [m["label"] for m in c2] == ["1", "2"]
