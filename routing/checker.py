@@ -563,6 +563,7 @@ class _Checker:
         self.route_min: list[float] = []
         self.runs_missed = 0
         self.runs_caught = 0
+        self.routes_working = 0  # routes with stops still to ride (not all done)
 
     def add(
         self, code: str, detail: str, courier: str | None = None, job: str | None = None
@@ -750,14 +751,13 @@ class _Checker:
             stated = kpis.get(key)
             if isinstance(stated, bool) or not isinstance(stated, int | float) or stated != value:
                 self.add("kpi", f"kpis.{key} is {stated!r} but the plan gives {value:g}.")
-        routes = plan.get("routes")
         by_reason: dict[str, int] = {}
         for entry in unassigned if isinstance(unassigned, list) else []:
             if isinstance(entry, Mapping) and isinstance(entry.get("reason"), str):
                 by_reason[entry["reason"]] = by_reason.get(entry["reason"], 0) + 1
         optional: dict[str, Any] = {
             "unassigned": n_unassigned,
-            "couriers_used": len(routes) if isinstance(routes, list) else 0,
+            "couriers_used": self.routes_working,
             "runs_caught": self.runs_caught,
             "unassigned_by_reason": by_reason,
         }
@@ -807,22 +807,17 @@ class _Checker:
             if name in couriers_seen:
                 self.add("malformed", f"Courier {name} has more than one route.", courier=name)
             couriers_seen.add(name)
+        done = self.read_done(r, label, route.get("done"))
         raw_stops = route.get("stops")
+        if isinstance(raw_stops, list) and not raw_stops and done:
+            return  # a re-planned courier whose day is all done
         if not isinstance(raw_stops, list) or not raw_stops:
             self.add(
                 "malformed", f"Courier {label}'s stops {raw_stops!r} are not a non-empty list."
             )
             return
-        stated_km = route.get("distance_km")
-        if isinstance(stated_km, bool) or not isinstance(stated_km, int | float):
-            self.add(
-                "malformed",
-                f"Courier {label}'s distance_km {stated_km!r} is not a number.",
-                courier=label,
-            )
-        else:
-            self.route_km.append(float(stated_km))
-        done = self.read_done(r, label, route.get("done"))
+        self.routes_working += 1
+        self.read_distance(label, route)
         stops = [self.read_stop(label, s, raw) for s, raw in enumerate(raw_stops)]
         parsed = [stop for stop in stops if stop is not None]
         for stop in parsed:
@@ -836,7 +831,7 @@ class _Checker:
         shaped = self.check_shape(label, parsed)
         if courier is None or not shaped:
             return
-        self.check_sites_and_places(courier, parsed)
+        self.check_sites_and_places(courier, parsed, resumed=bool(done))
         self.check_load(courier, parsed, done)
         self.check_resume(label, done, parsed)
         self.check_times(courier, parsed)
@@ -844,6 +839,18 @@ class _Checker:
         self.check_breaks(courier, parsed, done)
         self.check_legs(courier, route, parsed)
         self.check_duration(courier.id, route, parsed)
+
+    def read_distance(self, label: str, route: Mapping[str, Any]) -> None:
+        """Note a route's stated ``distance_km`` for the plan's KPI."""
+        stated_km = route.get("distance_km")
+        if isinstance(stated_km, bool) or not isinstance(stated_km, int | float):
+            self.add(
+                "malformed",
+                f"Courier {label}'s distance_km {stated_km!r} is not a number.",
+                courier=label,
+            )
+        else:
+            self.route_km.append(float(stated_km))
 
     def check_resume(self, label: str, done: list[_Stop], parsed: list[_Stop]) -> None:
         """A re-planned route cannot leave before the courier's last done stop."""
@@ -1065,9 +1072,12 @@ class _Checker:
             return False
         return True
 
-    def check_sites_and_places(self, courier: _Courier, stops: list[_Stop]) -> None:
+    def check_sites_and_places(
+        self, courier: _Courier, stops: list[_Stop], *, resumed: bool = False
+    ) -> None:
         c = courier.id
-        for stop, own in ((stops[0], courier.start_site), (stops[-1], courier.end_site)):
+        ends = ((stops[0], courier.start_site), (stops[-1], courier.end_site))
+        for stop, own in ends[1:] if resumed else ends:  # a resumed day starts where it is
             if stop.site is not None and stop.site != own:
                 self.add(
                     "wrong_site",

@@ -311,3 +311,33 @@ def test_many_district_day_answers_within_its_time_limit_plus_one_second() -> No
     plan = plan_request(request, time_limit_s=0.2)
     assert time.perf_counter() - began <= 0.2 + 1.0
     assert check_plan(request, plan) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="optimizer bug: routing.replan drops a dossier already in the courier's hands "
+    "(collect done) when its delivery window can no longer be met: the job is reported "
+    "unassigned ('dropped') while its collect stays in the route's done stops, against "
+    "replan's own promise that dossiers in hand stay with their courier",
+)
+def test_replan_keeps_a_dossier_in_hand_whose_window_is_lost() -> None:
+    """R1 collected at po; at 12:55 its 13:00 window (15 min away) is lost: it stays routed.
+
+    Worked out: the courier is at po (its last done stop) at 12:55; po → R1 takes 15 min, so
+    the delivery cannot start by 13:00. The dossier is in the courier's bag all the same, so
+    the plan must keep it on that route (and report the late or failed delivery), not drop it.
+    """
+    from routing.replan import replan
+
+    request = tiny_request()
+    request["jobs"][1]["window"] = ["13:00", "13:00"]
+    morning = plan_and_check(request)
+    plan = replan(
+        request,
+        morning,
+        now="12:55",
+        done=["P1", {"job": "R1", "type": "collect"}],
+        time_limit_s=TIME_LIMIT_S,
+    )
+    violations = check_plan(request, plan)
+    assert violations == [], "\n".join(str(v) for v in violations)
