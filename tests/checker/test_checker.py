@@ -485,3 +485,34 @@ def test_lunch_taken_before_the_replan_is_not_owed_again() -> None:
     pl["kpis"].update(distance_km=12.0, jobs=2)  # P1 is finished before the re-plan
     pl["kpis"]["served"] = 1
     assert check_plan(req, pl) == []
+
+
+def test_replanned_courier_with_all_stops_done_is_fine() -> None:
+    """A courier whose whole day is done keeps a route with done stops only and no stops."""
+    pl = plan()
+    route = pl["routes"][0]
+    route["done"], route["stops"] = route["stops"][:-1], []
+    route["distance_km"], route["duration_min"] = 0.0, 0
+    pl["kpis"].update(jobs=1, served=0, distance_km=0.0, couriers_used=0)  # only U1 is left
+    assert check_plan(request(), pl) == []
+    pl["kpis"]["couriers_used"] = 1  # no courier still has stops to ride
+    assert codes(check_plan(request(), pl)) == {"kpi"}
+
+
+def test_replanned_route_may_resume_at_another_site() -> None:
+    """After a re-plan the start is where the courier is: a site other than its start site."""
+    req, pl = request(), _replanned_at_0815()
+    start = pl["routes"][0]["stops"][0]
+    del start["lat"], start["lon"]
+    start["site"] = "centre"
+    # centre → po takes 30 min: leave 08:00 to hand over at 08:30 (a leg judged by the matrix).
+    start.update(arrive=at("08:00:00"), depart=at("08:00:00"))
+    # Done: the pickup at 08:00–08:10 would overlap; move the done part earlier (as it was).
+    done = pl["routes"][0]["done"]
+    done[0].update(arrive=at("07:20:00"), depart=at("07:20:00"))
+    done[1].update(arrive=at("07:40:00"), start=at("07:40:00"), depart=at("07:50:00"))
+    req["jobs"][0]["window"] = ["07:30", "09:00"]
+    pl["routes"][0]["distance_km"] = 12.0 + 0 + 6 + 6
+    pl["routes"][0]["duration_min"] = 320  # 08:00 → 13:20
+    pl["kpis"]["distance_km"] = 24.0
+    assert check_plan(req, pl) == []
