@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlmodel import Session
 
+import tracking
 from tests.maps.conftest import REQUEST
-from tests.support.server import RunningServer, add_user, serve, sqlite_url
+from tests.support.server import RunningServer, serve, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -76,9 +78,14 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     directory = tmp_path_factory.mktemp("browser-db")
     url = sqlite_url(directory)
     with serve(url, env={"BUUTA_SOLVE_TIME_LIMIT_S": "2"}) as server:
-        tokens = {name: add_user(url, name, role) for name, role in
-                  (("d1", "dispatcher"), ("s1", "staff"), ("c1", "courier"),
-                   ("c2", "courier"))}  # fmt: skip
+        tokens = {}
+        engine = tracking.make_engine(url)
+        with Session(engine) as session:
+            for name, role in (("d1", "dispatcher"), ("s1", "staff"), ("c1", "courier"),
+                               ("c2", "courier")):  # fmt: skip
+                _, tokens[name] = tracking.create_user(session=session, name=name, role=role)
+            session.commit()
+        engine.dispose()
         date, request = _yesterday_request()
         client = httpx.Client(base_url=server.base_url, timeout=60)
         answer = client.post(
