@@ -136,8 +136,7 @@ def store_plan(
             session.flush()
             _register_sites(session, request, now)
             _register_couriers(session, request, now)
-            for i, job in enumerate(jobs):
-                _register_job(session, job, i=i, stored=stored, assigned=assigned, now=now)
+            _register_jobs(session, jobs, stored=stored, assigned=assigned, now=now)
             session.commit()
         except BaseException:
             session.rollback()
@@ -169,38 +168,77 @@ def _register_couriers(session: Session, request: Mapping[str, Any], now: dateti
         session.add(row)
 
 
-def _register_job(
+def _register_jobs(
     session: Session,
-    job: Any,
+    jobs: list[Any],
     *,
-    i: int,
     stored: StoredPlan,
     assigned: Mapping[str, str],
     now: datetime,
 ) -> None:
-    where = f"jobs[{i}]"
-    if not isinstance(job, Mapping):
-        msg = f"{where}: expected an object"
-        raise InvalidInput(msg)
-    job_id = str(_need(job, "id", where))
-    code = str(_need(job, "dossier", where))
+    codes = [str(j["dossier"]) for j in jobs if isinstance(j, Mapping) and j.get("dossier")]
+    known: dict[str, Dossier] = {}
+    for chunk in range(0, len(codes), 500):
+        stmt = select(Dossier).where(col(Dossier.code).in_(codes[chunk : chunk + 500]))
+        known.update((d.code, d) for d in session.exec(stmt))
+    seen: dict[str, int] = {}
+    contacts_needed: list[tuple[Dossier, Any, Any, str]] = []
+    for i, job in enumerate(jobs):
+        where = f"jobs[{i}]"
+        if not isinstance(job, Mapping):
+            msg = f"{where}: expected an object"
+            raise InvalidInput(msg)
+        code = str(_need(job, "dossier", where))
+        if code in seen:
+            msg = f"{where}.dossier: {code} is also the dossier of jobs[{seen[code]}]"
+            raise InvalidInput(msg)
+        seen[code] = i
+        dossier = _register_job(session, job, where=where, known=known.get(code), now=now)
+        known[code] = dossier
+        dossier.plan_id = stored.id
+        dossier.job_id = str(job["id"])
+        dossier.courier_id = assigned.get(dossier.job_id)
+        if job.get("citizen") is not None or job.get("address") is not None:
+            contacts_needed.append((dossier, job.get("citizen"), job.get("address"), where))
+    session.flush()
+    ids = [d.id for d, *_ in contacts_needed]
+    contacts: dict[int, CitizenContact] = {}
+    for chunk in range(0, len(ids), 500):
+        found = session.exec(
+            select(CitizenContact).where(
+                col(CitizenContact.dossier_id).in_(ids[chunk : chunk + 500])
+            )
+        )
+        contacts.update((c.dossier_id, c) for c in found)
+    for dossier, citizen, address, where in contacts_needed:
+        assert dossier.id is not None
+        contact = contacts.get(dossier.id) or CitizenContact(dossier_id=dossier.id, salt=new_salt())
+        _register_citizen(session, contact, citizen, address, where)
+
+
+def _register_job(
+    session: Session, job: Mapping[str, Any], *, where: str, known: Dossier | None, now: datetime
+) -> Dossier:
+    _need(job, "id", where)
     kind = str(_need(job, "kind", where))
     if kind not in ("pickup", "return"):
         msg = f"{where}.kind: expected 'pickup' or 'return', got {kind!r}"
         raise InvalidInput(msg)
     direction = Direction(kind)
-    dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+    dossier = known
     if dossier is None:
-        initial = DossierState.initial(direction)
         dossier = Dossier(
-            code=code,
+            code=str(job["dossier"]),
             direction=direction.value,
-            status=initial.status.value,
+            status=DossierState.initial(direction).status.value,
             created_at=now,
             updated_at=now,
         )
     elif dossier.direction != direction.value:
-        msg = f"{where}.dossier: {code} is already registered as a {dossier.direction} dossier"
+        msg = (
+            f"{where}.dossier: {dossier.code} is already registered as a "
+            f"{dossier.direction} dossier"
+        )
         raise InvalidInput(msg)
     procedure = job.get("procedure")
     if procedure is not None:
@@ -208,31 +246,18 @@ def _register_job(
     due = job.get("due")
     if isinstance(due, str) and due:
         dossier.due_date = due[:10]
-    dossier.plan_id = stored.id
-    dossier.job_id = job_id
-    dossier.courier_id = assigned.get(job_id)
     dossier.updated_at = now
     session.add(dossier)
-    session.flush()
-    citizen = job.get("citizen")
-    address = job.get("address")
-    if citizen is not None or address is not None:
-        _register_citizen(session, dossier, citizen, address, where)
+    return dossier
 
 
 def _register_citizen(
-    session: Session, dossier: Dossier, citizen: Any, address: Any, where: str
+    session: Session, contact: CitizenContact, citizen: Any, address: Any, where: str
 ) -> None:
     if citizen is not None and not isinstance(citizen, Mapping):
         msg = f"{where}.citizen: expected an object with name, phone, id_number"
         raise InvalidInput(msg)
     citizen = citizen or {}
-    contact = session.exec(
-        select(CitizenContact).where(CitizenContact.dossier_id == dossier.id)
-    ).first()
-    if contact is None:
-        assert dossier.id is not None
-        contact = CitizenContact(dossier_id=dossier.id, salt=new_salt())
     if citizen.get("name") is not None:
         contact.name = str(citizen["name"])[:200]
     if address is not None:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,15 +37,17 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from geo.coords import parse_latlon
-from tracking.db import session_engine, write_lock
+from tracking.db import is_sqlite, session_engine, write_lock
 from tracking.delivery import check_delivery_proof
-from tracking.errors import Forbidden, InvalidInput
+from tracking.errors import Forbidden, InvalidInput, TrackingError
 from tracking.lifecycle import (
     SITE_REQUIRED,
     EventType,
+    Fold,
     LifecycleEvent,
     Role,
     access_reason,
@@ -340,14 +344,89 @@ def ingest_scans(
         raise InvalidInput(msg)
     engine = session_engine(session)
     session.commit()  # start the batch's transaction afresh, inside the writer lock
-    with write_lock(engine):
-        try:
-            results = _Batch(session, events, _Actor(actor_id, actor_name, role), now).run()
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    pending = _Pending(events=events, actor=_Actor(actor_id, actor_name, role), now=now)
+    if is_sqlite(engine):
+        return _group_commit(engine, pending)
+    try:
+        results = _Batch(session, events, pending.actor, now).run()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return results
+
+
+@dataclass
+class _Pending:
+    """A batch waiting for a SQLite group commit."""
+
+    events: Sequence[ScanInput]
+    actor: _Actor
+    now: datetime
+    results: list[ScanResult] | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+_queues: weakref.WeakKeyDictionary[Engine, list[_Pending]] = weakref.WeakKeyDictionary()
+_queues_guard = threading.Lock()
+
+
+def _queue_for(engine: Engine) -> list[_Pending]:
+    with _queues_guard:
+        return _queues.setdefault(engine, [])
+
+
+def pending_batches(engine: Engine) -> int:
+    """Return how many batches wait for the next SQLite group commit (for tests and metrics)."""
+    queue = _queue_for(engine)
+    with _queues_guard:
+        return len(queue)
+
+
+def _group_commit(engine: Engine, pending: _Pending) -> list[ScanResult]:
+    """Ingest a batch on SQLite, sharing one durable commit with the batches queued with it.
+
+    A commit with ``synchronous=FULL`` waits for the disk (milliseconds); one writer at a time
+    would cap a server at a few hundred commits a second. So each batch joins a queue, and
+    whoever holds the writer lock next ingests every queued batch in one transaction (each in
+    its own savepoint, so a refused batch leaves the others intact) and commits once. Every
+    caller returns only after the commit that holds its events.
+    """
+    queue = _queue_for(engine)
+    with _queues_guard:
+        queue.append(pending)
+    with write_lock(engine):
+        if not pending.done:
+            with _queues_guard:
+                group = list(queue)
+                queue.clear()
+            _run_group(engine, group)
+    if pending.error is not None:
+        raise pending.error
+    assert pending.results is not None
+    return pending.results
+
+
+def _run_group(engine: Engine, group: list[_Pending]) -> None:
+    try:
+        with Session(engine) as session:
+            for item in group:
+                savepoint = session.begin_nested()
+                try:
+                    item.results = _Batch(session, item.events, item.actor, item.now).run()
+                    savepoint.commit()
+                except TrackingError as exc:
+                    savepoint.rollback()
+                    item.error = exc
+            session.commit()
+    except BaseException as exc:
+        for item in group:
+            item.results, item.error = None, item.error or exc
+        raise
+    finally:
+        for item in group:
+            item.done = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +451,7 @@ class _Batch:
         self.new: list[_New] = []
         self.first: dict[str, _New] = {}
         self.repeats: dict[int, tuple[_New, str]] = {}
+        self.folds: dict[int, Fold] = {}
 
     def run(self) -> list[ScanResult]:
         self.check()
@@ -447,11 +527,26 @@ class _Batch:
         return item
 
     def fold(self) -> None:
-        """Fold each touched dossier with its new events to decide stored or flagged."""
-        by_dossier: dict[int | None, list[_New]] = {}
+        """Fold each touched dossier with its new events to decide stored or flagged.
+
+        The stored events of every touched dossier are read in one query. New events are
+        folded as if recorded after all stored ones, which is where their ids will put them
+        (the dossier rows are locked, or the SQLite writer lock is held, until commit).
+        """
+        by_dossier: dict[int, list[_New]] = {}
         for item in self.new:
+            assert item.dossier.id is not None
             by_dossier.setdefault(item.dossier.id, []).append(item)
-        for items in by_dossier.values():
+        stored: dict[int, list[ScanEvent]] = {i: [] for i in by_dossier}
+        if by_dossier:
+            stmt = (
+                select(ScanEvent)
+                .where(col(ScanEvent.dossier_id).in_(list(by_dossier)))
+                .order_by(col(ScanEvent.id))
+            )
+            for row in self.session.exec(stmt):
+                stored[row.dossier_id].append(row)
+        for dossier_id, items in by_dossier.items():
             extra = [
                 LifecycleEvent(
                     type=it.scan.type,
@@ -467,51 +562,66 @@ class _Batch:
                 for it in items
                 if it.void_reason is None
             ]
-            outcomes = fold_dossier(self.session, items[0].dossier, extra=extra).outcomes
+            fold = fold_dossier(
+                self.session, items[0].dossier, extra=extra, rows=stored[dossier_id]
+            )
+            self.folds[dossier_id] = fold
             for it in items:
-                reason = it.void_reason or outcomes.get(f"new:{it.index}")
+                reason = it.void_reason or fold.outcomes.get(f"new:{it.index}")
                 it.answer, it.reason = ("stored", None) if reason is None else ("flagged", reason)
 
     def insert(self) -> None:
-        """Insert the new events (ON CONFLICT DO NOTHING) and refresh the dossiers' state."""
-        insert = _insert_for(self.session)
+        """Insert the new events in one statement (ON CONFLICT DO NOTHING), then save state."""
+        if not self.new:
+            return
+        rows = [self.row_values(item) for item in self.new]
+        stmt = (
+            _insert_for(self.session)(ScanEvent)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(sa.column("event_id"))
+        )
+        inserted = set(self.session.connection().execute(stmt, rows).scalars())
+        raced: set[int] = set()
         for item in self.new:
-            scan = item.scan
-            values = {
-                "event_id": scan.event_id,
-                "dossier_id": item.dossier.id,
-                "type": scan.type.value,
-                "device_at": scan.at,
-                "recorded_at": self.now,
-                "actor_id": self.actor.id,
-                "actor_name": self.actor.name,
-                "actor_role": self.actor.role.value,
-                "site": scan.site,
-                "lat": scan.lat,
-                "lon": scan.lon,
-                "job": scan.job,
-                "custodian_after": custodian_after(
-                    scan.type, actor=self.actor.name, site=scan.site
-                ),
-                "proof_json": item.proof_json,
-                "content_hash": item.content_hash,
-                "flagged": item.answer == "flagged",
-                "flag_reason": item.reason,
-                "void_reason": item.void_reason,
-            }
-            stmt = insert(ScanEvent).values(**values)
-            stmt = stmt.on_conflict_do_nothing(index_elements=["event_id"])
-            inserted = self.session.connection().execute(stmt.returning(sa.column("id")))
-            if inserted.first() is None:
-                # Another transaction stored this event_id between our look-up and this insert.
-                row = self.session.exec(
-                    select(ScanEvent).where(ScanEvent.event_id == scan.event_id)
-                ).one()
-                self.results[item.index] = _repeat_answer(row, item.content_hash)
-                item.lost_race = True
-        touched = {it.dossier.code: it.dossier for it in self.new}
-        for dossier in touched.values():
-            save_fold(self.session, dossier, fold_dossier(self.session, dossier), now=self.now)
+            if item.scan.event_id in inserted:
+                continue
+            # Another transaction stored this event_id between our look-up and this insert.
+            row = self.session.exec(
+                select(ScanEvent).where(ScanEvent.event_id == item.scan.event_id)
+            ).one()
+            self.results[item.index] = _repeat_answer(row, item.content_hash)
+            item.lost_race = True
+            assert item.dossier.id is not None
+            raced.add(item.dossier.id)
+        touched = {it.dossier.id: it.dossier for it in self.new}
+        for dossier_id, dossier in touched.items():
+            assert dossier_id is not None
+            fold = fold_dossier(self.session, dossier) if dossier_id in raced else None
+            save_fold(self.session, dossier, fold or self.folds[dossier_id], now=self.now)
+
+    def row_values(self, item: _New) -> dict[str, Any]:
+        """Return the column values of a new event's row."""
+        scan = item.scan
+        return {
+            "event_id": scan.event_id,
+            "dossier_id": item.dossier.id,
+            "type": scan.type.value,
+            "device_at": scan.at,
+            "recorded_at": self.now,
+            "actor_id": self.actor.id,
+            "actor_name": self.actor.name,
+            "actor_role": self.actor.role.value,
+            "site": scan.site,
+            "lat": scan.lat,
+            "lon": scan.lon,
+            "job": scan.job,
+            "custodian_after": custodian_after(scan.type, actor=self.actor.name, site=scan.site),
+            "proof_json": item.proof_json,
+            "content_hash": item.content_hash,
+            "flagged": item.answer == "flagged",
+            "flag_reason": item.reason,
+            "void_reason": item.void_reason,
+        }
 
     def answers(self) -> list[ScanResult]:
         out: list[ScanResult] = []

@@ -5,10 +5,12 @@ Every test runs on a SQLite file and on the real PostgreSQL server."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
 from tests.tracking.conftest import World
@@ -21,7 +23,9 @@ from tracking import (
     ScanInput,
     dossier_view,
     ingest_scans,
+    write_lock,
 )
+from tracking.scans import pending_batches
 
 
 def _count_events(session: Session, event_id: str | None = None) -> int:
@@ -365,3 +369,50 @@ def test_recorded_time_is_kept_beside_device_time(world: World) -> None:
             "courier",
             "courier:c1",
         )
+
+
+def test_sqlite_group_commit_shares_one_commit_and_keeps_refused_batches_apart(
+    sqlite_world: World,
+) -> None:
+    """Batches queued while the writer lock is busy are ingested together with one commit; a
+    refused batch among them raises for its sender only and writes nothing."""
+    engine = sqlite_world.engine
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _conn: commits.append(1))
+    users = sqlite_world.users
+    sends = {
+        "c1": (users["c1"], [scan("D1", "collected", "08:05", lat=9.05, lon=104.98)]),
+        "staff2": (users["staff"], [scan("D2", "result_ready", "08:00", site="po-tvt")]),
+        "staff3": (users["staff"], [scan("D3", "result_ready", "08:00", site="po-tvt")]),
+        "c2": (users["c2"], [scan("D2", "out_for_delivery", "08:40", site="po-tvt")]),
+    }
+    outcomes: dict[str, object] = {}
+
+    def send(name: str) -> None:
+        actor, events = sends[name]
+        with Session(engine) as session:
+            try:
+                outcomes[name] = ingest_scans(
+                    session=session, events=events, actor=actor, now=at("09:00")
+                )
+            except Forbidden as exc:
+                outcomes[name] = exc
+
+    threads = [threading.Thread(target=send, args=(name,)) for name in sends]
+    with write_lock(engine):
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while pending_batches(engine) < len(sends) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pending_batches(engine) == len(sends)
+    for thread in threads:
+        thread.join()
+    assert len(commits) == 1
+    assert isinstance(outcomes["c2"], Forbidden)
+    for name in ("c1", "staff2", "staff3"):
+        results = outcomes[name]
+        assert isinstance(results, list) and results[0].status == "stored"
+    with Session(engine) as session:
+        assert _count_events(session) == 3
+        assert _status(session, "D2") == "result_ready"

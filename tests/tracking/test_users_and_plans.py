@@ -141,7 +141,7 @@ def test_get_and_list_plans(world: World) -> None:
 
 
 def test_store_plan_rejects_bad_plans(world: World) -> None:
-    """A taken plan id, a job without dossier, or a dossier in the other direction is refused."""
+    """A taken plan id, a job without dossier, a dossier in the other direction or twice fails."""
     with world.session() as session:
         with pytest.raises(InvalidInput, match=r"plan\.plan_id: a plan 'plan-1' is already stored"):
             store_plan(
@@ -159,7 +159,16 @@ def test_store_plan_rejects_bad_plans(world: World) -> None:
             store_plan(
                 session=session, request=request, plan=helpers.plan("p-y"), created_by="disp"
             )
-        assert session.get(StoredPlan, "p-x") is None and session.get(StoredPlan, "p-y") is None
+        request = helpers.request()
+        request["jobs"][2]["dossier"] = "D2"
+        with pytest.raises(
+            InvalidInput, match=r"jobs\[2\]\.dossier: D2 is also the dossier of jobs\[1\]"
+        ):
+            store_plan(
+                session=session, request=request, plan=helpers.plan("p-z"), created_by="disp"
+            )
+        for plan_id in ("p-x", "p-y", "p-z"):
+            assert session.get(StoredPlan, plan_id) is None
 
 
 def test_replan_moves_a_dossier_to_another_courier(world: World) -> None:
