@@ -640,7 +640,7 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
     for r, route, placed in drawn:
         courier = str(route.get("courier", f"#{r + 1}"))
         colour = courier_colour(r)
-        group = folium.FeatureGroup(name=f"Courier {courier}", control=True)
+        group = folium.FeatureGroup(name=f"Courier {_esc(courier)}", control=True)
         line = [p for p, _ in placed]
         working = any(str(stop.get("type")) not in {"start", "end"} for _, stop in placed)
         if working and len(line) >= 2:  # an idle courier (start → end) gets no line
@@ -1001,7 +1001,7 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
     for r, route, stops, points, states in prepared:
         who = str(route.get("courier", f"#{r + 1}"))
         colour = courier_colour(r)
-        group = folium.FeatureGroup(name=f"Courier {who}", control=True)
+        group = folium.FeatureGroup(name=f"Courier {_esc(who)}", control=True)
         planned_line = [p for p in points if p is not None]
         working = any(str(stop.get("type")) not in {"start", "end", "break"} for stop in stops)
         if working and len(planned_line) >= 2:
@@ -1166,7 +1166,7 @@ def journey_map(
         tiles_attribution=tiles_attribution,
         title=f"buuta · dossier {code}",
     )
-    group = folium.FeatureGroup(name=f"Dossier {code}", control=True)
+    group = folium.FeatureGroup(name=f"Dossier {_esc(code)}", control=True)
     if len(points) >= 2:
         group.add_child(
             _Line(

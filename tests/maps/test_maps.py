@@ -421,3 +421,21 @@ def test_journey_legend_lists_each_scan_once_numbered_by_the_list(
     assert legend.count("<li>") == 2
     assert "<li><b>collected</b>" in legend
     assert "1. collected" not in legend
+
+
+def test_names_from_requests_cannot_inject_markup_or_script(
+    plan_day: dict[str, Any], request_day: dict[str, Any]
+) -> None:
+    """Hostile courier, site and reason texts are escaped in popups, titles and the legend."""
+    evil = "</script><img src=x onerror=alert(1)>"
+    plan_day["routes"][0]["courier"] = evil
+    plan_day["unassigned"][0]["detail"] = evil
+    request_day["sites"][1]["name"] = evil
+    page = render_html(plan_map(plan_day, request_day))
+    assert "<img src=x" not in page
+    assert page.count("</script>") == page.count("<script")
+    stops = [m for m in markers(page) if m["title"].startswith(evil)]
+    assert len(stops) == 4
+    assert "&lt;img src=x" in stops[0]["popup"]  # shown as text once Leaflet sets the popup
+    # Leaflet's layer control sets layer names as HTML: they must arrive escaped.
+    assert "Courier &lt;/script&gt;&lt;img src=x" in page.replace("\\u0026", "&")
