@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
@@ -20,6 +22,7 @@ from tracking.plans import get_plan, store_plan
 from tracking.plans import list_plans as stored_plans
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
+log = logging.getLogger("buuta.api")
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -57,8 +60,25 @@ def _load(session: Session, plan_id: str) -> StoredPlan:
     return get_plan(session=session, plan_id=plan_id)
 
 
+STORE_ATTEMPTS = 3
+
+
 def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: str) -> StoredPlan:
-    return store_plan(session=session, request=request, plan=plan, created_by=by)
+    """Store a plan; retry when a concurrent plan registered the same site or courier first.
+
+    Two dispatchers planning two districts at once both register the province's sites: on
+    PostgreSQL one of the inserts loses with a unique violation. The loser's transaction is
+    rolled back by ``store_plan``; on the next attempt the rows exist and are updated.
+    """
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            return store_plan(session=session, request=request, plan=plan, created_by=by)
+        except sa.exc.IntegrityError:
+            session.rollback()
+            if attempt == STORE_ATTEMPTS:
+                raise
+            log.info("storing plan %s raced another plan; retrying", plan.get("plan_id"))
+    raise AssertionError  # unreachable: the loop returns or raises
 
 
 @router.post(
