@@ -2,7 +2,7 @@
 
 The pages sit beside the JSON API (no ``/v1`` prefix) and use the same tokens: a page reads the
 token from the ``buuta_token`` cookie (set by ``/login``) or a Bearer header, exactly as the API
-does (:func:`api.deps.request_token`). A page asked for without a valid token redirects to
+does (:func:`api.deps.get_current_user`). A page asked for without a valid token redirects to
 ``/login``; a role that may not see a page gets an HTML 403.
 
 =================================  ===============================  ==========================
@@ -35,14 +35,22 @@ from urllib.parse import parse_qs, quote, urlencode
 import folium
 import jinja2
 from branca.element import Element, Figure
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session, col, select
 
 import geo
 import tracking
-from api.deps import ADMIN, COURIER, DISPATCHER, STAFF, TOKEN_COOKIE, request_token, role_of
+from api.deps import (
+    ADMIN,
+    COURIER,
+    DISPATCHER,
+    STAFF,
+    TOKEN_COOKIE,
+    get_current_user,
+    role_of,
+)
 from api.maps import (
     STATIC_DIR,
     VIETNAM_TZ,
@@ -148,13 +156,13 @@ def _session(request: Request) -> Session:
 
 def _page_user(request: Request, session: Session, roles: frozenset[str]) -> User:
     """The user of a page request; redirects to /login without a valid token."""
-    token = request_token(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if token is None:
-        raise LoginRequired(here)
-    user = tracking.user_for_token(session=session, token=token)
-    if user is None:
-        raise LoginRequired(here)
+    try:  # the API's own dependency: Bearer header or buuta_token cookie
+        user = get_current_user(request, session)
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            raise LoginRequired(here) from None
+        raise
     if role_of(user) not in roles:
         msg = f"The {role_of(user)} role may not open this page."
         raise PageError(403, "Not allowed", msg)
