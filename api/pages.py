@@ -5,18 +5,18 @@ token from the ``buuta_token`` cookie (set by ``/login``) or a Bearer header, ex
 does (:func:`api.deps.get_current_user`). A page asked for without a valid token redirects to
 ``/login``; a role that may not see a page gets an HTML 403.
 
-=================================  ===============================  ==========================
-page                               what                             who
-=================================  ===============================  ==========================
-``/login`` (GET, POST)             paste a token, get the cookie    anyone
-``/logout``                        forget the cookie                anyone
-``/dispatch?date=&plan=``          the day's plan summary, re-plan  dispatcher, admin, staff
-``/plans/{id}/map``                plan map                         dispatcher, admin, staff
-``/progress?date=&plan=&courier=``  progress map, refreshes itself  dispatcher, admin, staff
-``/dossiers/{code}/map``           a dossier's journey              dispatcher, admin, staff
-``/couriers/{id}/stops?date=``     the courier's stop list (phone)  that courier; staff roles
-``/sw.js``                         keeps the stop list offline      anyone
-=================================  ===============================  ==========================
+==================================  =================================  =========================
+page                                what                               who
+==================================  =================================  =========================
+``/login`` (GET, POST)              paste a token, get the cookie      anyone
+``/logout``                         forget the cookie                  anyone
+``/dispatch?date=&plan=``           the day's plan summary, re-plan    dispatcher, admin, staff
+``/plans/{id}/map``                 plan map                           dispatcher, admin, staff
+``/progress?date=&plan=&courier=``  progress map, reloads each minute  dispatcher, admin, staff
+``/dossiers/{code}/map``            a dossier's journey                dispatcher, admin, staff
+``/couriers/{id}/stops?date=``      the courier's stop list (phone)    that courier; staff roles
+``/sw.js``                          keeps the stop list offline        anyone
+==================================  =================================  =========================
 
 :func:`include_pages` adds the pages and the ``/static`` assets to the app.
 """
