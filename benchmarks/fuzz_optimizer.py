@@ -18,6 +18,10 @@ It prints: cases, refusals (``RequestError``, expected and unexpected), crashes 
 raised anything but ``RequestError``), over-time, checker failures, and jobs neither routed nor
 unassigned; then the slowest solve. It exits 1 if any of those failures is non-zero.
 
+With ``--replan`` each solved case is also re-planned (``routing.replan``) at a drawn time of day,
+with every stop departed by then marked done, and the new plan is checked the same way.
+``--only 199,299`` reruns chosen cases (same seed) to reproduce a failure.
+
 The generator (:func:`fuzz_request`) draws through a tiny :class:`Pick` interface so the same code
 serves this script (``random.Random``) and the hypothesis property tests (which can shrink).
 """
@@ -45,6 +49,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from routing import RequestError, plan_request
 from routing.checker import check_plan
+from routing.replan import replan
 
 T = TypeVar("T")
 
@@ -336,10 +341,14 @@ def _serve(conn: Connection) -> None:
         message = conn.recv()
         if message is None:
             return
-        request, time_limit_s = message
+        request, time_limit_s, again = message
         began = time.perf_counter()
         try:
-            plan = plan_request(request, time_limit_s=time_limit_s)
+            if again is None:
+                plan = plan_request(request, time_limit_s=time_limit_s)
+            else:
+                plan = replan(request, again["plan"], now=again["now"], done=again["done"],
+                              time_limit_s=time_limit_s)  # fmt: skip
         except RequestError as exc:
             conn.send(("refused", str(exc), time.perf_counter() - began))
         except Exception as exc:  # every other exception is a crash to count
@@ -390,8 +399,15 @@ class Solver:
             self.proc.join()
         self.proc = None
 
-    def solve(self, request: dict[str, Any], time_limit_s: float) -> tuple[str, Any, float]:
-        """Solve one request; return (outcome, payload, wall seconds).
+    def solve(
+        self,
+        request: dict[str, Any],
+        time_limit_s: float,
+        again: dict[str, Any] | None = None,
+    ) -> tuple[str, Any, float]:
+        """Solve one request (or re-plan it: ``again`` = plan, now, done); return the outcome.
+
+        Returns (outcome, payload, wall seconds).
 
         Outcomes: ``plan``, ``refused`` (RequestError), ``raised`` (any other exception),
         ``died`` (the child process ended), ``killed`` (no answer by the limit + 1 s + grace).
@@ -400,7 +416,7 @@ class Solver:
             self.start()
         assert self.conn is not None
         began = time.perf_counter()
-        self.conn.send((request, time_limit_s))
+        self.conn.send((request, time_limit_s, again))
         try:
             if self.conn.poll(time_limit_s + 1.0 + self.grace_s):
                 outcome, payload, _ = self.conn.recv()
@@ -434,6 +450,8 @@ class Tally:
     jobs_lost: int = 0
     slowest_s: float = 0.0
     jobs_planned: int = 0
+    replans: int = 0
+    replan_failures: int = 0
     jobs_routed: int = 0
     large_jobs: int = 0
     large_routed: int = 0
@@ -451,6 +469,7 @@ class Tally:
             + self.jobs_lost
             + self.refused_unexpected
             + self.accepted_invalid
+            + self.replan_failures
         )
 
 
@@ -523,12 +542,47 @@ def judge(
     return failed
 
 
+def done_by(plan: dict[str, Any], now_iso: str) -> list[dict[str, str]]:
+    """The stops of ``plan`` a courier has finished by ``now_iso`` (departed), as replan takes."""
+    done = []
+    for route in plan["routes"]:
+        for stop in route["stops"]:
+            if stop["type"] in ("start", "end", "break") or stop["depart"] > now_iso:
+                continue
+            for job in [stop["job"]] if "job" in stop else stop["jobs"]:
+                done.append({"job": job, "type": stop["type"]})
+    return done
+
+
+def judge_replan(
+    tally: Tally, request: dict[str, Any], *, outcome: str, payload: Any, wall_s: float,
+    time_limit_s: float,
+) -> str | None:  # fmt: skip
+    """Count one re-plan: anything but a plan within the time that passes the checker fails."""
+    tally.replans += 1
+    failed = None
+    if wall_s > time_limit_s + 1.0 or outcome == "killed":
+        failed = f"re-plan over time: {wall_s:.2f} s"
+    elif outcome != "plan":
+        failed = f"re-plan {outcome}: {payload}"
+    else:
+        violations = check_plan(request, payload)
+        if violations:
+            tally.codes.update(f"replan:{v.code}" for v in violations)
+            failed = f"re-plan: {len(violations)} violation(s), first: {violations[0]}"
+    if failed:
+        tally.replan_failures += 1
+    return failed
+
+
 def run(
     cases: int,
     time_limit_s: float,
     seed: int,
     save: Path | None,
+    *,
     only: Sequence[int] = (),
+    again: bool = False,
 ) -> Tally:
     """Generate, solve and check ``cases`` requests (or just the numbers in ``only``)."""
     tally = Tally()
@@ -551,6 +605,11 @@ def run(
                 wall_s=wall_s,
                 time_limit_s=time_limit_s,
             )
+            if again and outcome == "plan" and payload["routes"] and not failed:
+                failed = _replan_case(
+                    solver, tally, fuzzed.request, payload, time_limit_s=time_limit_s, pick=pick
+                )
+                outcome = "replan"
             if failed:
                 tally.notes.append(f"case {case}: {failed}")
                 if save is not None:
@@ -565,6 +624,25 @@ def run(
     return tally
 
 
+def _replan_case(
+    solver: Solver,
+    tally: Tally,
+    request: dict[str, Any],
+    plan: dict[str, Any],
+    *,
+    time_limit_s: float,
+    pick: Pick,
+) -> str | None:
+    """Re-plan a solved case at a drawn time of day with what is done by then, and judge it."""
+    now = iso(request["date"], pick.integer(7 * 60, 17 * 60))
+    done = done_by(plan, now)
+    again = {"plan": plan, "now": now, "done": done}
+    outcome, payload, wall_s = solver.solve(request, time_limit_s, again)
+    return judge_replan(
+        tally, request, outcome=outcome, payload=payload, wall_s=wall_s, time_limit_s=time_limit_s
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the fuzzing from the command line; return 1 if any case failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -573,12 +651,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", type=Path, default=None, help="write failing cases here")
     parser.add_argument(
+        "--replan",
+        action="store_true",
+        help="also re-plan each solved case at a random time with what is done by then",
+    )
+    parser.add_argument(
         "--only", type=str, default="", help="comma-separated case numbers to rerun, e.g. 199"
     )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     only = [int(n) for n in args.only.split(",") if n.strip()]
-    tally = run(args.cases, args.time_limit, args.seed, args.save, only)
+    tally = run(args.cases, args.time_limit, args.seed, args.save, only=only, again=args.replan)
     print(f"cases: {tally.cases} (time limit {args.time_limit:g} s, seed {args.seed})")
     print(
         f"planned: {tally.planned} ({tally.jobs_routed} of their {tally.jobs_planned} jobs routed)"
@@ -593,6 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"over-time (> limit + 1 s): {tally.over_time}")
     print(f"checker failures: {tally.checker_failures}")
     print(f"jobs neither routed nor unassigned: {tally.jobs_lost}")
+    if args.replan:
+        print(f"re-plans: {tally.replans}, failing (crash, refusal, over time or checker): "
+              f"{tally.replan_failures}")  # fmt: skip
     print(f"slowest case: {tally.slowest_s:.2f} s wall")
     print(f"total: {time.perf_counter() - began:.0f} s")
     print("kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(tally.kinds.items())))

@@ -88,3 +88,35 @@ def test_real_solver_child_plans_and_the_plan_is_judged() -> None:
     assert outcome == "plan", payload
     assert failed is None, failed
     assert tally.planned == 1 and tally.jobs_planned == len(fuzzed.request["jobs"])
+
+
+def test_real_solver_child_replans_and_the_replan_is_judged() -> None:
+    """The child re-plans the tiny day at 10:30 with what is done; the checker passes it."""
+    from benchmarks.fuzz_optimizer import done_by, judge_replan
+    from routing import plan_request
+
+    request = tiny_request()
+    morning = plan_request(request, time_limit_s=0.5)
+    now = "2026-11-23T10:30:00+07:00"
+    done = done_by(morning, now)
+    assert {d["job"] for d in done} == {"P1", "R1"}  # pickup, hand-off and collect by 09:32
+    solver = Solver()
+    try:
+        outcome, payload, wall_s = solver.solve(
+            request, 0.5, {"plan": morning, "now": now, "done": done}
+        )
+    finally:
+        solver.stop()
+    assert outcome == "plan", payload
+    tally = Tally()
+    assert judge_replan(
+        tally, request, outcome=outcome, payload=payload, wall_s=wall_s, time_limit_s=0.5
+    ) is None  # fmt: skip
+    assert tally.replans == 1 and tally.replan_failures == 0
+    # A corrupted re-plan is caught: the delivery of R1 vanishes.
+    for route in payload["routes"]:
+        route["stops"] = [s for s in route["stops"] if s.get("job") != "R1"]
+    assert judge_replan(
+        tally, request, outcome="plan", payload=payload, wall_s=wall_s, time_limit_s=0.5
+    )  # fmt: skip
+    assert tally.replan_failures == 1
