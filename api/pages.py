@@ -798,8 +798,3 @@ def stops_page(
         user={"name": name},
         role=role,
     )
-
-
-def escape(value: Any) -> str:
-    """HTML-escape a value for a page (re-exported for the notebooks' small tables)."""
-    return html.escape(str(value), quote=True)
