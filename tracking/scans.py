@@ -55,7 +55,7 @@ from tracking.lifecycle import (
     future_reason,
 )
 from tracking.models import Dossier, ScanEvent, Site, User, utcnow
-from tracking.state import dossier_state, fold_dossier, save_fold
+from tracking.state import counting_events, dossier_state, fold_dossier, save_folds
 
 ScanStatus = Literal["stored", "duplicate", "conflict", "flagged"]
 
@@ -537,15 +537,7 @@ class _Batch:
         for item in self.new:
             assert item.dossier.id is not None
             by_dossier.setdefault(item.dossier.id, []).append(item)
-        stored: dict[int, list[ScanEvent]] = {i: [] for i in by_dossier}
-        if by_dossier:
-            stmt = (
-                select(ScanEvent)
-                .where(col(ScanEvent.dossier_id).in_(list(by_dossier)))
-                .order_by(col(ScanEvent.id))
-            )
-            for row in self.session.exec(stmt):
-                stored[row.dossier_id].append(row)
+        stored = counting_events(self.session, by_dossier)
         for dossier_id, items in by_dossier.items():
             extra = [
                 LifecycleEvent(
@@ -563,7 +555,7 @@ class _Batch:
                 if it.void_reason is None
             ]
             fold = fold_dossier(
-                self.session, items[0].dossier, extra=extra, rows=stored[dossier_id]
+                self.session, items[0].dossier, extra=extra, counting=stored[dossier_id]
             )
             self.folds[dossier_id] = fold
             for it in items:
@@ -594,10 +586,12 @@ class _Batch:
             assert item.dossier.id is not None
             raced.add(item.dossier.id)
         touched = {it.dossier.id: it.dossier for it in self.new}
+        folds = []
         for dossier_id, dossier in touched.items():
             assert dossier_id is not None
             fold = fold_dossier(self.session, dossier) if dossier_id in raced else None
-            save_fold(self.session, dossier, fold or self.folds[dossier_id], now=self.now)
+            folds.append((dossier, fold or self.folds[dossier_id]))
+        save_folds(self.session, folds, now=self.now)
 
     def row_values(self, item: _New) -> dict[str, Any]:
         """Return the column values of a new event's row."""

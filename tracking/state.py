@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from tracking.lifecycle import (
@@ -56,12 +58,61 @@ def dossier_events(session: Session, dossier: Dossier) -> list[ScanEvent]:
     return list(session.exec(stmt))
 
 
+_FOLD_COLUMNS = (
+    ScanEvent.dossier_id,
+    ScanEvent.id,
+    ScanEvent.event_id,
+    ScanEvent.type,
+    ScanEvent.device_at,
+    ScanEvent.actor_name,
+    ScanEvent.actor_role,
+    ScanEvent.site,
+    ScanEvent.lat,
+    ScanEvent.lon,
+)
+
+
+def counting_events(
+    session: Session, dossier_ids: Iterable[int]
+) -> dict[int, list[LifecycleEvent]]:
+    """Return, per dossier, its stored events that count (not void), read in one query.
+
+    Reads only the columns the state machine needs, without building ORM objects: the hot path
+    of ingestion.
+    """
+    ids = list(dossier_ids)
+    out: dict[int, list[LifecycleEvent]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    stmt = (
+        sa.select(*(col(c) for c in _FOLD_COLUMNS))
+        .where(col(ScanEvent.dossier_id).in_(ids), col(ScanEvent.void_reason).is_(None))
+        .order_by(col(ScanEvent.id))
+    )
+    for dossier_id, seq, event_id, type_, at, actor, role, site, lat, lon in session.execute(stmt):
+        out[dossier_id].append(
+            LifecycleEvent(
+                type=EventType(type_),
+                at=at,
+                actor=actor,
+                role=Role(role),
+                site=site,
+                lat=lat,
+                lon=lon,
+                seq=seq,
+                key=event_id,
+            )
+        )
+    return out
+
+
 def fold_dossier(
     session: Session,
     dossier: Dossier,
     *,
     extra: Iterable[LifecycleEvent] = (),
     rows: list[ScanEvent] | None = None,
+    counting: list[LifecycleEvent] | None = None,
 ) -> Fold:
     """Fold a dossier's stored events (void ones left out), plus ``extra`` ones not yet stored.
 
@@ -75,14 +126,57 @@ def fold_dossier(
         Events to fold in as if stored after every stored one (a batch being ingested).
     rows
         The dossier's stored events, if already loaded.
+    counting
+        The dossier's stored events that count, if already loaded (:func:`counting_events`).
     """
-    stored = dossier_events(session, dossier) if rows is None else rows
-    events = [lifecycle_event(r) for r in stored if r.void_reason is None]
+    if counting is not None:
+        events = list(counting)
+    else:
+        stored = dossier_events(session, dossier) if rows is None else rows
+        events = [lifecycle_event(r) for r in stored if r.void_reason is None]
     events.extend(extra)
     initial = DossierState.initial(
         Direction(dossier.direction), assigned_courier=dossier.courier_id
     )
     return derive_status(initial, events)
+
+
+def fold_values(fold: Fold, *, now: datetime) -> dict[str, object]:
+    """Return the dossier columns that cache a fold's final state."""
+    state = fold.state
+    return {
+        "status": state.status.value,
+        "custodian": state.custodian,
+        "place_site": state.site,
+        "place_lat": state.lat,
+        "place_lon": state.lon,
+        "status_at": state.at,
+        "failed_attempts": state.failed_attempts,
+        "updated_at": now,
+    }
+
+
+def save_folds(session: Session, folds: Iterable[tuple[Dossier, Fold]], *, now: datetime) -> None:
+    """Write many dossiers' folded state in one statement and update the loaded objects.
+
+    The objects' attributes are set as already committed, so the session does not write them a
+    second time.
+    """
+    params: list[dict[str, object]] = []
+    for dossier, fold in folds:
+        values = fold_values(fold, now=now)
+        for key, value in values.items():
+            set_committed_value(dossier, key, value)
+        params.append({"b_id": dossier.id, **{f"b_{k}": v for k, v in values.items()}})
+    if not params:
+        return
+    columns = [k for k in params[0] if k != "b_id"]
+    stmt = (
+        sa.update(Dossier)
+        .where(col(Dossier.id) == sa.bindparam("b_id"))
+        .values({k[2:]: sa.bindparam(k) for k in columns})
+    )
+    session.connection().execute(stmt, params)
 
 
 def save_fold(session: Session, dossier: Dossier, fold: Fold, *, now: datetime) -> None:
