@@ -121,6 +121,7 @@ class VisitRole:
     site: str | None = None
     run: str | None = None  # shuttle id caught, for a hand-off
     missed: bool = False  # a hand-off that catches no run today
+    late: bool = False  # a delivery in hand whose window can no longer be met (re-planning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,11 +546,22 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
                     ]
                 )
                 step_roles.append([VisitRole(j, "collect", site)])
+            window = TimeWindow(*job.window_s)
+            late = False
+            if in_hand_of is not None:
+                # A result already in the courier's bag stays there. When its window can no
+                # longer be met, it is delivered as soon as the courier can, marked late.
+                st = starts[in_hand_of]
+                t0 = max(st.ready_s, req.couriers[in_hand_of].shift_s[0])
+                leg = int(sec_int[profile_of[in_hand_of]][st.location, job_loc[j]])
+                if t0 + leg > job.window_s[1]:
+                    window = TimeWindow(job.window_s[0], HORIZON_S)
+                    late = True
             steps.append(
                 [
                     Visit(
                         job_loc[j],
-                        TimeWindow(*job.window_s),
+                        window,
                         job.service_s,
                         -job.size,
                         job.skills,
@@ -558,7 +570,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
                     )
                 ]
             )
-            step_roles.append([VisitRole(j, "delivery")])
+            step_roles.append([VisitRole(j, "delivery", late=late)])
         if previous_courier and j in previous_courier and in_hand_of is None:
             steps[0] = [
                 replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
@@ -661,6 +673,8 @@ def _stops_of_route(  # noqa: PLR0915 - stops are written in one pass
                 "lat": job.point.lat,
                 "lon": job.point.lon,
             }
+            if role.late:
+                stop["late"] = True
         else:
             stop = {
                 "type": role.role,

@@ -7,7 +7,9 @@ The new plan has the shape of DESIGN §4 with two additions per route and one pe
   current place (a site, or ``lat``/``lon``) at the re-planning time;
 - ``plan["changes"]``: what changed, one entry per job: ``{"job", "change", "from", "to"}`` with
   ``change`` one of ``moved`` (to another courier), ``added``, ``cancelled``, ``dropped`` (was
-  planned, now unassigned) and ``assigned`` (was unassigned, now planned).
+  planned, now unassigned), ``assigned`` (was unassigned, now planned) and ``late`` (a result
+  in the courier's bag whose window can no longer be met: it stays on the route, delivered as
+  soon as possible, its stop marked ``"late": true``).
 
 Dossiers already in a courier's hands (picked up or collected, not yet handed over or delivered)
 stay with that courier. Moving any other job to another courier costs :data:`MOVE_COST`
@@ -236,6 +238,12 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
             for jid in [stop["job"]] if "job" in stop else list(stop.get("jobs") or []):
                 now_courier[jid] = route["courier"]
     added_ids = {str(j.get("id")) for j in added_jobs}
+    late_ids = {
+        stop["job"]
+        for route in plan["routes"]
+        for stop in route["stops"]
+        if stop.get("late") and "job" in stop
+    }
     changes: list[dict[str, Any]] = []
     for j, job in enumerate(req.jobs):
         if j in fully_done:
@@ -252,6 +260,8 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
             changes.append(entry | {"change": "moved"})
         elif before is None and after is not None and job.id in prev_unassigned:
             changes.append(entry | {"change": "assigned"})
+        if late_ids and job.id in late_ids:
+            changes.append(entry | {"change": "late"})
     plan["changes"] = changes
     plan["replanned_at"] = now
     plan["previous_plan_id"] = previous_plan.get("plan_id")

@@ -101,3 +101,19 @@ def test_replan_rejects_unknown_jobs_and_times() -> None:
         replan(req, morning, now="09:00", done=["ZZ"])
     with pytest.raises(RequestError, match="now"):
         replan(req, morning, now="nine o'clock")
+
+
+def test_a_result_in_hand_whose_window_is_lost_stays_on_its_courier_marked_late() -> None:
+    """R collected, then re-planned at 14:59 with R's window closing at 15:00, 5+ km away.
+
+    The result stays in the bag: its delivery is planned on the same courier as soon as
+    possible, marked ``late``, and reported as a ``late`` change, never dropped.
+    """
+    req, morning = _morning()
+    holder = _courier_of(morning, "R")
+    new = replan(req, morning, now="14:59", done=["A", "B", {"job": "R", "type": "collect"}])
+    assert all(u["job"] != "R" for u in new["unassigned"])
+    delivery = stop_of(new, "delivery", "R")
+    assert delivery["late"] is True
+    assert _courier_of(new, "R") == holder
+    assert {"job": "R", "change": "late", "from": holder, "to": holder} in new["changes"]
