@@ -179,7 +179,13 @@ def _register_jobs(
     codes = [str(j["dossier"]) for j in jobs if isinstance(j, Mapping) and j.get("dossier")]
     known: dict[str, Dossier] = {}
     for chunk in range(0, len(codes), 500):
-        stmt = select(Dossier).where(col(Dossier.code).in_(codes[chunk : chunk + 500]))
+        # Lock in id order, as ingestion does, so the two never deadlock on PostgreSQL.
+        stmt = (
+            select(Dossier)
+            .where(col(Dossier.code).in_(codes[chunk : chunk + 500]))
+            .order_by(col(Dossier.id))
+            .with_for_update()
+        )
         known.update((d.code, d) for d in session.exec(stmt))
     seen: dict[str, int] = {}
     contacts_needed: list[tuple[Dossier, Any, Any, str]] = []

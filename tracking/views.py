@@ -189,12 +189,16 @@ def public_track(
     if len(digits) != 4 or len(phone_last4) > 12:
         return None
     dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-    if dossier is None:
+    contact = (
+        session.exec(select(CitizenContact).where(CitizenContact.dossier_id == dossier.id)).first()
+        if dossier is not None
+        else None
+    )
+    if contact is None:
+        # Spend the same hashing time as a real check, so timing does not tell codes apart.
+        secret_matches(digits, "0" * 32, "0" * 64, purpose="phone_last4")
         return None
-    contact = session.exec(
-        select(CitizenContact).where(CitizenContact.dossier_id == dossier.id)
-    ).first()
-    if contact is None or not secret_matches(
+    if dossier is None or not secret_matches(
         digits, contact.salt, contact.phone_last4_hash, purpose="phone_last4"
     ):
         return None
