@@ -9,7 +9,7 @@ A token is read from ``Authorization: Bearer <token>`` or, for the HTML pages, f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -29,36 +29,42 @@ ADMIN, DISPATCHER, COURIER, STAFF = "admin", "dispatcher", "courier", "staff"
 ROLES = (ADMIN, DISPATCHER, COURIER, STAFF)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """Return the database engine opened by the app's lifespan."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Yield a database session for one request, closed afterwards."""
-    with Session(get_engine(request)) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Yield a database session for one request, closed afterwards.
+
+    The session connects lazily, when the route first uses it (in the route's thread); the
+    trivial dependencies of this module are ``async`` so that a request does not hop to the
+    thread pool for each of them.
+    """
+    engine: Engine = request.app.state.engine
+    with Session(engine) as session:
         yield session
 
 
-def get_solver(request: Request) -> SolverPool:
+async def get_solver(request: Request) -> SolverPool:
     """Return the app's solver process pool."""
     pool: SolverPool = request.app.state.solver
     return pool
 
 
-def get_geocoder(request: Request) -> Any:
+async def get_geocoder(request: Request) -> Any:
     """Return the app's geocoder (geopy interface) for jobs given only by address."""
     return request.app.state.geocoder
 
 
-def get_track_limiter(request: Request) -> RateLimiter:
+async def get_track_limiter(request: Request) -> RateLimiter:
     """Return the rate limiter of public tracking lookups."""
     limiter: RateLimiter = request.app.state.track_limiter
     return limiter
@@ -109,11 +115,11 @@ def role_of(user: User) -> str:
     return str(getattr(user.role, "value", user.role))
 
 
-def require_roles(*roles: str) -> Callable[[User], User]:
+def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
     """Return a dependency that lets only users with one of ``roles`` through (else 403)."""
     allowed = ", ".join(roles)
 
-    def guard(user: CurrentUser) -> User:
+    async def guard(user: CurrentUser) -> User:
         if role_of(user) not in roles:
             msg = f"the {role_of(user)} role may not use this route (allowed: {allowed})"
             raise HTTPException(403, msg)
