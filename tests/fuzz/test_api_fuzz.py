@@ -18,18 +18,18 @@ from tests.support.server import RunningServer, sqlite_url
 
 @pytest.mark.slow
 def test_generated_requests_get_no_5xx_and_match_the_schema(tmp_path: Path) -> None:
-    """About 400 generated requests, valid and invalid, over every operation and role: no
+    """About 250 generated requests, valid and invalid, over every operation and role: no
     answer is a 5xx, every answer's body matches what the schema documents for its status, and
     the server logs no traceback."""
     server = RunningServer(sqlite_url(tmp_path), env=SERVER_ENV, log_path=tmp_path / "server.log")
     server.start()
     try:
         target = prepare(server, users_by_cli=False)
-        report = fuzz(target, cases=400, seed=1)
+        report = fuzz(target, cases=250, seed=1)
     finally:
         server.stop()
     print("\n".join(report.lines()))
-    assert report.cases >= 200
+    assert report.cases >= 150
     # Every role reached the operations: some answers were allowed, some refused.
     assert report.statuses[200] > 0
     assert report.statuses[401] > 0
