@@ -17,6 +17,9 @@ Run from the repository root::
     .venv/bin/python benchmarks/ingest.py                 # both databases
     .venv/bin/python benchmarks/ingest.py --backends sqlite --singles 2000 --clients 8
 
+Each line also gives the server process's CPU time per scan, a figure that depends less on
+what else the machine is running than the rates do (the clients share the same cores).
+
 Note: the test PostgreSQL server runs with ``fsync=off`` (tests/support/postgres.py), so its
 figures do not include disk flushes; SQLite runs with ``synchronous=FULL``.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -124,6 +128,13 @@ def _run(
     return time.perf_counter() - start, latencies, acked[0]
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid``, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -154,14 +165,17 @@ def bench(database_url: str, name: str, args: argparse.Namespace, log_dir: Path)
         ):
             _run(server.base_url, token, events, requests=args.clients * 2, size=size,
                  clients=args.clients)  # warm-up  # fmt: skip
+            assert server.process is not None
+            cpu_before = _cpu_s(server.process.pid)
             elapsed, lat, acked = _run(
                 server.base_url, token, events, requests=requests, size=size, clients=args.clients
             )
+            cpu_ms = 1000 * (_cpu_s(server.process.pid) - cpu_before) / max(acked, 1)
             print(
                 f"{name:<10} {label:<8} clients={args.clients:<3} requests={len(lat):<6} "
                 f"scans={acked:<7} {acked / elapsed:8.0f} scans/s  "
                 f"p50={1000 * statistics.median(lat):6.1f} ms  "
-                f"p99={1000 * _pct(lat, 0.99):6.1f} ms",
+                f"p99={1000 * _pct(lat, 0.99):6.1f} ms  server CPU {cpu_ms:5.2f} ms/scan",
                 flush=True,
             )
     finally:

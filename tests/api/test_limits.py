@@ -50,3 +50,24 @@ def test_public_lookups_are_rate_limited_per_client(tmp_path: Path) -> None:
         assert int(refused.headers["retry-after"]) > 0
         # other routes are not limited
         assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+
+
+def test_user_cache_keeps_known_tokens_for_a_while_by_hash() -> None:
+    """A user put in the cache is found by its token until the TTL passes; the cache keeps
+    a detached copy and never the token itself."""
+    import time
+
+    from api.deps import UserCache
+    from tracking.models import User
+
+    cache = UserCache(ttl_s=0.2)
+    user = User(id=7, name="c1", role="courier", token_hash="h", active=True)
+    copy = cache.put("secret-token", user)
+    assert copy is not user
+    assert (copy.id, copy.name, copy.role) == (7, "c1", "courier")
+    found = cache.get("secret-token")
+    assert found is not None and found.name == "c1"
+    assert cache.get("other-token") is None
+    assert "secret-token" not in repr(cache.__dict__)
+    time.sleep(0.25)
+    assert cache.get("secret-token") is None
