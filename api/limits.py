@@ -14,13 +14,10 @@ import time
 from collections import deque
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RateLimited, error_body
-
-
-class _TooLarge(Exception):  # noqa: N818
-    pass
 
 
 class BodySizeLimit:
@@ -38,12 +35,11 @@ class BodySizeLimit:
         self.app = app
         self.max_bytes = max_bytes
 
+    def _message(self) -> str:
+        return f"the request body is larger than the limit of {self.max_bytes} bytes"
+
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "too_large", f"the request body is larger than the limit of {self.max_bytes} bytes"
-            )
-        ).encode()
+        body = json.dumps(error_body("too_large", self._message())).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -72,28 +68,19 @@ class BodySizeLimit:
                     await self._reject(send)
                     return
         seen = 0
-        started = False
 
         async def counting_receive() -> Message:
+            # A streamed (chunked) body: stop reading once it passes the limit. The route's
+            # exception handling turns the HTTPException into the same 413 JSON answer.
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise HTTPException(413, self._message())
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._reject(send)
+        await self.app(scope, counting_receive, send)
 
 
 class RateLimiter:

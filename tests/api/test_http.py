@@ -7,6 +7,7 @@ pickup P1 and the return R1, ``c2`` the pickups P2 and P3.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -364,7 +365,7 @@ def test_bad_scan_input_is_4xx_naming_the_field(day: Day) -> None:
 
 def test_too_many_events_and_too_large_bodies_are_413(day: Day) -> None:
     """A batch above the limit (500) answers 413 naming the limit; a body above the byte limit
-    answers 413 before it is read."""
+    answers 413 before it is read, or as soon as a streamed body passes the limit."""
     many = [
         {"event_id": new_id(), "dossier": P1, "type": "at_hub", "at": ago(1), "site": "po-cm"}
         for _ in range(501)
@@ -377,6 +378,19 @@ def test_too_many_events_and_too_large_bodies_are_413(day: Day) -> None:
         headers={**day.as_user("staff1"), "Content-Type": "application/json"},
     )
     assert_error(answer, 413, "bytes")
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: chunked, counted as it arrives
+        yield b"["
+        for _ in range(3000):
+            yield b" " * 1000
+        yield b"]"
+
+    chunked = day.client.post(
+        f"{day.url}/v1/scans",
+        content=streamed(),
+        headers={**day.as_user("staff1"), "Content-Type": "application/json"},
+    )
+    assert_error(chunked, 413, "bytes")
 
 
 # --- delivery with a one-time code -------------------------------------------------------------
