@@ -2,7 +2,25 @@
 
 A library over sqlmodel with no web imports; ``api/`` serves it over HTTP. Every data function
 takes a keyword-only ``session`` and commits its own writes. Errors are the
-:class:`~tracking.errors.TrackingError` family (``InvalidInput``, ``NotFound``, ``Forbidden``).
+:class:`~tracking.errors.TrackingError` family (``InvalidInput``, ``NotFound``, ``Forbidden``),
+all :class:`ValueError`, with messages that name the field.
+
+Database: ``make_engine(url)``, ``upgrade(engine)``, ``write_lock(engine)``.
+Users: ``create_user(session=, name=, role=) -> (User, token)``,
+``user_for_token(session=, token=) -> User | None``.
+Plans: ``store_plan(session=, request=, plan=, created_by=) -> StoredPlan``,
+``get_plan(session=, plan_id=)``, ``list_plans(session=, date=)``,
+``plan_for_courier(session=, courier_id=, date=)``,
+``courier_stops(session=, courier_id=, date=, now=None) -> list[dict]``.
+Scans: ``ScanInput.from_json(data, where=)``,
+``ingest_scans(session=, events=, actor=, now=None) -> list[ScanResult]``.
+Views: ``dossier_view(session=, code=, now=None)``,
+``public_track(session=, code=, phone_last4=, now=None)``.
+Positions: ``PositionInput.from_json(data, where=)``,
+``record_positions(session=, courier_id=, positions=, now=None) -> int``,
+``courier_track(session=, courier_id=, date=)``.
+Delivery: ``issue_delivery_code(session=, code=, now=None, ttl=CODE_TTL) -> str``.
+Exports: ``export_upu(session=, code=)``, ``export_epcis(session=, code=, now=None)``.
 """
 
 from tracking.db import make_engine as make_engine

@@ -34,6 +34,21 @@ def test_upgrade_yields_the_models_schema(engine: Engine) -> None:
     assert set(sa.inspect(engine).get_table_names()) >= TABLE_NAMES
 
 
+def test_schema_comparison_notices_a_drift(sqlite_engine: Engine) -> None:
+    """The comparison above is not vacuous: a column the migrations lack shows up as a diff."""
+    drifted = sa.MetaData()
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in TABLE_NAMES:
+            table.to_metadata(drifted)
+    drifted.tables["dossiers"].append_column(sa.Column("priority", sa.Integer(), nullable=True))
+    with sqlite_engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _include}
+        )
+        diff = compare_metadata(context, drifted)
+    assert [(d[0], d[3].name) for d in diff] == [("add_column", "priority")]
+
+
 def test_upgrade_is_at_head_and_idempotent(engine: Engine) -> None:
     """A second upgrade changes nothing, and the database records the newest revision."""
     upgrade(engine)
