@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -177,9 +178,21 @@ def _look_up_user(request: Request) -> User:
         return get_current_user(request, session)
 
 
-async def current_user(request: Request) -> User:
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token from `buuta user add NAME --role ROLE` (or the buuta_token cookie).",
+)
+
+
+async def current_user(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+) -> User:
     """The dependency behind :data:`CurrentUser`: a recently seen token is answered from
-    memory; otherwise the database is asked (in the thread pool)."""
+    memory; otherwise the database is asked (in the thread pool). ``_credentials`` only
+    declares the Bearer scheme in OpenAPI; the token is read by :func:`request_token`, which
+    also accepts the pages' cookie."""
     cached = _cache(request).get(_token_or_401(request))
     if cached is not None:
         return cached
