@@ -412,12 +412,14 @@ def _run_group(engine: Engine, group: list[_Pending]) -> None:
     try:
         with Session(engine) as session:
             for item in group:
-                savepoint = session.begin_nested()
+                # Alone, a batch needs no savepoint: a refusal rolls back the whole transaction.
+                savepoint = session.begin_nested() if len(group) > 1 else None
                 try:
                     item.results = _Batch(session, item.events, item.actor, item.now).run()
-                    savepoint.commit()
+                    if savepoint is not None:
+                        savepoint.commit()
                 except TrackingError as exc:
-                    savepoint.rollback()
+                    (savepoint or session).rollback()
                     item.error = exc
             session.commit()
     except BaseException as exc:
