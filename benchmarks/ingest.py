@@ -2,7 +2,8 @@
 
 Starts its own buuta servers (``buuta serve`` in a subprocess, as in production) on a fresh
 SQLite file and on a throw-away PostgreSQL server, plans a generated Cà Mau day so the dossiers
-exist, then sends scans from several client threads:
+exist (1,000 by default), then sends scans as an administrator (who may scan every event type)
+from several client threads:
 
 - ``single``: one event per request (a phone syncing each scan as it happens);
 - ``batch``: 50 events per request (a phone that was offline).
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--singles", type=int, default=1500, help="single-event requests")
     parser.add_argument("--batches", type=int, default=300, help="50-event requests")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
-    parser.add_argument("--jobs", type=int, default=300, help="dossiers in the planned day")
+    parser.add_argument("--jobs", type=int, default=1000, help="dossiers in the planned day")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with ExitStack() as stack:
