@@ -2,7 +2,7 @@
 
 ::
 
-    buuta plan REQUEST.json [-o PLAN.json] [--time-limit S]
+    buuta plan REQUEST.json [-o PLAN.json] [--time-limit S] [--check]
     buuta serve [--host H] [--port P]
     buuta user add NAME --role ROLE
     buuta demo [--jobs N] [--out DIR]
@@ -86,6 +86,12 @@ def plan(
         float | None,
         typer.Option("--time-limit", min=0.1, help="Search time limit in seconds."),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Check the plan with the independent plan checker; exit 1 if broken."
+        ),
+    ] = False,
 ) -> None:
     """Plan a day's routes from REQUEST_FILE and print the plan (JSON) and a summary."""
     import routing  # noqa: PLC0415 (keep `buuta --help` fast)
@@ -124,18 +130,29 @@ def plan(
         _fail(f"the optimizer failed unexpectedly ({type(exc).__name__}: {exc})", code=1)
     progress.done()
     text = json.dumps(result, ensure_ascii=False, indent=2)
-    summary = "\n".join(plan_summary(result))
+    lines = plan_summary(result)
+    broken = 0
+    if check:
+        from routing.checker import check_plan  # noqa: PLC0415
+
+        violations = check_plan(request, result, travel=travel_model(settings))
+        broken = len(violations)
+        lines.append(f"checker: {broken} broken promise(s)")
+        lines += [f"  {v.code}: {v.detail}" for v in violations[:20]]
+    summary = "\n".join(lines)
     if output is None:
         typer.echo(text)
         typer.echo(summary, err=True)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        _fail(f"{output}: cannot write the plan ({exc})")
-    typer.echo(summary)
-    typer.echo(f"plan written to {output}")
+    else:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write the plan ({exc})")
+        typer.echo(summary)
+        typer.echo(f"plan written to {output}")
+    if broken:
+        raise typer.Exit(1)
 
 
 @app.command()

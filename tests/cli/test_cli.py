@@ -45,10 +45,12 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_plan_writes_a_plan_with_every_job_once(request_file: Path, tmp_path: Path) -> None:
-    """``buuta plan -o`` writes the plan JSON, prints a summary and a progress line."""
+    """``buuta plan -o --check`` writes the plan JSON, prints a summary with the independent
+    checker's verdict (no broken promise) and a progress line."""
     out = tmp_path / "plan.json"
-    done = buuta("plan", str(request_file), "-o", str(out), "--time-limit", "1")
-    assert done.returncode == 0, done.stderr
+    done = buuta("plan", str(request_file), "-o", str(out), "--time-limit", "1", "--check")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "checker: 0 broken promise(s)" in done.stdout
     plan = json.loads(out.read_text(encoding="utf-8"))
     routed = [s["job"] for r in plan["routes"] for s in r["stops"] if s.get("job")]
     unassigned = [u["job"] for u in plan["unassigned"]]
