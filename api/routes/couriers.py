@@ -33,8 +33,9 @@ def courier_stops(
 ) -> dict[str, Any]:
     """A courier's ordered stops of a day, with planned and expected times.
 
-    Each stop says what to collect or hand over, and, for the courier only, the citizen's
-    contact. A courier may read only its own list; staff, dispatchers and admins any.
+    Each stop says what to collect or hand over and, at a home, the citizen's name and phone
+    (never the ID number). A courier may read only its own list; staff, dispatchers and
+    admins any courier's.
     """
     _own_courier_only(user, courier_id, "read the stop list")
     stops = stops_of(session=session, courier_id=courier_id, date=date)
