@@ -156,11 +156,18 @@ class SolverPool:
             msg = "the solver is shutting down"
             raise SolverUnavailable(msg)
         self._ensure_started()
-        try:
-            worker = self._idle.get(timeout=self._wait_s)
-        except queue.Empty:
-            msg = f"every solver is busy; try again in a minute (waited {self._wait_s:g} s)"
-            raise SolverUnavailable(msg) from None
+        deadline = time.monotonic() + self._wait_s
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                msg = f"every solver is busy; try again in a minute (waited {self._wait_s:g} s)"
+                raise SolverUnavailable(msg) from None
+            if worker.process.is_alive():
+                break
+            # died while idle (killed by an operator or the kernel): replace it, take the next
+            log.warning("solver process %s died while idle; replacing it", worker.process.pid)
+            self._retire(worker)
         started = time.monotonic()
         try:
             worker.conn.send((fn, args, kwargs))

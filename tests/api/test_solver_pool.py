@@ -55,3 +55,14 @@ def test_bad_input_is_rejected_with_its_message(pool: SolverPool) -> None:
     """A ValueError in the worker (bad input) comes back as SolveRejected with its message."""
     with pytest.raises(SolveRejected, match="invalid literal"):
         pool.run(int, "not a number", wall_limit_s=60)
+
+
+def test_worker_dead_while_idle_is_replaced_before_use(pool: SolverPool) -> None:
+    """A worker killed between solves is noticed and replaced: the next call succeeds."""
+    import signal
+
+    first = pool.run(os.getpid, wall_limit_s=60)
+    os.kill(first, signal.SIGKILL)
+    time.sleep(0.5)
+    second = pool.run(os.getpid, wall_limit_s=60)
+    assert second != first
