@@ -754,7 +754,10 @@ def plan_from_solution(built: Built, solution: Solution) -> dict[str, Any]:
         unassigned[j] = (
             "no_time",
             f"No courier could fit it among the other jobs: the couriers' time and capacity "
-            f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}.",
+            f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}."
+            if solution.solutions
+            else f"The search ran out of time ({solution.runtime_s:.1f} s) before it found any "
+            "plan for these couriers; plan again with a longer time limit.",
         )
     for j, (reason, detail) in built.extra.get("settled", {}).items():
         unassigned[j] = (reason, detail)
