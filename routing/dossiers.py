@@ -932,7 +932,7 @@ def plan_request(
     left_jobs = len(req.jobs)
     for couriers, jobs in parts:
         left_s = req.time_limit_s - (time.monotonic() - began)
-        share = max(0.2, left_s * len(jobs) / left_jobs)
+        share = max(0.01, left_s * len(jobs) / left_jobs)
         left_jobs -= len(jobs)
         sub = replace(
             req,

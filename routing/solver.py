@@ -310,7 +310,7 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = first
     search.local_search_metaheuristic = meta
-    left = max(0.1, params.time_limit_s - (time.monotonic() - began))
+    left = max(0.01, params.time_limit_s - (time.monotonic() - began))
     search.time_limit.FromMilliseconds(int(left * 1000))
     search.log_search = params.log_search
     if n_nodes > _NEIGHBOUR_NODES:
