@@ -294,12 +294,6 @@ def test_night_shift_serves_a_window_across_midnight() -> None:
     assert "2026-11-23T23:30:00+07:00" <= starts["P1"] <= "2026-11-24T00:30:00+07:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimizer bug: plan_request gives every district at least 0.2 s "
-    "(routing/dossiers.py: share = max(0.2, ...)), so a day split into 10 districts "
-    "overruns a 0.2 s limit by more than 1 s",
-)
 def test_many_district_day_answers_within_its_time_limit_plus_one_second() -> None:
     """A 400-job Cà Mau day (10 districts) with a 0.2 s limit answers within 1.2 s."""
     import time
