@@ -319,12 +319,33 @@ def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
     return list(session.exec(stmt))
 
 
+def _has_route(stored: StoredPlan, courier_id: str) -> bool:
+    return any(r.get("courier") == courier_id for r in stored.plan_json.get("routes") or [])
+
+
 def plan_for_courier(*, session: Session, courier_id: str, date: str) -> StoredPlan | None:
-    """Return the newest plan of the day with a route for this courier, if any."""
-    for stored in list_plans(session=session, date=date):
-        for route in stored.plan_json.get("routes") or []:
-            if route.get("courier") == courier_id:
-                return stored
+    """Return the newest plan of the day with a route for this courier, if any.
+
+    The plan that carries the courier's dossiers is found through the dossiers table; only
+    plans stored after it (re-plans that may give the courier a route without jobs) are read.
+    """
+    check_date(date)
+    newest_order = (col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+    via_dossiers = session.exec(
+        select(StoredPlan)
+        .join(Dossier, col(Dossier.plan_id) == col(StoredPlan.id))
+        .where(Dossier.courier_id == courier_id, StoredPlan.date == date)
+        .order_by(*newest_order)
+        .limit(1)
+    ).first()
+    later = select(StoredPlan).where(StoredPlan.date == date).order_by(*newest_order)
+    if via_dossiers is not None:
+        later = later.where(col(StoredPlan.created_at) > via_dossiers.created_at)
+    for stored in session.exec(later):
+        if _has_route(stored, courier_id):
+            return stored
+    if via_dossiers is not None and _has_route(via_dossiers, courier_id):
+        return via_dossiers
     return None
 
 

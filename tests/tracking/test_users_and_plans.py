@@ -21,6 +21,7 @@ from tracking import (
     create_user,
     get_plan,
     list_plans,
+    plan_for_courier,
     store_plan,
     user_for_token,
 )
@@ -190,6 +191,24 @@ def test_replan_moves_a_dossier_to_another_courier(world: World) -> None:
             s.get("job") for s in courier_stops(session=session, courier_id="c1", date=helpers.DATE)
         ]
         assert "J2" not in c1_jobs
+
+
+def test_a_newer_plan_without_jobs_for_a_courier_wins(world: World) -> None:
+    """A re-plan that leaves c2 only its start and end replaces c2's older stop list."""
+    plan = helpers.plan("plan-2")
+    c1, c2 = plan["routes"]
+    j3 = [s for s in c2["stops"] if s.get("job") == "J3" or "J3" in s.get("jobs", [])]
+    c2["stops"] = [s for s in c2["stops"] if s not in j3]
+    c1["stops"] = c1["stops"][:-1] + j3 + c1["stops"][-1:]
+    with world.session() as session:
+        before = plan_for_courier(session=session, courier_id="c2", date=helpers.DATE)
+        assert before is not None and before.id == "plan-1"
+        store_plan(session=session, request=helpers.request(), plan=plan, created_by="disp")
+        after = plan_for_courier(session=session, courier_id="c2", date=helpers.DATE)
+        assert after is not None and after.id == "plan-2"
+        stops = courier_stops(session=session, courier_id="c2", date=helpers.DATE)
+        assert [s["type"] for s in stops] == ["start", "end"]
+        assert plan_for_courier(session=session, courier_id="c9", date=helpers.DATE) is None
 
 
 def test_courier_stops_give_what_to_do_and_the_citizen_contact(world: World) -> None:
