@@ -121,7 +121,8 @@ class UserCache:
         return hit[1]
 
     def put(self, token: str, user: User) -> User:
-        """Remember a detached copy of ``user`` for ``token`` and return the copy."""
+        """Remember a detached copy of ``user`` for ``token`` (unless the TTL is 0) and return
+        the copy."""
         copy = User(
             id=user.id,
             name=user.name,
@@ -130,6 +131,8 @@ class UserCache:
             active=user.active,
             created_at=user.created_at,
         )
+        if self.ttl_s <= 0:
+            return copy
         with self._lock:
             if len(self._known) >= self.max_entries:
                 self._known.clear()
@@ -140,7 +143,8 @@ class UserCache:
 def _cache(request: Request) -> UserCache:
     cache = getattr(request.app.state, "user_cache", None)
     if cache is None:
-        cache = request.app.state.user_cache = UserCache()
+        settings: Settings = request.app.state.settings
+        cache = request.app.state.user_cache = UserCache(ttl_s=settings.auth_cache_s)
     return cache
 
 

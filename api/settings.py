@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         Number of solver processes (each solve runs in one, apart from the web server).
     track_lookups_per_minute
         Public tracking lookups allowed per client address per minute; more are answered 429.
+    auth_cache_s
+        How long a token seen once is answered from memory, in seconds (0: always ask the
+        database); a user made inactive keeps access for at most this long.
     solver_queue
         Solve in ``buuta worker`` processes (on any machine) fed by a task queue in the
         PostgreSQL database, instead of the server's local solver processes. Needs PostgreSQL.
@@ -66,6 +69,7 @@ class Settings(BaseSettings):
     solve_grace_s: float = Field(default=20.0, ge=0)
     solver_workers: int = Field(default=1, ge=1, le=16)
     track_lookups_per_minute: int = Field(default=20, ge=1)
+    auth_cache_s: float = Field(default=30.0, ge=0)
     solver_queue: bool = False
 
     @field_validator("database_url")

@@ -71,3 +71,6 @@ def test_user_cache_keeps_known_tokens_for_a_while_by_hash() -> None:
     assert "secret-token" not in repr(cache.__dict__)
     time.sleep(0.25)
     assert cache.get("secret-token") is None
+    off = UserCache(ttl_s=0)  # BUUTA_AUTH_CACHE_S=0: every request asks the database
+    off.put("secret-token", user)
+    assert off.get("secret-token") is None
