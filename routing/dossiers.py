@@ -398,7 +398,7 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     ]
 
     b = ProblemBuilder(
-        horizon_s=HORIZON_S, weights=Weights(PER_SECOND, PER_METRE), early_service=True
+        horizon_s=HORIZON_S, weights=Weights(PER_SECOND, PER_METRE), early_service=False
     )
     for p in seconds:
         b.add_profile(p, sec_int[p], met_int[p])

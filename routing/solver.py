@@ -59,6 +59,73 @@ def _servable_jobs(problem: Problem) -> tuple[list[int], list[int]]:
     return ok, never
 
 
+def earliest_schedule(  # noqa: PLR0917 - the route's parts as the solver left them
+    problem: Problem,
+    vehicle: int,
+    steps: list[RouteStep],
+    breaks: list[tuple[int, int, int]],
+    depart_s: int,
+    end_s: int,
+) -> Route:
+    """Re-time a route's fixed sequence of visits and breaks as early as it can go.
+
+    The solver's times are feasible but may sit anywhere in their slack. For the same order of
+    visits, and each break kept between the same two visits, serving every visit as early as
+    possible is feasible too and never later than the solver's times (by induction along the
+    route), so every window, cut-off and break window still holds. The vehicle then leaves its
+    start as late as that first service allows, rather than wait on a doorstep.
+
+    Parameters
+    ----------
+    problem, vehicle
+        The problem and the route's vehicle index.
+    steps
+        The visits in order with the solver's service start times.
+    breaks
+        ``(start_s, duration_s, index into the vehicle's breaks)`` as the solver placed them.
+    depart_s, end_s
+        The solver's departure from the start and arrival at the end.
+    """
+    veh = problem.vehicles[vehicle]
+    sec = problem.profiles[veh.profile].seconds
+    # Each break goes before the first visit whose service starts after the break ends.
+    before: dict[int, list[tuple[int, int, int]]] = {}
+    for brk in breaks:
+        at = next((i for i, st in enumerate(steps) if st.start_s >= brk[0] + brk[1]), len(steps))
+        before.setdefault(at, []).append(brk)
+    out_steps: list[RouteStep] = []
+    out_breaks: list[tuple[int, int]] = []
+    t = veh.shift.early_s
+    if steps and 0 not in before:
+        first = problem.visits[steps[0].visit]
+        leg = int(sec[veh.start, first.location])
+        t = max(t, first.window.early_s - leg)
+    depart = t
+    prev_loc, prev_visit = veh.start, None
+    for i in range(len(steps) + 1):
+        if prev_visit is not None:
+            pv = problem.visits[prev_visit]
+            nxt = problem.visits[steps[i].visit] if i < len(steps) else None
+            shared = nxt is not None and pv.group and pv.group == nxt.group
+            t += 0 if shared else pv.service_s
+        for _, dur, b in sorted(before.get(i, [])):
+            start = max(t, veh.breaks[b].window.early_s)
+            out_breaks.append((start, dur))
+            t = start + dur
+        if i == len(steps):
+            t += int(sec[prev_loc, veh.end])
+            break
+        vis = problem.visits[steps[i].visit]
+        t = max(t + int(sec[prev_loc, vis.location]), vis.window.early_s)
+        if t > steps[i].start_s:  # never happens for a feasible route; keep the solver's times
+            return Route(
+                vehicle, depart_s, tuple(steps), tuple((s, d) for s, d, _ in breaks), end_s
+            )
+        out_steps.append(RouteStep(steps[i].visit, t, steps[i].load))
+        prev_loc, prev_visit = vis.location, steps[i].visit
+    return Route(vehicle, depart, tuple(out_steps), tuple(out_breaks), max(t, veh.shift.early_s))
+
+
 def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
     problem: Problem,
     params: SolveParams | None = None,
@@ -353,17 +420,8 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
         end_s = assignment.Value(tdim.CumulVar(index))
         if not steps and veh.initial_load == 0:
             continue
-        brks = tuple(sorted(val for (kk, _), val in break_values.items() if kk == k))
-        if steps:
-            # Leave as late as the first service allows, rather than wait on the doorstep.
-            first_loc = problem.visits[steps[0].visit].location
-            leg = int(problem.profiles[veh.profile].seconds[veh.start, first_loc])
-            before = [b for b in brks if b[0] < steps[0].start_s]
-            latest = min([steps[0].start_s - leg] + [b[0] for b in before])
-            latest -= sum(d for _, d in before) if before else 0
-            if not before:
-                depart = max(depart, min(latest, veh.shift.late_s))
-        routes.append(Route(k, depart, tuple(steps), brks, end_s))
+        taken = sorted((val[0], val[1], b) for (kk, b), val in break_values.items() if kk == k)
+        routes.append(earliest_schedule(problem, k, steps, taken, depart, end_s))
     dropped = tuple(
         j
         for j in range(len(problem.jobs))
