@@ -30,6 +30,8 @@ from tracking.errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+_UPGRADE_LOCK_KEY = 0x62757574  # "buut": the PostgreSQL advisory lock held while upgrading
+
 _locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
@@ -137,6 +139,12 @@ def upgrade(engine: Engine) -> None:
         The engine from :func:`make_engine`.
     """
     with write_lock(engine), engine.begin() as connection:
+        # Two processes starting at once (a server and ``buuta user add``, or two servers)
+        # must not both create the tables: take the database's writer lock first.
+        if is_sqlite(engine):
+            connection.exec_driver_sql("PRAGMA user_version = 1")
+        else:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_KEY})")
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

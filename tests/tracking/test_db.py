@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from tests.support.postgres import fresh_database
 from tracking import InvalidInput, make_engine, upgrade, write_lock
 from tracking.db import alembic_config
 from tracking.models import TABLE_NAMES
@@ -117,4 +120,39 @@ def test_write_lock_serialises_sqlite_writers(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert overlaps == 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_processes_upgrading_at_once_do_not_collide(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """Four processes upgrading one empty database at the same moment all succeed."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.sqlite'}"
+    else:
+        url = fresh_database(request.getfixturevalue("postgres_server"), "upgrade_race")
+    start_at = time.time() + 2.0
+    code = (
+        "import sys, time\n"
+        "from tracking import make_engine, upgrade\n"
+        "engine = make_engine(sys.argv[1])\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "upgrade(engine)\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, str(start_at)],
+            cwd=Path(__file__).resolve().parents[2],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) >= TABLE_NAMES
     engine.dispose()
