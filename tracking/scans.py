@@ -293,7 +293,6 @@ class _New:
     proof_json: dict[str, Any] | None = None
     answer: ScanStatus = "stored"
     reason: str | None = None
-    row_id: int | None = None
     lost_race: bool = False
 
 
