@@ -14,7 +14,7 @@ the same database. After each restart the script checks:
 - the server answered ``/healthz`` within 5 s of being started again;
 - every event acknowledged so far (``stored``, ``duplicate`` or ``flagged``) has its row.
 
-After the last kill it checks the database's own consistency with the server down
+After every kill it checks the database's own consistency with the server down
 (SQLite: ``PRAGMA integrity_check`` and ``foreign_key_check``; PostgreSQL: ``amcheck`` on every
 index with ``heapallindexed`` and ``verify_heapam`` on every table), lets the phones finish,
 and compares every dossier's status and events with the simulation. It prints, per database:
@@ -28,12 +28,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
+import socket
 import sqlite3
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,9 @@ class CrashReport:
     clean_restart_s
         The same after a clean stop (SIGTERM) before the first kill: what a start costs on
         this machine at this moment, without any crash to recover from.
+    listen_s
+        Seconds from starting the process again until its port accepted connections, per kill
+        (the rest of ``restart_s`` is the first answers, while phones resend their backlog).
     integrity
         Problems the database's own checks reported after the last kill (empty: consistent).
     verdict
@@ -100,6 +104,7 @@ class CrashReport:
     lost_acked: set[str] = field(default_factory=set)
     restart_s: list[float] = field(default_factory=list)
     clean_restart_s: float = 0.0
+    listen_s: list[float] = field(default_factory=list)
     integrity: list[str] = field(default_factory=list)
     verdict: Verdict | None = None
     failures: dict[str, int] = field(default_factory=dict)
@@ -123,7 +128,8 @@ class CrashReport:
             f"acknowledged events lost {len(self.lost_acked)}",
             f"[{self.backend}] restart to /healthz: median {ordered[len(ordered) // 2]:.2f} s, "
             f"slowest {ordered[-1]:.2f} s (limit {HEALTHZ_LIMIT_S:g} s; after a clean stop "
-            f"{self.clean_restart_s:.2f} s)",
+            f"{self.clean_restart_s:.2f} s; port open after median "
+            f"{sorted(self.listen_s or [0.0])[len(self.listen_s) // 2]:.2f} s)",
             f"[{self.backend}] integrity: {'ok' if not self.integrity else self.integrity}",
             f"[{self.backend}] final check: "
             + (self.verdict.summary() if self.verdict else "not reached"),
@@ -257,11 +263,14 @@ def run_crash(
             report.kills += 1
             with stats.lock:
                 acked = set(stats.acked)
-            if report.kills == kills:
-                report.integrity = integrity_problems(database_url)
+            # The database's own checks, with the server down, after every kill.
+            report.integrity += [f"after kill {report.kills}: {p}" for p in
+                                 integrity_problems(database_url)]  # fmt: skip
             started = time.monotonic()
+            listening = _first_listen(server.port, started)
             server.start()
             report.restart_s.append(time.monotonic() - started)
+            report.listen_s.append(listening())
             report.lost_acked |= acked - stored_event_ids(database_url)
         sender.join(timeout=600)
         stop.set()
@@ -274,6 +283,30 @@ def run_crash(
     finally:
         server.stop()
     return report
+
+
+def _first_listen(port: int, started: float) -> Callable[[], float]:
+    """Poll ``port`` from a thread; return a function giving when it first accepted (s)."""
+    seen: list[float] = []
+
+    def poll() -> None:
+        deadline = started + 120
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                sock.settimeout(0.2)
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    seen.append(time.monotonic() - started)
+                    return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+
+    def result() -> float:
+        thread.join(timeout=5)
+        return seen[0] if seen else float("nan")
+
+    return result
 
 
 def _wait_for_progress(stats: SendStats, boxes: list[Outbox], events: int) -> None:
@@ -304,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--couriers", type=int, default=20)
+    parser.add_argument("--couriers", type=int, default=30)
     parser.add_argument("--dossiers-per-courier", type=int, default=60)
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]

@@ -27,7 +27,7 @@ def test_sigkills_during_sync_lose_nothing(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Each kill is followed by /healthz within 5 s (see the limit below) and keeps every
-    acknowledged scan; after the last kill the database passes its own integrity checks, and
+    acknowledged scan; after every kill the database passes its own integrity checks, and
     once the phones have resent what was not acknowledged every dossier's status and events
     match the simulation."""
     if backend == "sqlite":
