@@ -3,14 +3,15 @@
 Usage::
 
     python benchmarks/load.py [--duration 60] [--database sqlite|postgres] [--lookup-rate 20]
-                              [--ingest-clients 2] [--batch 50] [--solve-jobs 60]
+                              [--ingest-rate 200] [--ingest-clients 2] [--batch 50]
+                              [--solve-jobs 60] [--solve-time-limit 20]
 
 A real ``buuta serve`` (127.0.0.1 only) holds a simulated fleet's dossiers
 (``tests/resilience/fleet.py``). For ``--duration`` seconds, in bounded loops that stop at the
 deadline:
 
-- ``ingest``: ``--ingest-clients`` phones send their scans in batches of ``--batch``, one batch
-  after another (the batch is one request);
+- ``ingest``: ``--ingest-clients`` threads send phones' scans in batches of ``--batch`` (the
+  batch is one request), at up to ``--ingest-rate`` scans a second in total;
 - ``lookup``: citizens look up their dossiers (``GET /v1/track/{code}`` with the right phone
   digits) at about ``--lookup-rate`` a second in total, from four threads;
 - ``staff``: a centre's screen reads a dossier's full history (``GET /v1/dossiers/{code}``)
@@ -106,10 +107,20 @@ class LoadReport:
         return percentile(self.kinds["lookup"].latencies_s, 0.99) * 1000
 
 
-def _ingest(url: str, boxes: list[Outbox], batch: int, deadline: float, kind: Kind) -> None:
+def _ingest(
+    url: str, boxes: list[Outbox], batch: int, deadline: float, kind: Kind, *, period_s: float
+) -> None:
+    """Send the boxes' events in batches, one batch every ``period_s`` at most."""
+    next_at = time.monotonic()
     with httpx.Client(timeout=60) as client:
         for box in boxes:
             while box.pending and time.monotonic() < deadline:
+                pause = min(next_at, deadline) - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                if time.monotonic() >= deadline:
+                    return
+                next_at = max(next_at + period_s, time.monotonic() - period_s)
                 events = box.pending[:batch]
                 started = time.perf_counter()
                 try:
@@ -183,6 +194,7 @@ def run_load(
     duration_s: float = 60.0,
     lookup_rate_s: float = 20.0,
     ingest_clients: int = 2,
+    ingest_rate_s: float = 200.0,
     batch: int = 50,
     solve_jobs: int = 60,
     solve_time_limit_s: float = 20.0,
@@ -206,7 +218,9 @@ def run_load(
 
     threads = [
         threading.Thread(
-            target=_ingest, args=(url, boxes[i::ingest_clients], batch, deadline, kinds["ingest"])
+            target=_ingest,
+            args=(url, boxes[i::ingest_clients], batch, deadline, kinds["ingest"]),
+            kwargs={"period_s": batch * ingest_clients / ingest_rate_s},
         )
         for i in range(ingest_clients)
     ]
@@ -246,12 +260,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--lookup-rate", type=float, default=20.0)
     parser.add_argument("--ingest-clients", type=int, default=2)
+    parser.add_argument("--ingest-rate", type=float, default=200.0)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--solve-jobs", type=int, default=60)
     parser.add_argument("--solve-time-limit", type=float, default=20.0)
     args = parser.parse_args(argv)
     env = {"PYTHONDONTWRITEBYTECODE": "", "BUUTA_TRACK_LOOKUPS_PER_MINUTE": "1000000"}
-    fleet = make_fleet(couriers=40, dossiers_per_courier=40, seed=2)
+    # Enough scans for the ingest rate over the whole run (about 3.6 scans a dossier).
+    per_courier = max(10, round(args.ingest_rate * args.duration * 1.2 / 3.6 / 40))
+    fleet = make_fleet(couriers=40, dossiers_per_courier=per_courier, seed=2)
     with tempfile.TemporaryDirectory(prefix="buuta-load-") as tmp:
         if args.database == "sqlite":
             report = _run(sqlite_url(Path(tmp)), env, fleet, args, Path(tmp))
@@ -278,6 +295,7 @@ def _run(
             duration_s=args.duration,
             lookup_rate_s=args.lookup_rate,
             ingest_clients=args.ingest_clients,
+            ingest_rate_s=args.ingest_rate,
             batch=args.batch,
             solve_jobs=args.solve_jobs,
             solve_time_limit_s=args.solve_time_limit,
