@@ -4,12 +4,12 @@
    defaults (great-circle travel, no network).
 2. Store the plan in a fresh SQLite file in the demo directory, with users for the dispatcher,
    the centre staff and every courier.
-3. Simulate the day up to ``until`` (local time): couriers' phones send their scans and positions
-   in half-hour batches, as phones that sync now and then do; centre staff scan results ready,
-   shuttle departures and receptions at the times of the fixed runs; results are handed over
-   with one-time codes (one delivery in ten fails: the citizen is not at home, and the result goes
-   back to the post office at the end of the round). Everything goes through ``tracking``'s
-   ingestion, as over HTTP.
+3. Simulate the day up to ``until`` (local time): scans and positions are sent in half-hour
+   windows, each sender's consecutive scans in one batch, as phones that sync now and then do;
+   centre staff scan results ready, shuttle departures and receptions at the times of the fixed
+   runs; results are handed over with one-time codes (one delivery in ten fails: the citizen is
+   not at home, and the result goes back to the post office at the end of the round).
+   Everything goes through ``tracking``'s ingestion, as over HTTP.
 4. Write the maps (plan, progress, one dossier's journey) and print where the dossiers are.
 """
 
@@ -247,15 +247,20 @@ def _replay(
             for at, code in day.codes:
                 if at < hi and code not in issued:
                     issued[code] = tracking.issue_delivery_code(session=session, code=code, now=at)
-            by_actor: dict[str, list[tracking.ScanInput]] = {}
+            # Consecutive scans of one sender form one batch, and batches go in time order,
+            # so each event arrives after the ones it follows (a hand-off's at_hub before the
+            # staff's on_shuttle of the same dossier).
+            batches: list[tuple[str, list[tracking.ScanInput]]] = []
             for scan in pending:
                 if lo <= scan.at < hi or (scan.at == until and hi == until):
                     event = dict(scan.event)
                     proof = event.get("proof")
                     if event["type"] == "delivered" and isinstance(proof, dict):
                         event["proof"] = {"code": issued.get(event["dossier"], "")}
-                    by_actor.setdefault(scan.actor, []).append(tracking.ScanInput(**event))
-            for actor, events in by_actor.items():
+                    if not batches or batches[-1][0] != scan.actor:
+                        batches.append((scan.actor, []))
+                    batches[-1][1].append(tracking.ScanInput(**event))
+            for actor, events in batches:
                 results = tracking.ingest_scans(
                     session=session, events=events, actor=users[actor], now=now
                 )
