@@ -19,9 +19,11 @@ deadline:
 - ``solve``: a dispatcher plans a sample Cà Mau day of ``--solve-jobs`` jobs
   (``POST /v1/plans``, solver time limit ``--solve-time-limit``), again and again.
 
-The public lookup limit per client address is raised for the run (every simulated citizen comes
-from 127.0.0.1). It prints, per kind of request: count, errors, throughput per second, and
-p50/p99 latency in milliseconds; and whether lookups kept p99 under 100 ms.
+With ``--public-server`` (PostgreSQL), a second API process on the same database serves the
+lookups and staff reads while the first takes ingest and solves, as a reverse proxy can route
+them. The public lookup limit per client address is raised for the run (every simulated
+citizen comes from 127.0.0.1). It prints, per kind of request: count, errors, throughput per
+second, and p50/p99 latency in milliseconds; and whether lookups kept p99 under 100 ms.
 """
 
 from __future__ import annotations
@@ -198,9 +200,15 @@ def run_load(
     batch: int = 50,
     solve_jobs: int = 60,
     solve_time_limit_s: float = 20.0,
+    public: RunningServer | None = None,
 ) -> LoadReport:
-    """Drive the mixed load against ``server`` for ``duration_s`` seconds (module docstring)."""
+    """Drive the mixed load against ``server`` for ``duration_s`` seconds (module docstring).
+
+    With ``public`` (a second server on the same PostgreSQL database), citizens' lookups and
+    staff reads go to it, and ingest and solves to ``server``.
+    """
     url = server.base_url
+    read_url = public.base_url if public is not None else url
     boxes, _sends = make_outboxes(fleet, tokens, resend_share=0.1)
     codes = sorted(fleet.journeys)
     phones = {str(j["dossier"]): str(j["citizen"]["phone"]) for j in fleet.request["jobs"]}
@@ -210,11 +218,13 @@ def run_load(
 
     def lookup(client: httpx.Client, rng: random.Random) -> httpx.Response:
         code = rng.choice(codes)
-        return client.get(f"{url}/v1/track/{code}", params={"phone_last4": phones[code][-4:]})
+        return client.get(f"{read_url}/v1/track/{code}", params={"phone_last4": phones[code][-4:]})
 
     def staff_read(client: httpx.Client, rng: random.Random) -> httpx.Response:
         code = rng.choice(codes)
-        return client.get(f"{url}/v1/dossiers/{code}", headers={"Authorization": f"Bearer {staff}"})
+        return client.get(
+            f"{read_url}/v1/dossiers/{code}", headers={"Authorization": f"Bearer {staff}"}
+        )
 
     threads = [
         threading.Thread(
@@ -264,7 +274,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--solve-jobs", type=int, default=60)
     parser.add_argument("--solve-time-limit", type=float, default=20.0)
+    parser.add_argument(
+        "--public-server",
+        action="store_true",
+        help="PostgreSQL only: serve lookups and staff reads from a second API process",
+    )
     args = parser.parse_args(argv)
+    if args.public_server and args.database != "postgres":
+        parser.error("--public-server needs --database postgres (two processes, one database)")
     env = {"PYTHONDONTWRITEBYTECODE": "", "BUUTA_TRACK_LOOKUPS_PER_MINUTE": "1000000"}
     # Enough scans for the ingest rate over the whole run (about 3.6 scans a dossier).
     per_courier = max(10, round(args.ingest_rate * args.duration * 1.2 / 3.6 / 40))
@@ -275,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with run_postgres_server() as pg:
                 report = _run(fresh_database(pg, "load"), env, fleet, args, Path(tmp))
-    print(f"database {args.database}, {args.duration:g} s on 127.0.0.1")
+    layout = "two API processes (reads | writes)" if args.public_server else "one API process"
+    print(f"database {args.database}, {layout}, {args.duration:g} s on 127.0.0.1")
     for line in report.lines():
         print(line)
     return 0 if report.lookup_p99_ms < LOOKUP_P99_TARGET_MS else 1
@@ -286,6 +304,10 @@ def _run(
 ) -> LoadReport:
     server = RunningServer(url, env=env, log_path=tmp / "server.log")
     server.start()
+    public = None
+    if args.public_server:
+        public = RunningServer(url, env=env, log_path=tmp / "public.log")
+        public.start()
     try:
         tokens = register_fleet(url, fleet)
         return run_load(
@@ -299,9 +321,12 @@ def _run(
             batch=args.batch,
             solve_jobs=args.solve_jobs,
             solve_time_limit_s=args.solve_time_limit,
+            public=public,
         )
     finally:
         server.stop()
+        if public is not None:
+            public.stop()
 
 
 if __name__ == "__main__":
