@@ -72,6 +72,7 @@ def test_two_api_processes_store_each_event_once(postgres_server: Any, tmp_path:
                 return url_
 
         stats = send_all(balancer, boxes, batch=20, clients=8)
+        guesses = _guess_codes([first.base_url, second.base_url], fleet.date, tries=300)
     finally:
         first.stop()
         second.stop()
@@ -81,6 +82,27 @@ def test_two_api_processes_store_each_event_once(postgres_server: Any, tmp_path:
     verdict = verify(url, fleet)
     assert verdict.ok, verdict.summary()
     assert verdict.stored == verdict.events
+    # Each process counts public lookups on its own: two processes allow twice the limit per
+    # client, but guessing is still throttled with no hit (README: limit in the proxy too).
+    assert guesses.get(200, 0) == 0, guesses
+    assert set(guesses) <= {404, 429}, guesses
+    assert 0 < guesses.get(404, 0) <= 2 * 20, guesses
+
+
+def _guess_codes(urls: list[str], date: str, *, tries: int) -> dict[int, int]:
+    """Look up ``tries`` guessed dossier codes, alternating between ``urls``; count statuses."""
+    rng = random.Random(3)
+    stamp = date.replace("-", "")[2:]
+    statuses: dict[int, int] = {}
+    with httpx.Client(timeout=30) as client:
+        for n in range(tries):
+            code = f"H12.22-{stamp}-{rng.randrange(100_000):05d}"
+            answer = client.get(
+                f"{urls[n % len(urls)]}/v1/track/{code}",
+                params={"phone_last4": f"{rng.randrange(10_000):04d}"},
+            )
+            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+    return statuses
 
 
 @pytest.fixture
