@@ -148,7 +148,8 @@ def test_worker_from_the_queue_solves_posted_plans(
     queued: tuple[RunningServer, str], tmp_path: Path
 ) -> None:
     """Two districts posted at once are planned by the worker (the server runs no solver
-    process), stored, and readable; an invalid request gets 422 naming the field."""
+    process), stored, and readable; the worker's log holds no citizen's personal data; an
+    invalid request gets 422 naming the field."""
     server, token = queued
     headers = {"Authorization": f"Bearer {token}"}
     day = camau_day(jobs=24, seed=9)
@@ -183,6 +184,11 @@ def test_worker_from_the_queue_solves_posted_plans(
     assert _children(server.process.pid) == []  # no solver process in the server
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert log.count("solved ") >= 2, log[-2000:]
+    # Citizens' personal data never travels over the queue, so no worker can log it.
+    for job in day["jobs"]:
+        citizen = job["citizen"]
+        for value in (citizen["phone"], citizen["id_number"], citizen["name"], job["address"]):
+            assert value not in log
     bad = {**districts[0], "jobs": [{**districts[0]["jobs"][0], "window": ["25:00", "26:00"]}]}
     refused = httpx.post(f"{server.base_url}/v1/plans", json=bad, headers=headers, timeout=120)
     assert refused.status_code == 422, refused.text
