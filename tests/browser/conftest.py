@@ -56,6 +56,8 @@ class Day:
     request: dict[str, Any]
     active: str
     """The courier that serves J1 and has scanned it and reported positions."""
+    handed_over: tuple[str, ...]
+    """The jobs of J1's hand-off stop, each scanned as collected and at the hub."""
 
     @property
     def base_url(self) -> str:
@@ -74,7 +76,8 @@ def _yesterday_request() -> tuple[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     """A server on a SQLite file with users d1 (dispatcher), s1 (staff), c1/c2 (couriers),
-    a stored plan of yesterday, the scans of J1 by its courier and three of its positions."""
+    a stored plan of yesterday, the scans of J1 (and of the pickups handed over with it) by its
+    courier and three of its positions."""
     directory = tmp_path_factory.mktemp("browser-db")
     url = sqlite_url(directory)
     with serve(url, env={"BUUTA_SOLVE_TIME_LIMIT_S": "2"}) as server:
@@ -99,16 +102,30 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         active = job_courier["J1"]
         c1 = {"Authorization": f"Bearer {tokens[active]}"}
         at = f"{date}T{{}}:00+07:00"
-        scans = [
-            {"event_id": str(uuid.uuid4()), "dossier": "H12.22-261123-0001",
-             "type": "collected", "at": at.format("08:05"), "lat": 9.05, "lon": 104.98,
-             "job": "J1", "proof": {"photo_sha256": "ab12"}},
-            {"event_id": str(uuid.uuid4()), "dossier": "H12.22-261123-0001",
-             "type": "at_hub", "at": at.format("08:30"), "site": "po-tvt", "job": "J1"},
+        # The solver may hand J1 over together with other pickups of its courier: scan every
+        # dossier of that hand-off, so the hand-off stop is done whatever the grouping.
+        handoff = next(
+            s
+            for r in plan["routes"]
+            for s in r["stops"]
+            if s["type"] == "handoff" and "J1" in s["jobs"]
+        )
+        jobs = {j["id"]: j for j in request["jobs"]}
+        collected = [
+            {"event_id": str(uuid.uuid4()), "dossier": jobs[job]["dossier"],
+             "type": "collected", "at": at.format(f"08:0{i}"), "lat": jobs[job]["lat"],
+             "lon": jobs[job]["lon"], "job": job, "proof": {"photo_sha256": "ab12"}}
+            for i, job in enumerate(handoff["jobs"], start=5)
         ]  # fmt: skip
+        at_hub = [
+            {"event_id": str(uuid.uuid4()), "dossier": jobs[job]["dossier"],
+             "type": "at_hub", "at": at.format("08:30"), "site": handoff["site"], "job": job}
+            for job in handoff["jobs"]
+        ]  # fmt: skip
+        scans = collected + at_hub
         answer = client.post("/v1/scans", json=scans, headers=c1)
         assert answer.status_code == 200, answer.text
-        assert [r["status"] for r in answer.json()["results"]] == ["stored", "stored"]
+        assert [r["status"] for r in answer.json()["results"]] == ["stored"] * len(scans)
         positions = [
             {"at": at.format("08:02"), "lat": 9.05, "lon": 104.98},
             {"at": at.format("08:20"), "lat": 9.07, "lon": 104.975},
@@ -118,7 +135,13 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         assert answer.status_code == 201, answer.text
         client.close()
         yield Day(
-            server=server, tokens=tokens, date=date, plan=plan, request=request, active=active
+            server=server,
+            tokens=tokens,
+            date=date,
+            plan=plan,
+            request=request,
+            active=active,
+            handed_over=tuple(handoff["jobs"]),
         )
 
 

@@ -54,7 +54,8 @@ def test_plan_map_draws_routes_stops_and_wards_offline(browser: Any, day: Day) -
 
 
 def test_progress_map_shows_done_pending_trace_and_last_position(browser: Any, day: Day) -> None:
-    """Progress: J1's pickup and hand-off done, the trace drawn, the last position marked."""
+    """Progress: J1's pickup, those handed over with it and the hand-off are done, the trace
+    drawn, the last position marked."""
     context, watch = open_context(browser, day, "s1")
     page = watch_page(context, watch)
     answer = page.goto(f"{day.base_url}/progress?date={day.date}")
@@ -63,7 +64,8 @@ def test_progress_map_shows_done_pending_trace_and_last_position(browser: Any, d
     page.wait_for_load_state("networkidle")
     assert page.locator("path.buuta-planned").count() == len(working_routes(day.plan))
     assert page.locator("path.buuta-trace").count() == 1
-    assert page.locator(".buuta-done").count() == 2
+    # One done marker per pickup handed over with J1, and one for the hand-off stop itself.
+    assert page.locator(".buuta-done").count() == len(day.handed_over) + 1
     assert page.locator(".buuta-stop").count() == work_stops(day.plan)
     assert page.locator(".buuta-position").count() == 1
     refresh = page.locator('meta[http-equiv="refresh"]').get_attribute("content")
