@@ -5,11 +5,20 @@ one line per node ``number x y demand ready due service`` (node 0 is the depot).
 (PDPTW) files: a first line ``vehicles capacity speed`` then ``number x y demand ready due service
 pickup_sibling delivery_sibling``. Travel time equals Euclidean distance.
 
-Scaling (the conventions of ``/work/shared/benchmarks/README.md``): the problem is built in
-integer tenths of a distance unit with distances and times truncated, ``floor(10·d)``, which is
-the distance-only (DIMACS) convention. :func:`route_length` gives exact Euclidean lengths for the
-hierarchical convention. :func:`check_solution` re-checks a solution from the instance data
-alone (every customer once, capacity, windows, pickup before delivery on one route).
+Scaling (the conventions of ``/work/shared/benchmarks/README.md``), chosen by
+``read_instance(..., convention=)``:
+
+- ``"dimacs"`` (default): integer tenths of a distance unit with distances and times truncated,
+  ``floor(10·d)``: the distance-only (DIMACS) convention. A route can be feasible here and not
+  with exact times, so its length must not be compared with a best-known computed exactly.
+- ``"exact"``: integer thousandths, travel times rounded *up* (``ceil(1000·d)``) and distances
+  rounded to the nearest: every solution feasible in integers is feasible with exact
+  double-precision times, so it can honestly be compared with the hierarchical best-known
+  (the only one published for Li & Lim).
+
+:func:`route_length` gives exact Euclidean lengths for the hierarchical convention.
+:func:`check_solution` re-checks a solution from the instance data alone (every customer once,
+capacity, windows, pickup before delivery on one route) in either convention.
 """
 
 from __future__ import annotations
@@ -34,9 +43,11 @@ from routing.model import (
     to_int_matrix,
 )
 
-SCALE = 10  # integer units per distance unit (one decimal, truncated)
-# Penalty for leaving a customer out: far above any route length (in tenths), so every
-# customer is served when the search can, and a partial answer still comes back when it cannot.
+SCALE = 10  # integer units per distance unit (one decimal, truncated): the DIMACS convention
+EXACT_SCALE = 1000  # integer units per distance unit in the exact convention (times rounded up)
+CONVENTIONS = ("dimacs", "exact")
+# Penalty for leaving a customer out, per integer unit of SCALE: far above any route length, so
+# every customer is served when the search can, and a partial answer still comes back when not.
 MISSING_PENALTY = 10_000_000
 
 
@@ -120,41 +131,57 @@ def euclid(nodes: Sequence[Node]) -> np.ndarray:
     return out
 
 
-def read_instance(path: str | Path) -> Instance:
+def read_instance(path: str | Path, *, convention: str = "dimacs") -> Instance:
     """Read a Solomon, Gehring–Homberger or Li & Lim file into a core problem.
 
     Parameters
     ----------
     path
         The instance file.
+    convention
+        ``"dimacs"``: tenths of a unit, distances and times truncated (distance-only
+        convention). ``"exact"``: thousandths, travel and service times rounded up and window
+        ends rounded inwards, so an integer-feasible solution is feasible with exact times.
 
     Returns
     -------
     Instance
-        The nodes and the :class:`~routing.model.Problem` in tenths of a unit (truncated).
+        The nodes and the :class:`~routing.model.Problem` in integer units of the convention.
 
     Raises
     ------
     ValueError
-        If the file is not in one of the formats.
+        If the file is not in one of the formats, or the convention is unknown.
     """
+    if convention not in CONVENTIONS:
+        msg = f"convention: unknown {convention!r}; use one of {', '.join(CONVENTIONS)}."
+        raise ValueError(msg)
     path = Path(path)
     kind, vehicles, capacity, nodes = _read_nodes(path)
     nodes.sort(key=lambda n: n.number)
     if nodes[0].number != 0:
         msg = f"{path}: node 0 (the depot) is missing."
         raise ValueError(msg)
-    dist = to_int_matrix(euclid(nodes), scale=SCALE, rounding="trunc", name=f"{path.name}")
+    exact = convention == "exact"
+    scale = EXACT_SCALE if exact else SCALE
+    d = euclid(nodes)
+    if exact:
+        secs = to_int_matrix(d, scale=scale, rounding="ceil", name=f"{path.name}")
+        dist = to_int_matrix(d, scale=scale, rounding="round", name=f"{path.name}")
+    else:
+        secs = dist = to_int_matrix(d, scale=scale, rounding="trunc", name=f"{path.name}")
     depot = nodes[0]
-    horizon = math.floor(depot.due * SCALE)
+    horizon = math.floor(depot.due * scale)
     b = ProblemBuilder(horizon_s=horizon, weights=Weights(per_second=0, per_metre=1))
-    b.add_profile("euclid", dist, dist)
+    b.add_profile("euclid", secs, dist)
+    penalty = MISSING_PENALTY * (scale // SCALE)
 
     def visit(n: Node) -> Visit:
+        service = math.ceil(n.service * scale - 1e-9) if exact else round(n.service * scale)
         return Visit(
             location=n.number,
-            window=TimeWindow(math.ceil(n.ready * SCALE), math.floor(n.due * SCALE)),
-            service_s=round(n.service * SCALE),
+            window=TimeWindow(math.ceil(n.ready * scale), math.floor(n.due * scale)),
+            service_s=service,
             demand=n.demand,
             name=str(n.number),
         )
@@ -162,16 +189,16 @@ def read_instance(path: str | Path) -> Instance:
     visit_node: list[int] = []
     if kind == "vrptw":
         for n in nodes[1:]:
-            b.add_job([[visit(n)]], penalty=MISSING_PENALTY, name=str(n.number))
+            b.add_job([[visit(n)]], penalty=penalty, name=str(n.number))
             visit_node.append(n.number)
     else:
         by_number = {n.number: n for n in nodes}
         for n in nodes[1:]:
             if n.delivery_sibling:  # a pickup
-                d = by_number[n.delivery_sibling]
-                b.add_job([[visit(n)], [visit(d)]], penalty=MISSING_PENALTY, name=str(n.number))
-                visit_node.extend((n.number, d.number))
-    shift = TimeWindow(math.ceil(depot.ready * SCALE), horizon)
+                sib = by_number[n.delivery_sibling]
+                b.add_job([[visit(n)], [visit(sib)]], penalty=penalty, name=str(n.number))
+                visit_node.extend((n.number, sib.number))
+    shift = TimeWindow(math.ceil(depot.ready * scale), horizon)
     for k in range(vehicles):
         b.add_vehicle(Vehicle(0, 0, "euclid", capacity, shift, name=f"v{k + 1}"))
     return Instance(path.stem, kind, vehicles, capacity, tuple(nodes), b.build(), tuple(visit_node))

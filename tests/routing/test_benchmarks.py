@@ -77,3 +77,58 @@ def test_pyvrp_and_ortools_both_solve_c101_feasibly_through_one_entry_point() ->
         request([pickup("P1", ["09:00", "10:00"])], {"P1": 10}, couriers=[courier()])
     )
     assert not engine_pyvrp.can_solve(build_problem(day).problem)
+
+
+def _tiny_solomon(tmp_path: Path) -> Path:
+    """A two-customer VRPTW whose customer 1 is reachable only with truncated times."""
+    text = (
+        "TINY\n\nVEHICLE\nNUMBER     CAPACITY\n  2         10\n\nCUSTOMER\n"
+        "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n"
+        "    0      0          0          0          0        100          0\n"
+        "    1      1          1          1          0        1.41         0\n"
+        "    2      3          4          1          0        50           0\n"
+    )
+    path = tmp_path / "TINY.txt"
+    path.write_text(text)
+    return path
+
+
+def test_truncated_times_can_pass_a_route_exact_times_break(tmp_path: Path) -> None:
+    """Customer 1 lies sqrt(2) ≈ 1.414 away and closes at 1.41.
+
+    Truncated to one decimal the leg is 1.4 ≤ 1.41, so the distance-only solve serves it and the
+    truncated check passes, while the exact check finds it served at 1.414 > 1.41. Solved in the
+    exact convention (times rounded up to thousandths: 1.415) it cannot be served, and the answer
+    is reported as such rather than passed off as feasible.
+    """
+    path = _tiny_solomon(tmp_path)
+    dimacs = read_instance(path)
+    routes = routes_as_nodes(
+        dimacs, solve(dimacs.problem, SolveParams(time_limit_s=1, engine="ortools"))
+    )
+    assert sorted(n for r in routes for n in r) == [1, 2]
+    assert check_solution(dimacs, routes, truncated=True) == []
+    assert any(
+        "customer 1 served at 1.4" in p for p in check_solution(dimacs, routes, truncated=False)
+    )
+    exact = read_instance(path, convention="exact")
+    assert int(exact.problem.profiles["euclid"].seconds[0, 1]) == 1415  # ceil(1414.21)
+    assert int(exact.problem.profiles["euclid"].metres[0, 1]) == 1414  # round(1414.21)
+    served = routes_as_nodes(
+        exact, solve(exact.problem, SolveParams(time_limit_s=1, engine="ortools"))
+    )
+    assert [n for r in served for n in r] == [2]
+
+
+def test_exact_convention_solutions_are_feasible_with_exact_times() -> None:
+    """lr101 solved in the exact convention passes the check with exact double-precision times.
+
+    Its hierarchical best-known is 19 vehicles / 1650.80 (exact); a feasible answer is at least
+    that long.
+    """
+    inst = read_instance(DATA / "lilim_100" / "lr101.txt", convention="exact")
+    routes = routes_as_nodes(inst, solve(inst.problem, SolveParams(time_limit_s=2)))
+    assert check_solution(inst, routes, truncated=False) == []
+    assert route_length(inst, routes, truncated=False) >= 1650.80 - 1e-2
+    with pytest.raises(ValueError, match="convention: unknown 'floor'"):
+        read_instance(DATA / "lilim_100" / "lr101.txt", convention="floor")
