@@ -77,6 +77,9 @@ REASONS = frozenset(
 
 CODES: Mapping[str, str] = {
     "window": "a job's service starts outside the citizen's booked window",
+    "late_declared": 'a delivery the plan itself marks late (``"late": true``, a result in the '
+    "courier's bag whose window was lost before a re-plan) starts after its window: still a "
+    "broken promise to the citizen, reported apart from undeclared ones",
     "shift": "a route starts before or ends after the courier's shift",
     "break": "a break is outside its window, too short, or missing from a route that spans it",
     "capacity": "the load after a stop is above the courier's capacity",
@@ -529,6 +532,7 @@ class _Stop:
     loc_id: str | None = None
     ok: bool = True
     done: bool = False  # a stop already done before a re-plan (``route["done"]``)
+    late: bool = False  # the plan declares the delivery late (``"late": true``)
 
     @property
     def order(self) -> int:
@@ -980,6 +984,7 @@ class _Checker:
             return False
         stop.job = job
         stop.loc_id = job
+        stop.late = raw.get("late") is True
         try:
             stop.point = parse_latlon(raw.get("lat"), raw.get("lon"), where=where)
         except ValueError as exc:
@@ -1193,7 +1198,16 @@ class _Checker:
         for job in self.jobs_of(stop):
             if stop.type in ("pickup", "delivery") and job.window is not None:
                 open_s, close_s = job.window
-                if not open_s <= start <= close_s:
+                if stop.late and stop.type == "delivery" and start > close_s:
+                    self.add(
+                        "late_declared",
+                        f"Courier {c}'s delivery of job {job.id} at stop {stop.index} starts "
+                        f"{_hms(start)}, after its window {_hms(open_s)}–{_hms(close_s)} "
+                        "(declared late by the plan).",
+                        courier=c,
+                        job=job.id,
+                    )
+                elif not open_s <= start <= close_s:
                     self.add(
                         "window",
                         f"Courier {c}'s {stop.type} of job {job.id} at stop {stop.index} "
