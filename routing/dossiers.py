@@ -406,18 +406,21 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
         st = starts[k]
         end = site_index[c.end_site]
         t0 = max(c.shift_s[0], st.ready_s)
-        need = int(sec_int[profile_of[k]][st.location, end]) + sum(x.duration_s for x in c.breaks)
-        if t0 + need > c.shift_s[1] and states is None:
-            raise RequestError(
-                f"couriers[{k}].shift: {hhmm(c.shift_s[0])}–{hhmm(c.shift_s[1])} is too short "
-                f"to ride from {c.start_site} to {c.end_site} and take the breaks."
-            )
-        shift_end = max(c.shift_s[1], t0 + need)
         brks = tuple(
             Break(TimeWindow(max(x.earliest_s, t0), x.latest_s), x.duration_s)
             for x in c.breaks
             if max(x.earliest_s, t0) + x.duration_s <= x.latest_s
         )
+        ride = int(sec_int[profile_of[k]][st.location, end])
+        need = ride + sum(x.duration_s for x in c.breaks)
+        if t0 + need > c.shift_s[1] and states is None:
+            raise RequestError(
+                f"couriers[{k}].shift: {hhmm(c.shift_s[0])}–{hhmm(c.shift_s[1])} is too short "
+                f"to ride from {c.start_site} to {c.end_site} and take the breaks."
+            )
+        # Re-planning late in the day: only a courier who cannot ride back (and take the breaks
+        # that still fit) before the shift closes is given the time to do so, and no more.
+        shift_end = max(c.shift_s[1], t0 + ride + sum(x.duration_s for x in brks))
         load = sum(req.jobs[j].size for j in st.in_hand)
         b.add_vehicle(
             Vehicle(

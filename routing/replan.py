@@ -161,17 +161,27 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
     kept_done: dict[str, list[Mapping[str, Any]]] = {}
     for k, c in enumerate(req.couriers):
         stops = prev_routes.get(c.id, [])
-        done_here = []
-        for s in stops:
+        job_stop_done: dict[int, bool] = {}
+        for i, s in enumerate(stops):
             t = s.get("type")
-            if t == "start":
-                continue
-            if t == "break":
-                if parse_time(s["depart"], req.day, "previous_plan.break") <= now_s:
-                    done_here.append(s)
+            if t in ("start", "end", "break"):
                 continue
             jobs_of = [s["job"]] if "job" in s else list(s.get("jobs") or [])
-            if jobs_of and all(stop_done(jid, str(t)) for jid in jobs_of):
+            job_stop_done[i] = bool(jobs_of) and all(stop_done(jid, str(t)) for jid in jobs_of)
+        last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
+        done_here = []
+        # A break counts as taken when it began by now (the courier may be on it: the rest of
+        # the day starts when it ends) or when it was placed before a stop already done.
+        resume_s = now_s
+        for i, s in enumerate(stops):
+            if s.get("type") == "break":
+                began = parse_time(s["start"], req.day, "previous_plan.break.start")
+                if began <= now_s or i < last_done:
+                    done_here.append(s)
+                    ends = parse_time(s["depart"], req.day, "previous_plan.break.depart")
+                    if began <= now_s:
+                        resume_s = max(resume_s, ends)
+            elif job_stop_done.get(i):
                 done_here.append(s)
         if done_here and stops and stops[0].get("type") == "start":
             done_here.insert(0, stops[0])
@@ -192,7 +202,7 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
                 loc = site_ids.index(last["site"])
             else:
                 loc = len(site_ids) + job_index[last["job"]]
-        states.append(CourierState(loc, max(now_s, c.shift_s[0]), tuple(in_hand.get(k, ()))))
+        states.append(CourierState(loc, max(resume_s, c.shift_s[0]), tuple(in_hand.get(k, ()))))
         # Breaks already taken today are not taken again.
         taken = sum(1 for s in done_here if s.get("type") == "break")
         if taken:

@@ -341,3 +341,33 @@ def test_replan_keeps_a_dossier_in_hand_whose_window_is_lost() -> None:
     # The same stop without the declaration is an ordinary window violation.
     del deliveries[0]["late"]
     assert [v.code for v in check_plan(request, plan)] == ["window"]
+
+
+def test_replan_during_a_break_keeps_the_break_being_taken() -> None:
+    """Re-planned 40 min into the lunch break, the plan keeps that break and resumes after it.
+
+    Worked out: lunch is 60 min within 11:00–12:30 (the tiny day's window, narrowed). The
+    morning plan places it starting between 11:00 and 11:30. Forty minutes in, a fresh 60-min
+    break could no longer end by 12:30, so a plan that forgot the break being taken would have
+    no lunch at all. The break stays in the route's done stops as it was, the rest of the day
+    starts when it ends, and the checker finds nothing wrong.
+    """
+    from datetime import datetime, timedelta
+
+    from benchmarks.fuzz_optimizer import done_by
+    from routing.replan import replan
+
+    request = tiny_request()
+    request["couriers"][0]["breaks"] = [
+        {"earliest": "11:00", "latest": "12:30", "duration_min": 60}
+    ]
+    morning = plan_and_check(request)
+    lunch = next(s for r in morning["routes"] for s in r["stops"] if s["type"] == "break")
+    now = (datetime.fromisoformat(lunch["start"]) + timedelta(minutes=40)).isoformat()
+    plan = replan(request, morning, now=now, done=done_by(morning, now), time_limit_s=TIME_LIMIT_S)
+    (route,) = plan["routes"]
+    assert [s for s in route["done"] if s["type"] == "break"] == [lunch]
+    assert not [s for s in route["stops"] if s["type"] == "break"]
+    assert route["stops"][0]["depart"] >= lunch["depart"]
+    violations = check_plan(request, plan)
+    assert violations == [], "\n".join(str(v) for v in violations)
