@@ -210,6 +210,7 @@ def run_crash(
     clients: int = 6,
     batch: int = 10,
     progress_events: int = 30,
+    jitter_s: float = 0.3,
 ) -> CrashReport:
     """Kill the server ``kills`` times while phones sync, then check everything (module doc).
 
@@ -231,6 +232,8 @@ def run_crash(
         Sending threads, and events per request.
     progress_events
         Events the server must acknowledge after a restart before it is killed again.
+    jitter_s
+        Up to this many seconds more (random) before each kill.
     """
     rng = random.Random(seed)
     fleet = fleet or make_fleet(couriers=20, dossiers_per_courier=40, seed=seed)
@@ -256,7 +259,7 @@ def run_crash(
         sender.start()
         for _ in range(kills):
             _wait_for_progress(stats, boxes, progress_events)
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(0.0, jitter_s))
             if not any(b.pending for b in boxes):
                 break  # the phones have nothing left to send: no kill "during ingest"
             server.kill()
@@ -338,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--couriers", type=int, default=30)
-    parser.add_argument("--dossiers-per-courier", type=int, default=60)
+    parser.add_argument("--dossiers-per-courier", type=int, default=100)
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     ok = True
