@@ -28,6 +28,7 @@ term                                 weight                      why
 leaving a job unserved               :data:`DROP_PENALTY` = 1e9  serve every servable job first
   … a return due today (or overdue)  × :data:`URGENT_FACTOR` 4   a legal deadline is at stake
   … a return due tomorrow            × :data:`SOON_FACTOR` 2     due date at risk
+  … re-plan: a dossier in the bag    ×:data:`IN_HAND_FACTOR` 100 never strand it
 dossier delay, per minute            :data:`DELAY_PER_MIN` 3000  later run = later answer
   … missing every run today          1,440 minutes (one day)     it waits for tomorrow's runs
 re-plan: job moved to another        :data:`MOVE_COST` 90,000    change the plan only as needed
@@ -84,6 +85,7 @@ from routing.solver import solve
 DROP_PENALTY = 1_000_000_000
 URGENT_FACTOR = 4
 SOON_FACTOR = 2
+IN_HAND_FACTOR = 100  # re-planning: a dossier in a courier's bag, versus a job not yet begun
 DELAY_PER_MIN = 3_000
 DAY_MISSED_MIN = 1_440
 PER_SECOND = 10
@@ -579,7 +581,10 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
                 replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
                 for v in steps[0]
             ]
-        core_job_of[j] = b.add_job(steps, penalty=_penalty(req, job), name=job.id)
+        # A dossier already in a courier's bag is worth far more than any job not yet begun:
+        # leaving it out would strand a citizen's papers with the courier.
+        penalty = _penalty(req, job) * (IN_HAND_FACTOR if in_hand_of is not None else 1)
+        core_job_of[j] = b.add_job(steps, penalty=penalty, name=job.id)
         for rs in step_roles:
             roles.extend(rs)
     return Built(

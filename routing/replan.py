@@ -230,7 +230,14 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
     )
     built.extra["settled"] = settled
     built.extra["done"] = fully_done
-    solution = solve(built.problem, SolveParams(time_limit_s=req.time_limit_s, seed=req.seed))
+    params = SolveParams(time_limit_s=req.time_limit_s, seed=req.seed)
+    if fixed:
+        # Dossiers in a courier's bag may go with that courier only. Local cheapest insertion
+        # places the visits with the fewest allowed couriers (and the highest penalty) first;
+        # parallel insertion, the default, can fill the day before reaching them and leave a
+        # citizen's papers undelivered in the bag.
+        params = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
+    solution = solve(built.problem, params)
     plan = plan_from_solution(built, solution)
 
     routes_by_courier = {r["courier"]: r for r in plan["routes"]}
