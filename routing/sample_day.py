@@ -271,7 +271,9 @@ def _allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def camau_day(*, jobs: int, seed: int = 0, date: str = "2026-11-23") -> dict[str, Any]:
+def camau_day(
+    *, jobs: int, seed: int = 0, date: str = "2026-11-23", couriers: int | None = None
+) -> dict[str, Any]:
     """Build a realistic plan request for one working day of the post in Cà Mau.
 
     Parameters
@@ -284,6 +286,12 @@ def camau_day(*, jobs: int, seed: int = 0, date: str = "2026-11-23") -> dict[str
         Seed of the random draws: the same seed (and arguments) gives identical JSON.
     date
         The plan's day, ``YYYY-MM-DD`` (local time, UTC+07:00).
+    couriers
+        Total couriers of the province, shared out among the offices in proportion to their
+        jobs (at least one an office with jobs). By default each office has enough for its
+        jobs (:data:`JOBS_PER_COURIER_RURAL`, :data:`JOBS_PER_COURIER_CITY`); a fixed fleet
+        smaller than that makes an over-demanding day, as in a benchmark of 2,000 jobs for
+        60 couriers.
 
     Returns
     -------
@@ -295,11 +303,16 @@ def camau_day(*, jobs: int, seed: int = 0, date: str = "2026-11-23") -> dict[str
     Raises
     ------
     ValueError
-        If ``jobs`` is not a positive integer, ``seed`` not an integer or ``date`` not an ISO
-        date.
+        If ``jobs`` is not a positive integer, ``seed`` not an integer, ``date`` not an ISO
+        date, or ``couriers`` fewer than the offices that have jobs.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         msg = f"jobs must be a positive whole number, got {jobs!r}."
+        raise ValueError(msg)
+    if couriers is not None and (
+        isinstance(couriers, bool) or not isinstance(couriers, int) or couriers < 1
+    ):
+        msg = f"couriers must be a positive whole number, got {couriers!r}."
         raise ValueError(msg)
     if isinstance(seed, bool) or not isinstance(seed, int):
         msg = f"seed must be a whole number, got {seed!r}."
@@ -331,7 +344,8 @@ def camau_day(*, jobs: int, seed: int = 0, date: str = "2026-11-23") -> dict[str
     shuttles = _shuttles(CENTRE_POINT, sites)
 
     per_office = _allocate(jobs, _office_demand(geo))
-    couriers: list[dict[str, Any]] = []
+    fleet = _fleet(couriers, per_office) if couriers is not None else {}
+    crew: list[dict[str, Any]] = []
     job_list: list[dict[str, Any]] = []
     for office in DISTRICT_OFFICES.values():
         n_jobs = per_office[office]
@@ -363,13 +377,13 @@ def camau_day(*, jobs: int, seed: int = 0, date: str = "2026-11-23") -> dict[str
             for k, kind in enumerate(kinds)
         ]
         job_list += office_jobs
-        couriers += _couriers(office, office_jobs)
+        crew += _couriers(office, office_jobs, fleet.get(office))
 
     return {
         "date": day.isoformat(),
         "sites": sites,
         "shuttles": shuttles,
-        "couriers": couriers,
+        "couriers": crew,
         "jobs": job_list,
         "options": {"time_limit_s": 10, "seed": seed},
     }
@@ -425,10 +439,24 @@ def _job(
     return job
 
 
-def _couriers(office: str, jobs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Enough motorbike couriers for ``jobs``; in canal districts some also take a boat."""
+def _fleet(total: int, per_office: dict[str, int]) -> dict[str, int]:
+    """Share ``total`` couriers among the offices with jobs: one each, the rest by jobs."""
+    busy = {office: n for office, n in per_office.items() if n}
+    if total < len(busy):
+        msg = f"couriers must be at least {len(busy)} (one for each office with jobs), got {total}."
+        raise ValueError(msg)
+    extra = _allocate(total - len(busy), {o: float(n) for o, n in busy.items()})
+    return {office: 1 + extra[office] for office in busy}
+
+
+def _couriers(
+    office: str, jobs: Sequence[dict[str, Any]], n_couriers: int | None = None
+) -> list[dict[str, Any]]:
+    """Motorbike couriers for ``jobs`` (enough for them unless ``n_couriers`` is given); in
+    canal districts some also take a boat."""
     per_courier = JOBS_PER_COURIER_CITY if office == CITY_OFFICE else JOBS_PER_COURIER_RURAL
-    n_couriers = max(1, math.ceil(len(jobs) / per_courier))
+    if n_couriers is None:
+        n_couriers = max(1, math.ceil(len(jobs) / per_courier))
     n_boat_jobs = sum("boat" in j.get("skills", ()) for j in jobs)
     n_boat = min(n_couriers, math.ceil(n_boat_jobs / per_courier))
     couriers = []
@@ -463,10 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=TYPICAL_DAY_JOBS, help="home jobs (≥ 1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--date", default="2026-11-23", help="the day, YYYY-MM-DD")
+    parser.add_argument(
+        "--couriers", type=int, default=None, help="total couriers (default: enough per office)"
+    )
     parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     args = parser.parse_args(argv)
     try:
-        request = camau_day(jobs=args.jobs, seed=args.seed, date=args.date)
+        request = camau_day(jobs=args.jobs, seed=args.seed, date=args.date, couriers=args.couriers)
     except ValueError as exc:
         parser.error(str(exc))
     text = json.dumps(request, ensure_ascii=False, indent=2) + "\n"

@@ -213,12 +213,35 @@ def test_size_and_couriers_scale_with_jobs(jobs: int) -> None:
         ({"jobs": "12"}, "got '12'"),
         ({"jobs": 5, "seed": 1.5}, "seed must be a whole number, got 1.5"),
         ({"jobs": 5, "date": "23/11/2026"}, "date must be an ISO date.*'23/11/2026'"),
+        ({"jobs": 5, "couriers": 0}, "couriers must be a positive whole number, got 0"),
+        ({"jobs": 200, "couriers": 2}, r"couriers must be at least \d+ \(one for each office"),
     ],
 )
 def test_bad_arguments_are_named(kwargs: dict[str, Any], needle: str) -> None:
     """Bad arguments raise ValueError naming the argument and the value."""
     with pytest.raises(ValueError, match=needle):
         camau_day(**kwargs)
+
+
+def test_a_fixed_fleet_is_shared_out_by_jobs() -> None:
+    """``couriers=12`` for 200 jobs (19 by default): 12 in all, one at least at each office
+    with jobs, more where there are more jobs; the jobs are the same as with the default fleet.
+    """
+    fixed = camau_day(jobs=200, seed=4, couriers=12)
+    default = camau_day(jobs=200, seed=4)
+    assert fixed["jobs"] == default["jobs"]
+    assert len(fixed["couriers"]) == 12 < len(default["couriers"]) == 19
+    jobs_at: dict[str, int] = {}
+    for job in fixed["jobs"]:
+        office = job.get("handoff_site") or job["origin_site"]
+        jobs_at[office] = jobs_at.get(office, 0) + 1
+    crew_at: dict[str, int] = {}
+    for courier in fixed["couriers"]:
+        crew_at[courier["start_site"]] = crew_at.get(courier["start_site"], 0) + 1
+    assert set(crew_at) == set(jobs_at)
+    busiest = max(jobs_at, key=lambda o: jobs_at[o])
+    quietest = min(jobs_at, key=lambda o: jobs_at[o])
+    assert crew_at[busiest] > crew_at[quietest] >= 1
 
 
 def test_command_line_writes_the_same_day(tmp_path: Path) -> None:
