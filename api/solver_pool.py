@@ -9,9 +9,11 @@ replaced, and the caller gets :class:`SolverUnavailable` (answered 503), never a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -26,6 +28,9 @@ import anyio.to_thread
 
 log = logging.getLogger("buuta.solver")
 
+SOLVER_NICENESS = 10
+"""How much lower than the server's the solver processes' CPU priority is (``nice``)."""
+
 
 class SolverUnavailable(RuntimeError):  # noqa: N818 (reads as the HTTP answer it becomes)
     """The solve could not finish: its worker crashed, overran its limit, or none was free."""
@@ -39,6 +44,11 @@ class SolveRejected(ValueError):  # noqa: N818
 def _worker_main(conn: Connection) -> None:
     """Serve solve calls sent over ``conn`` until it closes (runs in the worker process)."""
     import routing  # noqa: PLC0415, F401 (import the solver once, in the worker only)
+
+    # A solve may hold a core for its whole time limit: let the web server's requests (a
+    # citizen's lookup, a courier's scans) go first when they compete for the CPU.
+    with contextlib.suppress(OSError):
+        os.nice(SOLVER_NICENESS)
 
     while True:
         try:
