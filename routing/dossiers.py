@@ -831,6 +831,8 @@ def districts(req: PlanRequest) -> list[tuple[list[int], list[int]]]:
     list of (courier indices, job indices)
         Districts with at least one job, in the order of their base's first courier.
     """
+    if not req.couriers:
+        return []  # nothing to split: the single solve reports every job as no_courier
     bases: dict[str, list[int]] = {}
     for k, c in enumerate(req.couriers):
         bases.setdefault(c.start_site, []).append(k)

@@ -73,3 +73,18 @@ def test_a_busy_district_is_cut_into_sectors_with_their_own_couriers(
     )
     assert [len(cs) for cs, _ in named] == [1, 1]
     assert sorted(js for _, js in named) == [["N1", "N2"], ["S1", "S2"]]
+
+
+def test_a_large_day_with_no_courier_reports_every_job_unassigned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day large enough to be split, but with no courier: no district to split into, so the
+    whole day goes to one solve that reports each job ``no_courier`` (it used to raise)."""
+    monkeypatch.setattr(dossiers, "DISTRICT_JOBS", 1)
+    raw = _day() | {"couriers": []}
+    assert dossiers.districts(parse_request(raw)) == []
+    plan = solve_checked(raw)
+    assert plan["routes"] == []
+    assert {u["job"]: u["reason"] for u in plan["unassigned"]} == dict.fromkeys(
+        "ABCDE", "no_courier"
+    )
