@@ -8,14 +8,18 @@ the attempt failed). Expected times come from :mod:`tracking.eta`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from geo.coords import LatLon
+from tracking.db import session_engine
 from tracking.eta import TYPICAL_SPEED_KMH, StopEta, parse_plan_time, route_etas
 from tracking.lifecycle import EventType, Fold, Status
 from tracking.models import CitizenContact, CourierPosition, Dossier, ScanEvent, StoredPlan
@@ -324,8 +328,220 @@ def _point(stop: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> L
     return None
 
 
+_PICKUP_STEPS: dict[Status, tuple[str, tuple[str, ...]]] = {
+    Status.REQUESTED: ("collected", ("pickup",)),
+    Status.COLLECTED: ("at_hub", ("handoff",)),
+}
+_RETURN_STEPS: dict[Status, tuple[str, tuple[str, ...]]] = {
+    Status.PROCESSING: ("out_for_delivery", ("collect",)),
+    Status.RESULT_READY: ("out_for_delivery", ("collect",)),
+    Status.ON_SHUTTLE: ("out_for_delivery", ("collect",)),
+    Status.AT_HUB: ("out_for_delivery", ("collect",)),
+    Status.OUT_FOR_DELIVERY: ("delivered", ("delivery",)),
+}
+
+
+@dataclass(frozen=True)
+class _Route:
+    """One courier's route of a stored plan, indexed for lookups (read-only, shared)."""
+
+    stops: list[dict[str, Any]]
+    stop_jobs: list[tuple[str, ...]]
+    job_stops: dict[str, list[tuple[int, str]]]
+    points: dict[int, LatLon]
+    speed_kmh: float
+
+    def stop_index(self, job_id: str, types: Sequence[str]) -> int | None:
+        """Return the index of the first stop of these types that concerns a job."""
+        return next((i for i, kind in self.job_stops.get(job_id, ()) if kind in types), None)
+
+
+@dataclass(frozen=True)
+class _PlanIndex:
+    """What lookups need of a stored plan, parsed once (stored plans never change)."""
+
+    date: str
+    jobs: dict[str, dict[str, Any]]
+    shuttles: list[dict[str, Any]]
+    routes: dict[str, _Route]
+
+    @classmethod
+    def build(cls, plan: StoredPlan) -> _PlanIndex:
+        """Index a stored plan's routes by courier and its jobs by id."""
+        request = plan.request_json
+        jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
+        sites = {
+            str(s.get("id")): dict(s) for s in request.get("sites") or [] if isinstance(s, dict)
+        }
+        modes = {
+            c.get("id"): c.get("mode")
+            for c in reversed(request.get("couriers") or [])
+            if isinstance(c, dict)
+        }
+        routes: dict[str, _Route] = {}
+        for route in reversed(plan.plan_json.get("routes") or []):
+            courier = route.get("courier")
+            stops = [dict(s) for s in route.get("stops") or []]
+            stop_jobs: list[tuple[str, ...]] = []
+            job_stops: dict[str, list[tuple[int, str]]] = {}
+            points: dict[int, LatLon] = {}
+            for i, stop in enumerate(stops):
+                ids = [] if stop.get("job") is None else [str(stop["job"])]
+                ids.extend(str(j) for j in stop.get("jobs") or [])
+                stop_jobs.append(tuple(ids))
+                for job_id in dict.fromkeys(ids):
+                    job_stops.setdefault(job_id, []).append((i, str(stop.get("type"))))
+                point = _point(stop, sites)
+                if point is not None:
+                    points[i] = point
+            mode = str(modes.get(courier, "motorbike"))
+            routes[str(courier)] = _Route(
+                stops=stops,
+                stop_jobs=stop_jobs,
+                job_stops=job_stops,
+                points=points,
+                speed_kmh=TYPICAL_SPEED_KMH.get(mode, TYPICAL_SPEED_KMH["motorbike"]),
+            )
+        shuttles = [dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)]
+        return cls(date=plan.date, jobs=jobs, shuttles=shuttles, routes=routes)
+
+
+_NO_ROUTE = _Route(stops=[], stop_jobs=[], job_stops={}, points={}, speed_kmh=0.0)
+
+_PLAN_CACHE_SIZE = 32
+_plan_cache: OrderedDict[tuple[str, str, datetime], _PlanIndex] = OrderedDict()
+_plan_cache_lock = threading.Lock()
+
+
+def _plan_index(session: Session, plan_id: str) -> _PlanIndex | None:
+    """Return a stored plan's index, parsed once per plan and database, or ``None``.
+
+    Stored plans are never changed once written, so an index is kept for the process (the
+    ``_PLAN_CACHE_SIZE`` most recently used). Its key is the database, the plan id and the
+    plan's ``created_at``: a plan deleted and stored again under the same id gets a new one.
+    """
+    stmt = select(StoredPlan.created_at).where(StoredPlan.id == plan_id)
+    created_at = session.exec(stmt).first()
+    if created_at is None:
+        return None
+    key = (session_engine(session).url.render_as_string(), plan_id, created_at)
+    with _plan_cache_lock:
+        index = _plan_cache.get(key)
+        if index is not None:
+            _plan_cache.move_to_end(key)
+            return index
+    plan = session.get(StoredPlan, plan_id)
+    if plan is None:
+        return None
+    index = _PlanIndex.build(plan)
+    with _plan_cache_lock:
+        _plan_cache[key] = index
+        while len(_plan_cache) > _PLAN_CACHE_SIZE:
+            _plan_cache.popitem(last=False)
+    return index
+
+
+def _tracks_of_jobs(
+    session: Session, jobs: Mapping[str, Mapping[str, Any]], job_ids: Iterable[str]
+) -> dict[str, DossierTrack]:
+    """Load and fold the dossiers of some jobs of a plan (job id → track), as route_progress."""
+    code_of = {j: str(jobs[j]["dossier"]) for j in job_ids if jobs.get(j, {}).get("dossier")}
+    if not code_of:
+        return {}
+    stmt = select(Dossier).where(col(Dossier.code).in_(sorted(set(code_of.values()))))
+    by_code = {d.code: d for d in session.exec(stmt)}
+    loaded = load_tracks(session, by_code.values())
+    return {
+        j: loaded[by_code[c].id]  # type: ignore[index]
+        for j, c in code_of.items()
+        if c in by_code and by_code[c].id in loaded
+    }
+
+
+def _cached_status_done(kind: Any, statuses: list[Status]) -> bool:
+    """Whether a stop looks done or failed from its dossiers' cached statuses.
+
+    The same rules as :func:`_stop_state`, read from the status column that ingestion keeps
+    equal to the fold of each dossier's events; a stop that passes is then checked on the fold.
+    """
+    if kind == "pickup":
+        return bool(statuses) and statuses[0] is not Status.REQUESTED
+    if kind == "delivery":
+        return bool(statuses) and statuses[0] in (
+            Status.DELIVERED,
+            Status.DELIVERY_FAILED,
+            Status.RETURNED,
+        )
+    if kind == "handoff":
+        group = [s for s in statuses if s is not Status.REQUESTED]
+        return bool(group) and all(s in _HANDED for s in group)
+    if kind == "collect":
+        return bool(statuses) and all(s in _OUT for s in statuses)
+    return False
+
+
+def _stop_eta(
+    session: Session, index: _PlanIndex, courier_id: str, target: int, now: datetime
+) -> StopEta:
+    """Return the expected times of one stop, as :func:`route_progress` would give them.
+
+    Only the stops that decide it are folded: the last stop done or failed (found from the
+    dossiers' cached statuses, newest stop first, and confirmed on the fold) and the stop
+    itself. The rest of the route contributes its planned times only.
+    """
+    route = index.routes.get(courier_id, _NO_ROUTE)
+    stops = route.stops
+    job_ids = {j for ids in route.stop_jobs for j in ids}
+    codes = {
+        j: str(index.jobs[j]["dossier"]) for j in job_ids if index.jobs.get(j, {}).get("dossier")
+    }
+    status_of: dict[str, Status] = {}
+    if codes:
+        stmt = sa.select(col(Dossier.code), col(Dossier.status)).where(
+            col(Dossier.code).in_(sorted(set(codes.values())))
+        )
+        by_code = {code: Status(status) for code, status in session.execute(stmt)}
+        status_of = {j: by_code[c] for j, c in codes.items() if c in by_code}
+
+    def state_of(i: int) -> tuple[str, datetime] | None:
+        stop = stops[i]
+        statuses = [status_of[j] for j in route.stop_jobs[i] if j in status_of]
+        if not _cached_status_done(stop.get("type"), statuses):
+            return None
+        return _stop_state(stop, _tracks_of_jobs(session, index.jobs, route.stop_jobs[i]))
+
+    done: dict[int, datetime] = {}
+    failed: dict[int, datetime] = {}
+    last = -1
+    for i in range(len(stops) - 1, -1, -1):
+        state = state_of(i)
+        if state is not None:
+            (done if state[0] == "done" else failed)[i] = state[1]
+            last = i
+            break
+    if target < last:
+        state = state_of(target)
+        if state is not None:
+            (done if state[0] == "done" else failed)[target] = state[1]
+    position = last_position(session, courier_id, index.date)
+    etas = route_etas(
+        stops[: max(target, last) + 1],
+        done=done,
+        failed=failed,
+        now=now,
+        last_position=position,
+        stop_points=route.points,
+        speed_kmh=route.speed_kmh,
+    )
+    return etas[target]
+
+
 def next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict[str, Any] | None:
     """Return a dossier's next step and when it is planned and expected.
+
+    The answer is the one :func:`route_progress` gives for the dossier's stop, computed from
+    the plan's route (parsed once per stored plan), the cached statuses of the route's dossiers,
+    and the folded scans of the dossier itself and of the courier's last stop done only.
 
     Returns
     -------
@@ -335,31 +551,22 @@ def next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict[str,
     """
     if dossier.plan_id is None or dossier.courier_id is None or dossier.job_id is None:
         return None
-    plan = session.get(StoredPlan, dossier.plan_id)
-    if plan is None:
+    index = _plan_index(session, dossier.plan_id)
+    if index is None:
         return None
-    progress = route_progress(session=session, plan=plan, courier_id=dossier.courier_id, now=now)
-    track = progress.tracks.get(dossier.job_id)
+    job_id = dossier.job_id
+    route = index.routes.get(dossier.courier_id, _NO_ROUTE)
+    on_route = job_id in route.job_stops
+    track = _tracks_of_jobs(session, index.jobs, [job_id]).get(job_id) if on_route else None
     status = track.status if track is not None else Status(dossier.status)
-    job = progress.jobs.get(dossier.job_id, {})
-    pickup_steps: dict[Status, tuple[str, tuple[str, ...]]] = {
-        Status.REQUESTED: ("collected", ("pickup",)),
-        Status.COLLECTED: ("at_hub", ("handoff",)),
-    }
-    return_steps: dict[Status, tuple[str, tuple[str, ...]]] = {
-        Status.PROCESSING: ("out_for_delivery", ("collect",)),
-        Status.RESULT_READY: ("out_for_delivery", ("collect",)),
-        Status.ON_SHUTTLE: ("out_for_delivery", ("collect",)),
-        Status.AT_HUB: ("out_for_delivery", ("collect",)),
-        Status.OUT_FOR_DELIVERY: ("delivered", ("delivery",)),
-    }
-    steps = pickup_steps if dossier.direction == "pickup" else return_steps
+    job = index.jobs.get(job_id, {})
+    steps = _PICKUP_STEPS if dossier.direction == "pickup" else _RETURN_STEPS
     if status in steps:
         step, types = steps[status]
-        index = progress.stop_index(dossier.job_id, types)
-        if index is None:
+        stop = route.stop_index(job_id, types)
+        if stop is None:
             return None
-        eta = progress.etas[index]
+        eta = _stop_eta(session, index, dossier.courier_id, stop, now)
         if (
             step == "at_hub"
             and job.get("destination_site") is not None
@@ -373,24 +580,24 @@ def next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict[str,
             "by": "courier",
         }
     if dossier.direction == "pickup" and status in (Status.AT_HUB, Status.ON_SHUTTLE):
-        return _shuttle_step(progress, dossier, track, status)
+        return _shuttle_step(index, route, dossier, track, status)
     return None
 
 
 def _shuttle_step(
-    progress: RouteProgress, dossier: Dossier, track: DossierTrack | None, status: Status
+    index: _PlanIndex, route: _Route, dossier: Dossier, track: DossierTrack | None, status: Status
 ) -> dict[str, Any] | None:
     assert dossier.job_id is not None
-    index = progress.stop_index(dossier.job_id, ("handoff",))
-    planned_run = progress.stops[index].get("shuttle") if index is not None else None
+    stop = route.stop_index(dossier.job_id, ("handoff",))
+    planned_run = route.stops[stop].get("shuttle") if stop is not None else None
     since = (track.fold.state.at if track else None) or dossier.status_at
     if since is None:
         return None
     site = track.fold.state.site if track else dossier.place_site
-    date = progress.plan.date
+    date = index.date
     runs = []
-    for run in progress.plan.request_json.get("shuttles") or []:
-        if not isinstance(run, dict) or run.get("from_site") != site:
+    for run in index.shuttles:
+        if run.get("from_site") != site:
             continue
         departs, arrives = plan_time(date, run.get("departs")), plan_time(date, run.get("arrives"))
         if departs is None or arrives is None:
