@@ -29,10 +29,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date as date_cls
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import folium
 import jinja2
 from branca.element import Element, Figure
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
@@ -51,16 +50,16 @@ from api.deps import (
     get_current_user,
     role_of,
 )
-from api.maps import (
-    STATIC_DIR,
-    VIETNAM_TZ,
-    MapDataError,
-    journey_map,
-    plan_map,
-    progress_map,
-    render_html,
-)
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
+from tracking.progress import VIETNAM_TZ
+
+if TYPE_CHECKING:
+    import folium
+
+# api.maps (folium, and pandas through it) is imported by the map pages only, when first drawn,
+# so that the server starts without it.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""Directory of the assets buuta serves itself under ``/static`` (as ``api.maps.STATIC_DIR``)."""
 
 __all__ = ["PROGRESS_REFRESH_S", "include_pages", "router"]
 
@@ -194,6 +193,8 @@ def _tiles(request: Request) -> tuple[str | None, str | None]:
 
 
 def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = None) -> HTMLResponse:
+    from api.maps import render_html  # noqa: PLC0415 (folium only when maps are drawn)
+
     root = fmap.get_root()
     if isinstance(root, Figure):
         link = f'<a class="buuta-back" href="{html.escape(back_url, quote=True)}">← Dispatch</a>'
@@ -304,6 +305,8 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
         stored = _load_plan(session, plan_id)
         plan, req = dict(stored.plan_json), dict(stored.request_json)
     tiles_url, attribution = _tiles(request)
+    from api.maps import MapDataError, plan_map  # noqa: PLC0415 (folium only when drawn)
+
     try:
         fmap = plan_map(plan, req, tiles_url=tiles_url, tiles_attribution=attribution)
     except MapDataError as exc:
@@ -373,6 +376,8 @@ def progress_page(
         positions = _positions_of_day(session, day)
         scans = _scans_of(session, _dossier_codes(req))
     tiles_url, attribution = _tiles(request)
+    from api.maps import MapDataError, progress_map  # noqa: PLC0415 (folium only when drawn)
+
     try:
         fmap = progress_map(
             plan_json,
@@ -435,6 +440,8 @@ def journey_page(code: str, request: Request) -> HTMLResponse:
         sites = _sites_for(session, dossier)
         status = dossier.status
     tiles_url, attribution = _tiles(request)
+    from api.maps import MapDataError, journey_map  # noqa: PLC0415 (folium only when drawn)
+
     try:
         fmap = journey_map(
             code,
