@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from geo.coords import LatLon
 from tracking.db import session_engine
 from tracking.eta import TYPICAL_SPEED_KMH, StopEta, parse_plan_time, route_etas
-from tracking.lifecycle import EventType, Fold, Status
+from tracking.lifecycle import EventType, Fold, LifecycleEvent, Status
 from tracking.models import CitizenContact, CourierPosition, Dossier, ScanEvent, StoredPlan
-from tracking.state import fold_dossier
+from tracking.state import counting_events, fold_dossier
 
 VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 """Vietnam's time zone: UTC+07:00 all year, no daylight saving."""
@@ -62,11 +62,17 @@ def plan_time(date: str, value: Any) -> datetime | None:
 
 @dataclass
 class DossierTrack:
-    """A dossier with its stored scans and their fold."""
+    """A dossier with its stored scans and their fold.
+
+    ``rows`` holds the stored scans when loaded in full (:func:`load_tracks`); a lookup's
+    lighter track (:func:`_fold_tracks`) leaves it empty and keeps ``events``, the scans that
+    count, read column by column.
+    """
 
     dossier: Dossier
     rows: list[ScanEvent]
     fold: Fold
+    events: list[LifecycleEvent] | None = None
 
     @property
     def status(self) -> Status:
@@ -75,13 +81,17 @@ class DossierTrack:
 
     def applied(self, *types: EventType) -> list[datetime]:
         """Device times of the applied events of these types, in fold order."""
-        by_id = {r.event_id: r for r in self.rows}
+        by_id: dict[str, tuple[str, datetime]] = (
+            {r.event_id: (r.type, r.device_at) for r in self.rows}
+            if self.events is None
+            else {e.key: (e.type.value, e.at) for e in self.events}
+        )
         wanted = {t.value for t in types}
         out: list[datetime] = []
         for key in self.fold.order:
-            row = by_id.get(key)
-            if row is not None and self.fold.outcomes.get(key) is None and row.type in wanted:
-                out.append(row.device_at)
+            found = by_id.get(key)
+            if found is not None and self.fold.outcomes.get(key) is None and found[0] in wanted:
+                out.append(found[1])
         return out
 
 
@@ -99,6 +109,19 @@ def load_tracks(session: Session, dossiers: Iterable[Dossier]) -> dict[int, Doss
             rows[row.dossier_id].append(row)
     return {
         i: DossierTrack(d, rows[i], fold_dossier(session, d, rows=rows[i]))
+        for i, d in by_id.items()
+    }
+
+
+def _fold_tracks(session: Session, dossiers: Iterable[Dossier]) -> dict[int, DossierTrack]:
+    """Fold the scans of many dossiers from the columns the fold needs (dossier id → track).
+
+    The same folds as :func:`load_tracks`, without building full scan rows: for lookups.
+    """
+    by_id = {d.id: d for d in dossiers if d.id is not None}
+    counting = counting_events(session, list(by_id))
+    return {
+        i: DossierTrack(d, [], fold_dossier(session, d, counting=counting[i]), events=counting[i])
         for i, d in by_id.items()
     }
 
@@ -442,15 +465,25 @@ def _plan_index(session: Session, plan_id: str) -> _PlanIndex | None:
 
 
 def _tracks_of_jobs(
-    session: Session, jobs: Mapping[str, Mapping[str, Any]], job_ids: Iterable[str]
+    session: Session,
+    jobs: Mapping[str, Mapping[str, Any]],
+    job_ids: Iterable[str],
+    known_dossiers: Iterable[Dossier] = (),
 ) -> dict[str, DossierTrack]:
-    """Load and fold the dossiers of some jobs of a plan (job id → track), as route_progress."""
+    """Fold the dossiers of some jobs of a plan (job id → track), as route_progress does.
+
+    ``known_dossiers`` are rows already loaded (the dossier looked up), not read again.
+    """
     code_of = {j: str(jobs[j]["dossier"]) for j in job_ids if jobs.get(j, {}).get("dossier")}
     if not code_of:
         return {}
-    stmt = select(Dossier).where(col(Dossier.code).in_(sorted(set(code_of.values()))))
-    by_code = {d.code: d for d in session.exec(stmt)}
-    loaded = load_tracks(session, by_code.values())
+    known = {d.code: d for d in known_dossiers if d.code in code_of.values()}
+    missing = sorted(set(code_of.values()) - set(known))
+    by_code = dict(known)
+    if missing:
+        stmt = select(Dossier).where(col(Dossier.code).in_(missing))
+        by_code.update((d.code, d) for d in session.exec(stmt))
+    loaded = _fold_tracks(session, by_code.values())
     return {
         j: loaded[by_code[c].id]  # type: ignore[index]
         for j, c in code_of.items()
@@ -557,7 +590,9 @@ def next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict[str,
     job_id = dossier.job_id
     route = index.routes.get(dossier.courier_id, _NO_ROUTE)
     on_route = job_id in route.job_stops
-    track = _tracks_of_jobs(session, index.jobs, [job_id]).get(job_id) if on_route else None
+    track = (
+        _tracks_of_jobs(session, index.jobs, [job_id], [dossier]).get(job_id) if on_route else None
+    )
     status = track.status if track is not None else Status(dossier.status)
     job = index.jobs.get(job_id, {})
     steps = _PICKUP_STEPS if dossier.direction == "pickup" else _RETURN_STEPS
