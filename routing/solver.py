@@ -108,15 +108,27 @@ def earliest_schedule(  # noqa: PLR0917 - the route's parts as the solver left t
             nxt = problem.visits[steps[i].visit] if i < len(steps) else None
             shared = nxt is not None and pv.group and pv.group == nxt.group
             t += 0 if shared else pv.service_s
+        # The leg to the next stop, with its breaks. The courier rides while it would otherwise
+        # wait for a break to open, so a break never starts later than the solver put it and
+        # the courier never arrives later than riding first and resting after would allow.
+        to = veh.end if i == len(steps) else problem.visits[steps[i].visit].location
+        ride = int(sec[prev_loc, to])
         for _, dur, b in sorted(before.get(i, [])):
-            start = max(t, veh.breaks[b].window.early_s)
+            early = veh.breaks[b].window.early_s
+            ahead = min(ride, max(0, early - t))
+            ride -= ahead
+            start = max(t + ahead, early)
             out_breaks.append((start, dur))
             t = start + dur
         if i == len(steps):
-            t += int(sec[prev_loc, veh.end])
+            t += ride
+            if t > end_s:  # never happens for a feasible route; keep the solver's times
+                return Route(
+                    vehicle, depart_s, tuple(steps), tuple((s, d) for s, d, _ in breaks), end_s
+                )
             break
         vis = problem.visits[steps[i].visit]
-        t = max(t + int(sec[prev_loc, vis.location]), vis.window.early_s)
+        t = max(t + ride, vis.window.early_s)
         if t > steps[i].start_s:  # never happens for a feasible route; keep the solver's times
             return Route(
                 vehicle, depart_s, tuple(steps), tuple((s, d) for s, d, _ in breaks), end_s

@@ -399,3 +399,20 @@ def test_replan_of_a_large_day_delivers_every_dossier_in_hand() -> None:
     assert not in_hand & unassigned, sorted(in_hand & unassigned)
     violations = [v for v in check_plan(request, plan) if v.code != "late_declared"]
     assert violations == [], "\n".join(str(v) for v in violations)
+
+
+def test_a_courier_rides_home_before_lunch_when_the_shift_closes_soon_after() -> None:
+    """Fuzz case 266: shift 05:31–12:05, lunch 60 min within 11:00–13:30, home 29 min away.
+
+    Worked out: after its last delivery (07:43) the courier must take lunch 11:00–12:00 and be
+    at its end site by 12:05. Riding first (10:31–11:00) and lunching at the end site gets it
+    there at 12:00; timing the route as lunch first, then the ride, arrived 12:29, after the
+    shift closed. The plan must use the first and pass the checker.
+    """
+    import random
+
+    from benchmarks.fuzz_optimizer import RandomPick
+
+    request = fuzz_request(RandomPick(random.Random("0:266"))).request
+    assert request["couriers"][0]["shift"] == ["05:31", "12:05"]
+    plan_and_check(request)
