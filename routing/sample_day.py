@@ -54,6 +54,12 @@ TYPICAL_DAY_JOBS = round(HOME_RETURNS_PER_DAY / RETURN_SHARE)  # 42
 # about 12 home jobs in a 9-hour working day, and 20 in the city where homes are close together.
 JOBS_PER_COURIER_RURAL = 12
 JOBS_PER_COURIER_CITY = 20
+# Canal and mangrove districts (BOAT_OFFICES: U Minh, Năm Căn, Ngọc Hiển) have the longest legs.
+# Measured on the 300-job day of benchmarks/scale.py with 12 jobs a courier: their couriers rode
+# 105-165 km in near-full shifts and served 4-10 homes each, and a 60 s search of Năm Căn alone
+# served no more than a 10 s one (15 of 20): 12 a courier is more than such a day holds, not a
+# weak search. We assume 8 there.
+JOBS_PER_COURIER_CANAL = 8
 COURIER_CAPACITY = 30  # dossiers in a motorbike's top box and panniers
 # Demand per office: proportional to the number of 2024 communes it serves, the city's counting
 # double (denser population, most of the centre's walk-in neighbours).
@@ -455,6 +461,8 @@ def _couriers(
     """Motorbike couriers for ``jobs`` (enough for them unless ``n_couriers`` is given); in
     canal districts some also take a boat."""
     per_courier = JOBS_PER_COURIER_CITY if office == CITY_OFFICE else JOBS_PER_COURIER_RURAL
+    if office in BOAT_OFFICES:
+        per_courier = JOBS_PER_COURIER_CANAL
     if n_couriers is None:
         n_couriers = max(1, math.ceil(len(jobs) / per_courier))
     n_boat_jobs = sum("boat" in j.get("skills", ()) for j in jobs)
