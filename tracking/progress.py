@@ -528,20 +528,32 @@ def _stop_eta(
     codes = {
         j: str(index.jobs[j]["dossier"]) for j in job_ids if index.jobs.get(j, {}).get("dossier")
     }
-    status_of: dict[str, Status] = {}
+    # What folding needs of each dossier on the route, in one query (no full rows).
+    rows: dict[str, tuple[int, str, str, str | None]] = {}
     if codes:
-        stmt = sa.select(col(Dossier.code), col(Dossier.status)).where(
-            col(Dossier.code).in_(sorted(set(codes.values())))
-        )
-        by_code = {code: Status(status) for code, status in session.execute(stmt)}
-        status_of = {j: by_code[c] for j, c in codes.items() if c in by_code}
+        stmt = sa.select(
+            col(Dossier.code),
+            col(Dossier.id),
+            col(Dossier.status),
+            col(Dossier.direction),
+            col(Dossier.courier_id),
+        ).where(col(Dossier.code).in_(sorted(set(codes.values()))))
+        rows = {
+            code: (i, status, way, courier)
+            for code, i, status, way, courier in session.execute(stmt)
+        }
+    status_of = {j: Status(rows[c][1]) for j, c in codes.items() if c in rows}
 
     def state_of(i: int) -> tuple[str, datetime] | None:
         stop = stops[i]
         statuses = [status_of[j] for j in route.stop_jobs[i] if j in status_of]
         if not _cached_status_done(stop.get("type"), statuses):
             return None
-        return _stop_state(stop, _tracks_of_jobs(session, index.jobs, route.stop_jobs[i]))
+        known = [
+            Dossier(id=r[0], code=c, status=r[1], direction=r[2], courier_id=r[3])
+            for c, r in ((codes[j], rows[codes[j]]) for j in route.stop_jobs[i] if j in status_of)
+        ]
+        return _stop_state(stop, _tracks_of_jobs(session, index.jobs, route.stop_jobs[i], known))
 
     done: dict[int, datetime] = {}
     failed: dict[int, datetime] = {}

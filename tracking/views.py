@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tracking.hashing import digits_of, secret_matches
 from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
@@ -188,12 +188,15 @@ def public_track(
     digits = digits_of(phone_last4 or "")
     if len(digits) != 4 or len(phone_last4) > 12:
         return None
-    dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
-    contact = (
-        session.exec(select(CitizenContact).where(CitizenContact.dossier_id == dossier.id)).first()
-        if dossier is not None
-        else None
+    # The dossier, its citizen's hashes and its site's name in one query (a lookup's hot path).
+    stmt = (
+        select(Dossier, CitizenContact, Site.name)
+        .join(CitizenContact, col(CitizenContact.dossier_id) == col(Dossier.id), isouter=True)
+        .join(Site, col(Site.id) == col(Dossier.place_site), isouter=True)
+        .where(Dossier.code == code)
     )
+    found = session.exec(stmt).first()
+    dossier, contact, site_name = found if found is not None else (None, None, None)
     if contact is None:
         # Spend the same hashing time as a real check, so timing does not tell codes apart.
         secret_matches(digits, "0" * 32, "0" * 64, purpose="phone_last4")
@@ -203,14 +206,13 @@ def public_track(
     ):
         return None
     now = utcnow() if now is None else now
-    site = session.get(Site, dossier.place_site) if dossier.place_site else None
     step = next_step(session=session, dossier=dossier, now=now)
     return {
         "code": dossier.code,
         "status": dossier.status,
         "status_label": STATUS_LABELS.get(dossier.status, dossier.status),
         "updated_at": local_iso(dossier.status_at),
-        "place": _public_place(dossier, site.name if site else None),
+        "place": _public_place(dossier, site_name),
         "next_step": step["next_step"] if step else None,
         "expected": step["expected"] if step else None,
         "due_date": dossier.due_date,
