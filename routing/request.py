@@ -410,6 +410,25 @@ def _parse_travel(raw: Any) -> TravelTable:
     return TravelTable(ids, tables[0], tables[1])
 
 
+MAX_ENTRIES = {"sites": 1_000, "shuttles": 5_000, "couriers": 1_000, "jobs": 5_000}
+"""Most entries of each list one plan request may hold. A province's busiest day is about 500
+dossiers (DESIGN §1: ~480 a day in Quảng Nam), so 5,000 jobs leaves ten times the room while
+keeping a solve within its time limit and memory on one machine; larger days are planned by
+district, one request each."""
+
+
+def _sized_list(value: Any, field: str) -> Sequence[Any]:
+    items = _list(value or [], field)
+    limit = MAX_ENTRIES[field]
+    if len(items) > limit:
+        raise _err(
+            field,
+            f"holds {len(items):,} entries, over the limit of {limit:,} in one plan request; "
+            "plan the day district by district.",
+        )
+    return items
+
+
 def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = None) -> PlanRequest:
     """Validate a plan request (DESIGN §4) and return it as domain data.
 
@@ -429,7 +448,8 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
     ------
     RequestError
         For any missing key, bad type, bad time, inverted window, duplicate id, unknown courier
-        site or negative capacity; the message names the field.
+        site, negative capacity or a list longer than :data:`MAX_ENTRIES` allows; the message
+        names the field.
     """
     req = _mapping(request, "request")
     if req.get("date") is None:
@@ -439,14 +459,14 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
     except ValueError:
         raise _err("date", f"must be a date like 2026-11-23, got {req.get('date')!r}.") from None
     sites: dict[str, Site] = {}
-    for i, raw in enumerate(_list(req.get("sites") or [], "sites")):
+    for i, raw in enumerate(_sized_list(req.get("sites"), "sites")):
         site = _parse_site(raw, i, day)
         if site.id in sites:
             raise _err(f"sites[{i}].id", f"duplicate site id {site.id!r}.")
         sites[site.id] = site
     shuttles = []
     seen: set[str] = set()
-    for i, raw in enumerate(_list(req.get("shuttles") or [], "shuttles")):
+    for i, raw in enumerate(_sized_list(req.get("shuttles"), "shuttles")):
         run = _parse_shuttle(raw, i, day)
         if run.id in seen:
             raise _err(f"shuttles[{i}].id", f"duplicate shuttle id {run.id!r}.")
@@ -454,7 +474,7 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         shuttles.append(run)
     couriers = []
     seen = set()
-    for i, raw in enumerate(_list(req.get("couriers") or [], "couriers")):
+    for i, raw in enumerate(_sized_list(req.get("couriers"), "couriers")):
         c = _parse_courier(raw, i, day, sites)
         if c.id in seen:
             raise _err(f"couriers[{i}].id", f"duplicate courier id {c.id!r}.")
@@ -462,7 +482,7 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         couriers.append(c)
     jobs = []
     seen = set()
-    for i, raw in enumerate(_list(req.get("jobs") or [], "jobs")):
+    for i, raw in enumerate(_sized_list(req.get("jobs"), "jobs")):
         j = _parse_job(raw, i, day)
         if j.id in seen:
             raise _err(f"jobs[{i}].id", f"duplicate job id {j.id!r}.")

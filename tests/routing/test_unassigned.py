@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from routing import RequestError, plan_request
+from routing.request import MAX_ENTRIES, parse_request
 from tests.routing.helpers import courier, pickup, reasons, request, ret, solve_checked
 
 
@@ -140,3 +141,13 @@ def test_shift_too_short_for_the_breaks_is_an_error() -> None:
     )
     with pytest.raises(RequestError, match=r"couriers\[0\]\.breaks\[0\]"):
         plan_request(request([], {}, couriers=[c]))
+
+
+def test_a_request_over_the_size_limit_is_refused_naming_the_limit() -> None:
+    """5,001 jobs is one over MAX_ENTRIES["jobs"]: refused at once, before any solve, with the
+    field and the limit named (the API answers it 422)."""
+    job = {"kind": "pickup", "dossier": "D", "lat": 9.1, "lon": 105.1, "window": ["08:00", "09:00"],
+           "handoff_site": "po"}  # fmt: skip
+    jobs = [job | {"id": f"J{i}"} for i in range(MAX_ENTRIES["jobs"] + 1)]
+    with pytest.raises(RequestError, match=r"^jobs: holds 5,001 entries, over the limit of 5,000"):
+        parse_request({"date": "2026-11-23", "jobs": jobs})
