@@ -21,10 +21,10 @@ at_hub (pickup)    EDD    Item into sorting centre (the post office hub)
 at_hub (return)    EMG    Arrival at delivery office
 on_shuttle         EDE    Item out of sorting centre (leaves on the shuttle run)
 received           EMI    Final delivery (to the agency, the addressee of an application)
-out_for_delivery   EDG    Item out for delivery
+out_for_delivery   EDG    Item out for physical delivery
 delivered          EMI    Final delivery (to the citizen, identity checked)
-delivery_failed    EMH    Attempted/unsuccessful delivery; ``reason`` is the courier's
-returned           EMH    Attempted/unsuccessful delivery; ``reason``: "returned to sender"
+delivery_failed    EMH    Unsuccessful (physical) delivery; ``reason``: the courier's
+returned           EMH    Unsuccessful (physical) delivery; ``reason``: returned to sender
 ================== ====== ===============================================================
 
 GS1 EPCIS 2.0 (JSON-LD ``ObjectEvent``, action ``OBSERVE``; CBV 2.0 vocabulary)
@@ -80,10 +80,10 @@ UPU_EVENTS: Mapping[tuple[EventType, str | None], tuple[str, str]] = {
     (EventType.AT_HUB, "return"): ("EMG", "Arrival at delivery office"),
     (EventType.ON_SHUTTLE, None): ("EDE", "Item out of sorting centre"),
     (EventType.RECEIVED, None): ("EMI", "Final delivery"),
-    (EventType.OUT_FOR_DELIVERY, None): ("EDG", "Item out for delivery"),
+    (EventType.OUT_FOR_DELIVERY, None): ("EDG", "Item out for physical delivery"),
     (EventType.DELIVERED, None): ("EMI", "Final delivery"),
-    (EventType.DELIVERY_FAILED, None): ("EMH", "Attempted/unsuccessful delivery"),
-    (EventType.RETURNED, None): ("EMH", "Attempted/unsuccessful delivery"),
+    (EventType.DELIVERY_FAILED, None): ("EMH", "Unsuccessful (physical) delivery"),
+    (EventType.RETURNED, None): ("EMH", "Unsuccessful (physical) delivery"),
 }
 """``(event type, direction or None for both) → (EMSEVT code, description)``."""
 
