@@ -27,6 +27,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from sqlalchemy.engine import Engine
@@ -259,6 +260,40 @@ def test_the_openapi_document_is_valid_openapi(demo: DemoServer) -> None:
     validate_openapi(spec)
     text = json.dumps(spec["paths"]["/v1/dossiers/{code}"])
     assert "epcis" in text and "upu" in text
+
+
+def _examples(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """``(where, schema, example)`` for every example of a request body or component."""
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                where = f"{method.upper()} {path} {media_type}"
+                schema = media.get("schema", {})
+                found = [media.get("example"), schema.get("example")]
+                found += [e.get("value") for e in media.get("examples", {}).values()]
+                yield from ((where, schema, e) for e in found if e is not None)
+    for name, schema in spec["components"]["schemas"].items():
+        found = [schema["example"]] if "example" in schema else []
+        yield from ((name, schema, e) for e in [*found, *schema.get("examples", [])])
+
+
+def test_every_example_in_the_openapi_document_fits_its_schema(demo: DemoServer) -> None:
+    """An integrator copies the examples: each one (the plan request's, the scan's, ...) passes
+    the schema it illustrates, read with OpenAPI 3.1's schema dialect."""
+    spec = demo.get("/openapi.json")
+    examples = list(_examples(spec))
+    assert any(where == "POST /v1/plans application/json" for where, _, _ in examples)
+    for where, schema, example in examples:
+        # Refs point at #/components: validate inside a root that holds them.
+        validator = OAS31Validator(
+            {**schema, "components": spec["components"]}, format_checker=oas31_format_checker
+        )
+        found = problems(validator, example)
+        assert not found, f"{where}: {found[:5]}"
+    scan = spec["components"]["schemas"]["ScanEventIn"]
+    broken = {**scan["examples"][0], "at": 1700000000}  # the check can fail: a number for a time
+    validator = OAS31Validator({**scan, "components": spec["components"]})
+    assert problems(validator, broken), "a number for a time passed"
 
 
 def test_the_openapi_validator_refuses_a_broken_document(demo: DemoServer) -> None:
