@@ -4,46 +4,58 @@ Only events that count for the status are exported (flagged and void scans stay 
 history), in device-time order. Nothing personal is exported: no names, phones, ID digits or
 coordinates of homes (a home scan's place is left out; sites are named by id).
 
-UPU-style postal events (codes of the UPU EMSEVT v3 tracking events)
-----------------------------------------------------------------------
+UPU-style postal events (UPU EMSEVT V3 event codes)
+---------------------------------------------------
+
+Each event carries an EMSEVT V3 item event code and UPU's name for it as ``description``
+(:data:`UPU_EVENTS`); buuta uses seven codes and invents none. Every buuta scan type has one
+(the shuttle and the post office are told as a sorting centre's in and out, the agency as the
+addressee of an application and the sender of a result):
 
 ================== ====== ===============================================================
-buuta event        code   meaning in EMSEVT terms
+buuta event        code   UPU name (what it stands for in buuta)
 ================== ====== ===============================================================
-collected          EMA    posting / collection (the courier collects at the home)
-result_ready       EMA    posting / collection (the agency posts the result)
-at_hub (pickup)    EDD    item into sorting centre (the post office hub)
-at_hub (return)    EMG    arrival at delivery office
-on_shuttle         EDE    item out of sorting centre (leaves on the shuttle run)
-received           EMI    final delivery (to the agency, the addressee of an application)
-out_for_delivery   EDG    item out for delivery
-delivered          EMI    final delivery (to the citizen, identity checked)
-delivery_failed    EMH    attempted / unsuccessful delivery, with the reason
-returned           EMH    unsuccessful delivery, action: returned to sender (the agency)
+collected          EMA    Posting/collection (the courier collects at the home)
+result_ready       EMA    Posting/collection (the agency posts the result)
+at_hub (pickup)    EDD    Item into sorting centre (the post office hub)
+at_hub (return)    EMG    Arrival at delivery office
+on_shuttle         EDE    Item out of sorting centre (leaves on the shuttle run)
+received           EMI    Final delivery (to the agency, the addressee of an application)
+out_for_delivery   EDG    Item out for physical delivery
+delivered          EMI    Final delivery (to the citizen, identity checked)
+delivery_failed    EMH    Unsuccessful (physical) delivery; ``reason``: the courier's
+returned           EMH    Unsuccessful (physical) delivery; ``reason``: returned to sender
 ================== ====== ===============================================================
 
 GS1 EPCIS 2.0 (JSON-LD ``ObjectEvent``, action ``OBSERVE``; CBV 2.0 vocabulary)
 ---------------------------------------------------------------------------------
 
-================== ============================== =================================
-buuta event        bizStep (urn:epcglobal:cbv:    disposition (urn:epcglobal:cbv:
-                   bizstep:…)                     disp:…)
-================== ============================== =================================
-collected          accepting                      in_transit
-at_hub             arriving                       in_progress
-on_shuttle         departing                      in_transit
-received           receiving                      in_progress
-result_ready       commissioning                  active
-out_for_delivery   departing                      in_transit
-delivered          accepting                      inactive
-delivery_failed    holding                        in_progress
-returned           receiving                      returned
-================== ============================== =================================
+EPCIS 2.0 writes the standard (CBV) vocabulary as bare words (``"accepting"``, not the EPCIS
+1.x URN ``urn:epcglobal:cbv:bizstep:accepting``, which GS1's EPCIS 2.0 JSON Schema refuses)
+and any other vocabulary as a URI outside GS1's namespaces. :data:`EPCIS_STEPS` is the one
+table of the mapping:
+
+================== ====================================== ===========
+buuta event        bizStep                                disposition
+================== ====================================== ===========
+collected          accepting                              in_transit
+at_hub             arriving                               in_progress
+on_shuttle         departing                              in_transit
+received           receiving                              in_progress
+result_ready       commissioning                          active
+out_for_delivery   departing                              in_transit
+delivered          accepting                              inactive
+delivery_failed    ``urn:buuta:bizstep:delivery_failed``  in_transit
+returned           receiving                              returned
+================== ====================================== ===========
+
+CBV 2.0 has no business step for a delivery attempt that failed, so ``delivery_failed`` uses
+buuta's own step (the courier still carries the result: ``in_transit``).
 
 The dossier is the object (``epcList: ["urn:buuta:dossier:<code>"]``, a private URN since
 dossier codes are not GS1 keys); a site is ``urn:buuta:site:<id>`` as ``readPoint`` and
 ``bizLocation``; the event's id becomes ``urn:uuid:<id>`` when it is a UUID, otherwise
-``urn:buuta:event:<id>``.
+``urn:buuta:event:<id>``. Every ``urn:buuta:`` URI is percent-encoded (RFC 3986).
 """
 
 from __future__ import annotations
@@ -68,12 +80,15 @@ UPU_EVENTS: Mapping[tuple[EventType, str | None], tuple[str, str]] = {
     (EventType.AT_HUB, "return"): ("EMG", "Arrival at delivery office"),
     (EventType.ON_SHUTTLE, None): ("EDE", "Item out of sorting centre"),
     (EventType.RECEIVED, None): ("EMI", "Final delivery"),
-    (EventType.OUT_FOR_DELIVERY, None): ("EDG", "Item out for delivery"),
+    (EventType.OUT_FOR_DELIVERY, None): ("EDG", "Item out for physical delivery"),
     (EventType.DELIVERED, None): ("EMI", "Final delivery"),
-    (EventType.DELIVERY_FAILED, None): ("EMH", "Attempted/unsuccessful delivery"),
-    (EventType.RETURNED, None): ("EMH", "Unsuccessful delivery: returned to sender"),
+    (EventType.DELIVERY_FAILED, None): ("EMH", "Unsuccessful (physical) delivery"),
+    (EventType.RETURNED, None): ("EMH", "Unsuccessful (physical) delivery"),
 }
 """``(event type, direction or None for both) → (EMSEVT code, description)``."""
+
+BUUTA_BIZSTEP = "urn:buuta:bizstep:"
+"""Prefix of buuta's own business steps, for steps CBV 2.0 does not have."""
 
 EPCIS_STEPS: Mapping[EventType, tuple[str, str]] = {
     EventType.COLLECTED: ("accepting", "in_transit"),
@@ -83,10 +98,11 @@ EPCIS_STEPS: Mapping[EventType, tuple[str, str]] = {
     EventType.RESULT_READY: ("commissioning", "active"),
     EventType.OUT_FOR_DELIVERY: ("departing", "in_transit"),
     EventType.DELIVERED: ("accepting", "inactive"),
-    EventType.DELIVERY_FAILED: ("holding", "in_progress"),
+    EventType.DELIVERY_FAILED: (f"{BUUTA_BIZSTEP}delivery_failed", "in_transit"),
     EventType.RETURNED: ("receiving", "returned"),
 }
-"""Event type → (CBV bizStep, CBV disposition), bare words of the URNs."""
+"""Event type → (bizStep, disposition) as EPCIS 2.0 writes them: a CBV 2.0 word, bare, or a
+URI of buuta's own vocabulary (outside GS1's namespaces) where CBV has no word for the step."""
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
@@ -184,8 +200,8 @@ def export_epcis(*, session: Session, code: str, now: datetime | None = None) ->
             "recordTime": local_iso(row.recorded_at),
             "epcList": [epc],
             "action": "OBSERVE",
-            "bizStep": f"urn:epcglobal:cbv:bizstep:{step}",
-            "disposition": f"urn:epcglobal:cbv:disp:{disposition}",
+            "bizStep": step,
+            "disposition": disposition,
         }
         if row.site:
             site = f"urn:buuta:site:{quote(row.site, safe='.-_')}"
