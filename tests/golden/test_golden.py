@@ -1,0 +1,73 @@
+"""The plan JSON of DESIGN §4 does not change by a byte: golden plans recorded from the sample day.
+
+The golden files were written by ``tests/golden/record.py`` before the typed plan model existed.
+The optimizer's plan writer is replayed on the core solutions the solver found then (the search
+itself is not repeated, so the test does not depend on the machine's speed), and each golden
+plan, re-plans included, must read back and write out to the very same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routing.dossiers import _merge, build_problem, plan_from_solution
+from routing.model import Route, RouteStep, Solution
+from routing.request import parse_request
+from tests.golden.record import dump
+
+HERE = Path(__file__).parent
+DAYS = ["day12-seed1", "day30-seed2"]
+
+
+def _read(name: str) -> Any:
+    return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _text(name: str) -> str:
+    return (HERE / f"{name}.json").read_text(encoding="utf-8")
+
+
+def solution_of(raw: dict[str, Any]) -> Solution:
+    """A core solution from its recorded JSON (``dataclasses.asdict`` of it)."""
+    routes = tuple(
+        Route(
+            vehicle=r["vehicle"],
+            depart_s=r["depart_s"],
+            steps=tuple(RouteStep(**s) for s in r["steps"]),
+            breaks=tuple((b[0], b[1]) for b in r["breaks"]),
+            end_s=r["end_s"],
+        )
+        for r in raw["routes"]
+    )
+    fields = {f.name for f in dataclasses.fields(Solution)} - {"routes", "dropped"}
+    return Solution(routes=routes, dropped=tuple(raw["dropped"]), **{k: raw[k] for k in fields})
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_the_optimizer_writes_the_golden_plan_from_the_recorded_solution(day: str) -> None:
+    """Replaying the recorded solver answer through the plan writer gives the golden bytes.
+
+    Only ``plan_id`` is new on every plan (a random id); it is taken from the golden file.
+    """
+    golden = _read(f"{day}.plan")
+    req = parse_request(_read(f"{day}.request"))
+    (raw,) = _read(f"{day}.solutions")
+    plan = plan_from_solution(build_problem(req, None), solution_of(raw))
+    written = json.loads(json.dumps(plan))
+    written["plan_id"] = golden["plan_id"]
+    assert dump(written) == _text(f"{day}.plan")
+
+
+def test_a_day_planned_by_districts_merges_into_the_golden_plan() -> None:
+    """The district plans of a 170-job day merge into the golden plan, KPIs written once."""
+    golden = _read("day170-seed3.plan")
+    req = parse_request(_read("day170-seed3.request"))
+    merged = _merge(req, _read("day170-seed3.parts"), 2.0)
+    written = json.loads(json.dumps(merged))
+    written["plan_id"] = golden["plan_id"]
+    assert dump(written) == _text("day170-seed3.plan")
