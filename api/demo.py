@@ -19,7 +19,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date as date_cls
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,9 @@ from sqlmodel import Session, select
 import routing
 import tracking
 from api.planning import ProgressLine, plan_summary
+from routing.clock import parse_day_time
 from routing.sample_day import camau_day
 
-VN = timezone(timedelta(hours=7))
 SYNC_EVERY = timedelta(minutes=30)
 """How often a phone sends what it scanned (the simulation's batch period)."""
 FAILED_EVERY = 10
@@ -65,10 +66,11 @@ def _t(value: str) -> datetime:
 
 
 def _hhmm(date: str, value: str) -> datetime:
-    if "T" in value:
-        return datetime.fromisoformat(value)
-    hour, minute = value.split(":")[:2]
-    return datetime.fromisoformat(f"{date}T{int(hour):02d}:{int(minute):02d}:00+07:00")
+    moment = parse_day_time(date_cls.fromisoformat(date), value)
+    if moment is None:
+        msg = f"not a plan time: {value!r}"
+        raise ValueError(msg)
+    return moment
 
 
 def _until(date: str, until: str) -> datetime:

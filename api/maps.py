@@ -29,7 +29,7 @@ import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,9 +38,10 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
+from routing.clock import LOCAL_TZ
+
 __all__ = [
     "STATIC_DIR",
-    "VIETNAM_TZ",
     "MapDataError",
     "NotebookMap",
     "courier_colour",
@@ -53,7 +54,6 @@ __all__ = [
     "save_map",
 ]
 
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 """Vietnam's time zone: UTC+07:00 all year, no daylight saving time."""
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -179,7 +179,7 @@ def _parse_time(value: Any, day: date | None, where: str) -> datetime:
         if hours > 23 or minutes > 59:
             msg = f"{where}: {value!r} is not a time of day (HH:MM)."
             raise MapDataError(msg)
-        parsed = datetime.combine(day, time(hours, minutes), VIETNAM_TZ)
+        parsed = datetime.combine(day, time(hours, minutes), LOCAL_TZ)
     elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
@@ -196,7 +196,7 @@ def _parse_time(value: Any, day: date | None, where: str) -> datetime:
 
 
 def _hhmm(moment: datetime | None) -> str:
-    return "—" if moment is None else moment.astimezone(VIETNAM_TZ).strftime("%H:%M")
+    return "—" if moment is None else moment.astimezone(LOCAL_TZ).strftime("%H:%M")
 
 
 def _plan_day(plan: Mapping[str, Any]) -> date | None:
@@ -1182,7 +1182,7 @@ def journey_map(
         flagged = bool(event.get("flagged"))
         text = (
             f"<b>{n}. {_esc(event.get('type'))}</b> "
-            f"{_esc(at.astimezone(VIETNAM_TZ).strftime('%d/%m %H:%M'))}"
+            f"{_esc(at.astimezone(LOCAL_TZ).strftime('%d/%m %H:%M'))}"
             + (f"<br>at {_esc(place)}" if place else "")
             + (f"<br>custodian: {_esc(custodian)}" if custodian else "")
             + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")

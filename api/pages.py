@@ -50,8 +50,8 @@ from api.deps import (
     get_current_user,
     role_of,
 )
+from routing.clock import LOCAL_TZ
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
-from tracking.progress import VIETNAM_TZ
 
 if TYPE_CHECKING:
     import folium
@@ -169,7 +169,7 @@ def _page_user(request: Request, session: Session, roles: frozenset[str]) -> Use
 
 
 def _today() -> str:
-    return datetime.now(VIETNAM_TZ).date().isoformat()
+    return datetime.now(LOCAL_TZ).date().isoformat()
 
 
 def _check_date(value: str) -> str:
@@ -316,7 +316,7 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), VIETNAM_TZ)
+    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), LOCAL_TZ)
     return start, start + timedelta(days=1)
 
 
@@ -384,7 +384,7 @@ def progress_page(
             req,
             positions=positions,
             scans=scans,
-            now=datetime.now(VIETNAM_TZ),
+            now=datetime.now(LOCAL_TZ),
             courier=courier,
             tiles_url=tiles_url,
             tiles_attribution=attribution,
@@ -627,7 +627,7 @@ def _local_time(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is None:
         return moment.strftime("%d/%m %H:%M UTC")
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m %H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m %H:%M")
 
 
 # --------------------------------------------------------------------------- stop list
@@ -649,7 +649,7 @@ def _hhmm(value: Any) -> str:
         return ""
     text = str(value)
     try:
-        return datetime.fromisoformat(text).astimezone(VIETNAM_TZ).strftime("%H:%M")
+        return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%H:%M")
     except ValueError:
         return text[-5:] if len(text) >= 5 else text
 
@@ -658,8 +658,8 @@ def _hhmm_after(value: Any, planned: Any) -> str:
     """``HH:MM`` of an expected time, with ``(+Nd)`` when it falls on a later day than planned."""
     text = _hhmm(value)
     try:
-        later = datetime.fromisoformat(str(value)).astimezone(VIETNAM_TZ).date()
-        base = datetime.fromisoformat(str(planned)).astimezone(VIETNAM_TZ).date()
+        later = datetime.fromisoformat(str(value)).astimezone(LOCAL_TZ).date()
+        base = datetime.fromisoformat(str(planned)).astimezone(LOCAL_TZ).date()
     except ValueError:
         return text
     days = (later - base).days
@@ -801,7 +801,7 @@ def stops_page(
         next_stop=next_stop,
         done=sum(1 for r in work if r["status"] != "pending"),
         total=len(work),
-        loaded_at=datetime.now(VIETNAM_TZ).strftime("%H:%M"),
+        loaded_at=datetime.now(LOCAL_TZ).strftime("%H:%M"),
         user={"name": name},
         role=role,
     )

@@ -53,6 +53,7 @@ import numpy.typing as npt
 
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
+from routing.clock import DAY_S, hhmm, iso
 from routing.model import (
     Break,
     Problem,
@@ -69,15 +70,12 @@ from routing.model import (
     to_int_matrix,
 )
 from routing.request import (
-    DAY_S,
     HORIZON_S,
     Courier,
     DossierJob,
     PlanRequest,
     RequestError,
     Shuttle,
-    hhmm,
-    iso,
     parse_request,
 )
 from routing.solver import solve

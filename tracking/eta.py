@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from geo.coords import LatLon
+from routing.clock import parse_plan_time
 
 TYPICAL_SPEED_KMH: Mapping[str, float] = {
     "motorbike": 30.0,
@@ -46,17 +47,6 @@ def great_circle_m(a: LatLon, b: LatLon) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def parse_plan_time(value: Any) -> datetime | None:
-    """Parse a plan time (ISO 8601 with offset); ``None`` if absent or unparsable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 @dataclass(frozen=True, slots=True)

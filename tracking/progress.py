@@ -12,52 +12,25 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import date as date_cls
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from geo.coords import LatLon
+from routing.clock import LOCAL_TZ, local_day_bounds, local_iso, parse_day_time, parse_plan_time
 from tracking.db import session_engine
-from tracking.eta import TYPICAL_SPEED_KMH, StopEta, parse_plan_time, route_etas
+from tracking.eta import TYPICAL_SPEED_KMH, StopEta, route_etas
 from tracking.lifecycle import EventType, Fold, LifecycleEvent, Status
 from tracking.models import CitizenContact, CourierPosition, Dossier, ScanEvent, StoredPlan
 from tracking.state import counting_events, fold_dossier
-
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
-"""Vietnam's time zone: UTC+07:00 all year, no daylight saving."""
 
 _HANDED = frozenset({Status.AT_HUB, Status.ON_SHUTTLE, Status.RECEIVED})
 _OUT = frozenset(
     {Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.DELIVERY_FAILED, Status.RETURNED}
 )
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """Return a time as ISO 8601 in Vietnam's time zone (``…+07:00``), or ``None``."""
-    return None if value is None else value.astimezone(VIETNAM_TZ).isoformat()
-
-
-def local_day_bounds(date: str) -> tuple[datetime, datetime]:
-    """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes."""
-    day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=VIETNAM_TZ)
-    return day, day + timedelta(days=1)
-
-
-def plan_time(date: str, value: Any) -> datetime | None:
-    """Parse a request time: ``"HH:MM"`` on the plan's date (Vietnam), or ISO with offset."""
-    if not isinstance(value, str):
-        return None
-    parsed = parse_plan_time(value)
-    if parsed is not None:
-        return parsed
-    try:
-        clock = time.fromisoformat(value)
-    except ValueError:
-        return None
-    day, _ = local_day_bounds(date)
-    return day.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
 
 
 @dataclass
@@ -250,7 +223,7 @@ def _stop_state(
     return "done", max(times)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=VIETNAM_TZ)
+_EPOCH = datetime(1970, 1, 1, tzinfo=LOCAL_TZ)
 
 
 def route_progress(
@@ -641,12 +614,13 @@ def _shuttle_step(
     if since is None:
         return None
     site = track.fold.state.site if track else dossier.place_site
-    date = index.date
+    day = date_cls.fromisoformat(index.date)
     runs = []
     for run in index.shuttles:
         if run.get("from_site") != site:
             continue
-        departs, arrives = plan_time(date, run.get("departs")), plan_time(date, run.get("arrives"))
+        departs = parse_day_time(day, run.get("departs"))
+        arrives = parse_day_time(day, run.get("arrives"))
         if departs is None or arrives is None:
             continue
         margin = timedelta(minutes=float(run.get("handoff_min") or 0))
