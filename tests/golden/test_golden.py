@@ -17,6 +17,7 @@ import pytest
 
 from routing.dossiers import _merge, build_problem, plan_from_solution
 from routing.model import Route, RouteStep, Solution
+from routing.plan import plan_from_json
 from routing.request import parse_request
 from tests.golden.record import dump
 
@@ -71,3 +72,20 @@ def test_a_day_planned_by_districts_merges_into_the_golden_plan() -> None:
     written = json.loads(json.dumps(merged))
     written["plan_id"] = golden["plan_id"]
     assert dump(written) == _text("day170-seed3.plan")
+
+
+PLANS = sorted(p.name.removesuffix(".json") for p in HERE.glob("*.plan.json"))
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_the_typed_plan_reads_and_writes_the_golden_plan_byte_for_byte(name: str) -> None:
+    """Each golden plan (re-plans with done stops, changes and late stops included) reads into
+    the typed model and writes back to the very same text."""
+    text = _text(name)
+    assert dump(plan_from_json(json.loads(text)).to_json()) == text
+
+
+def test_the_district_plans_read_and_write_back_byte_for_byte() -> None:
+    """The plans of single districts, before merging, also keep their bytes."""
+    for part in _read("day170-seed3.parts"):
+        assert dump(plan_from_json(part).to_json()) == dump(part)
