@@ -40,9 +40,14 @@ def local_now() -> datetime:
     return datetime.now(LOCAL_TZ)
 
 
+def at_seconds(day: date, seconds: int) -> datetime:
+    """Return the time ``seconds`` after the day's local midnight (the optimizer's clock)."""
+    return local_midnight(day) + timedelta(seconds=int(seconds))
+
+
 def iso(day: date, seconds: int) -> str:
     """Format seconds since the day's local midnight as ISO 8601 with ``+07:00``."""
-    return (local_midnight(day) + timedelta(seconds=int(seconds))).isoformat()
+    return at_seconds(day, seconds).isoformat()
 
 
 def hhmm(seconds: int) -> str:
@@ -91,6 +96,7 @@ def parse_day_time(day: date, value: object) -> datetime | None:
 __all__ = [
     "DAY_S",
     "LOCAL_TZ",
+    "at_seconds",
     "hhmm",
     "iso",
     "local_day_bounds",

@@ -45,7 +45,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ import numpy.typing as npt
 
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
-from routing.clock import DAY_S, hhmm, iso
+from routing.clock import DAY_S, at_seconds, hhmm
 from routing.model import (
     Break,
     Problem,
@@ -69,6 +69,8 @@ from routing.model import (
     Weights,
     to_int_matrix,
 )
+from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned
+from routing.plan import Route as PlanRoute
 from routing.request import (
     HORIZON_S,
     Courier,
@@ -601,20 +603,8 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     )
 
 
-def _stops_of_route(  # noqa: PLR0915 - stops are written in one pass
-    built: Built, sol_route: Route
-) -> tuple[dict[str, Any], int]:
-    """One route of the plan JSON, and how many of its hand-offs missed every run."""
-    req, problem = built.req, built.problem
-    k = sol_route.vehicle
-    courier = req.couriers[k]
-    veh = problem.vehicles[k]
-    prof = built.profile_of[k]
-    sec = problem.profiles[prof].seconds
-    met = built.metres[prof]
-    day = req.day
-
-    # Group consecutive site visits of one kind, site and run into one stop.
+def _group_steps(problem: Problem, sol_route: Route) -> list[list[RouteStep]]:
+    """Consecutive site visits of one kind, site and run, gathered into one stop."""
     groups: list[list[RouteStep]] = []
     for st in sol_route.steps:
         vis = problem.visits[st.visit]
@@ -622,105 +612,189 @@ def _stops_of_route(  # noqa: PLR0915 - stops are written in one pass
             groups[-1].append(st)
         else:
             groups.append([st])
+    return groups
 
-    stops: list[dict[str, Any]] = []
-    start_site = built.loc_site[veh.start]
-    first: dict[str, Any] = {
-        "type": "start",
-        "arrive": iso(day, sol_route.depart_s),
-        "depart": iso(day, sol_route.depart_s),
-        "load": veh.initial_load,
-    }
-    if start_site is not None:
-        first["site"] = start_site
-    else:
-        p = built.loc_point[veh.start]
-        first |= {"lat": p.lat, "lon": p.lon}
-    stops.append(first)
-    breaks = sorted(sol_route.breaks)
-    used_breaks: set[int] = set()
-    prev_loc, prev_depart = veh.start, sol_route.depart_s
-    distance_m = 0.0
-    missed = 0
 
-    def gap(next_loc: int, next_start: int) -> int:
-        """Insert the breaks taken before ``next_start``; return the arrival there."""
-        nonlocal distance_m
-        travel_s = int(sec[prev_loc, next_loc])
-        taken = [
-            (i, b)
-            for i, b in enumerate(breaks)
-            if i not in used_breaks and b[0] + b[1] <= next_start
-        ]
+@dataclass
+class _RouteWriter:
+    """Walks one courier's solved route, writing its stops and breaks in time order."""
+
+    built: Built
+    sol_route: Route
+    stops: list[Stop] = field(default_factory=list)
+    used_breaks: set[int] = field(default_factory=set)
+    distance_m: float = 0.0
+    missed: int = 0
+
+    def __post_init__(self) -> None:
+        k = self.sol_route.vehicle
+        prof = self.built.profile_of[k]
+        self.sec = self.built.problem.profiles[prof].seconds
+        self.met = self.built.metres[prof]
+        self.breaks = sorted(self.sol_route.breaks)
+        self.prev_loc = self.built.problem.vehicles[k].start
+        self.prev_depart = self.sol_route.depart_s
+
+    def at(self, seconds: int) -> datetime:
+        """The plan time of ``seconds`` since the plan day's midnight."""
+        return at_seconds(self.built.req.day, seconds)
+
+    def travel_to(self, next_loc: int, next_start: int) -> int:
+        """Write the breaks taken before ``next_start``; return the arrival at ``next_loc``."""
+        travel_s = int(self.sec[self.prev_loc, next_loc])
         pause = 0
-        last_end = prev_depart
-        for i, (bs, dur) in taken:
-            used_breaks.add(i)
-            stops.append({"type": "break", "start": iso(day, bs), "depart": iso(day, bs + dur)})
+        last_end = self.prev_depart
+        for i, (bs, dur) in enumerate(self.breaks):
+            if i in self.used_breaks or bs + dur > next_start:
+                continue
+            self.used_breaks.add(i)
+            self.stops.append(Stop(kind="break", start=self.at(bs), depart=self.at(bs + dur)))
             pause += dur
             last_end = max(last_end, bs + dur)
-        distance_m += float(met[prev_loc, next_loc])
-        return min(max(prev_depart + travel_s + pause, last_end), next_start)
+        self.distance_m += float(self.met[self.prev_loc, next_loc])
+        return min(max(self.prev_depart + travel_s + pause, last_end), next_start)
 
-    for grp in groups:
+    def start(self) -> None:
+        """The courier's start stop: at its start site, or where it is when re-planning."""
+        veh = self.built.problem.vehicles[self.sol_route.vehicle]
+        site = self.built.loc_site[veh.start]
+        moment = self.at(self.sol_route.depart_s)
+        self.stops.append(
+            Stop(
+                kind="start",
+                site=site,
+                point=None if site is not None else self.built.loc_point[veh.start],
+                arrive=moment,
+                depart=moment,
+                load=veh.initial_load,
+            )
+        )
+
+    def visit(self, grp: list[RouteStep]) -> None:
+        """One stop of the plan from one visit, or a group of site visits made together."""
         head = grp[-1]
-        vis = problem.visits[head.visit]
-        role = built.roles[head.visit]
+        vis = self.built.problem.visits[head.visit]
         start_s = max(s.start_s for s in grp)
-        arrive = gap(vis.location, start_s)
+        arrive = self.travel_to(vis.location, start_s)
         depart = start_s + vis.service_s
-        stop: dict[str, Any]
-        if role.role in ("pickup", "delivery"):
-            job = req.jobs[role.job]
-            stop = {
-                "type": role.role,
-                "job": job.id,
-                "dossier": job.dossier,
-                "lat": job.point.lat,
-                "lon": job.point.lon,
-            }
-            if role.late:
-                stop["late"] = True
-        else:
-            stop = {
-                "type": role.role,
-                "site": role.site,
-                "jobs": [req.jobs[built.roles[s.visit].job].id for s in grp],
-            }
-            if role.role == "handoff" and _needs_run(req.jobs[role.job]):
-                stop["shuttle"] = role.run
-                if role.missed:
-                    missed += len(grp)
-            elif role.role == "handoff":
-                stop["shuttle"] = None
-        stop |= {
-            "arrive": iso(day, arrive),
-            "start": iso(day, start_s),
-            "depart": iso(day, depart),
+        times = {
+            "arrive": self.at(arrive),
+            "start": self.at(start_s),
+            "depart": self.at(depart),
             "load": head.load,
         }
-        stops.append(stop)
-        prev_loc, prev_depart = vis.location, depart
-    end_arrive = gap(veh.end, sol_route.end_s)
-    stops.append(
-        {
-            "type": "end",
-            "site": built.loc_site[veh.end],
-            "arrive": iso(day, max(end_arrive, sol_route.end_s)),
-        }
+        self.stops.append(self._stop_of(grp, times))
+        self.prev_loc, self.prev_depart = vis.location, depart
+
+    def _stop_of(self, grp: list[RouteStep], times: dict[str, Any]) -> Stop:
+        req, roles = self.built.req, self.built.roles
+        role = roles[grp[-1].visit]
+        if role.role in ("pickup", "delivery"):
+            job = req.jobs[role.job]
+            kind: StopKind = "pickup" if role.role == "pickup" else "delivery"
+            return Stop(
+                kind=kind, job=job.id, dossier=job.dossier, point=job.point, late=role.late, **times
+            )
+        jobs = tuple(req.jobs[roles[s.visit].job].id for s in grp)
+        if role.role == "collect":
+            return Stop(kind="collect", site=role.site, jobs=jobs, **times)
+        shuttle = role.run if _needs_run(req.jobs[role.job]) else None
+        if _needs_run(req.jobs[role.job]) and role.missed:
+            self.missed += len(grp)
+        return Stop(kind="handoff", site=role.site, jobs=jobs, shuttle=shuttle, **times)
+
+    def end(self) -> None:
+        """The arrival at the end site, after the breaks still to take."""
+        veh = self.built.problem.vehicles[self.sol_route.vehicle]
+        arrive = self.travel_to(veh.end, self.sol_route.end_s)
+        self.stops.append(
+            Stop(
+                kind="end",
+                site=self.built.loc_site[veh.end],
+                arrive=self.at(max(arrive, self.sol_route.end_s)),
+            )
+        )
+
+
+def _stops_of_route(built: Built, sol_route: Route) -> tuple[PlanRoute, int]:
+    """One route of the plan, and how many of its hand-offs missed every run."""
+    writer = _RouteWriter(built, sol_route)
+    writer.start()
+    for grp in _group_steps(built.problem, sol_route):
+        writer.visit(grp)
+    writer.end()
+    courier = built.req.couriers[sol_route.vehicle]
+    route = PlanRoute(
+        courier=courier.id,
+        mode=courier.mode,
+        distance_km=round(writer.distance_m / 1000.0, 3),
+        duration_min=round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
+        stops=tuple(writer.stops),
     )
-    route = {
-        "courier": courier.id,
-        "mode": courier.mode,
-        "distance_km": round(distance_m / 1000.0, 3),
-        "duration_min": round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
-        "stops": stops,
-    }
-    return route, missed
+    return route, writer.missed
 
 
-def plan_from_solution(built: Built, solution: Solution) -> dict[str, Any]:
-    """Write the plan JSON of DESIGN §4 from a core solution.
+def _kpis(
+    *,
+    jobs: int,
+    served: int,
+    routes: Sequence[PlanRoute],
+    unassigned: Sequence[Unassigned],
+    runs_missed: int,
+    solver: SolverFigures,
+) -> Kpis:
+    """The KPI block of a plan, from its routes and unassigned jobs (one writer for all plans)."""
+    by_reason: dict[str, int] = {}
+    for u in unassigned:
+        by_reason[u.reason] = by_reason.get(u.reason, 0) + 1
+    return Kpis(
+        jobs=jobs,
+        served=served,
+        unassigned=len(unassigned),
+        unassigned_by_reason=by_reason,
+        distance_km=round(sum(r.distance_km for r in routes), 3),
+        duration_min=round(sum(r.duration_min or 0.0 for r in routes), 1),
+        couriers_used=len(routes),
+        runs_caught=sum(
+            len(s.jobs) for r in routes for s in r.stops if s.kind == "handoff" and s.shuttle
+        ),
+        runs_missed=runs_missed,
+        solver=solver,
+    )
+
+
+def _new_plan(
+    req: PlanRequest,
+    routes: Sequence[PlanRoute],
+    unassigned: Sequence[Unassigned],
+    kpis: Kpis,
+) -> Plan:
+    return Plan(
+        plan_id=uuid.uuid4().hex,
+        date=req.day,
+        status="complete" if not unassigned else "partial",
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        kpis=kpis,
+    )
+
+
+def _dropped_reason(job: DossierJob, solution: Solution) -> tuple[str, str]:
+    if not solution.solutions:
+        return (
+            "no_time",
+            f"The search ran out of time ({solution.runtime_s:.1f} s) before it found any "
+            "plan for these couriers; plan again with a longer time limit.",
+        )
+    return (
+        "no_time",
+        f"No courier could fit it among the other jobs: the couriers' time and capacity "
+        f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}.",
+    )
+
+
+def plan_from_solution(built: Built, solution: Solution) -> Plan:
+    """Build the typed plan (DESIGN §4) from a core solution.
 
     Parameters
     ----------
@@ -731,75 +805,47 @@ def plan_from_solution(built: Built, solution: Solution) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        The plan: ``plan_id``, ``date``, ``status``, ``routes``, ``unassigned``, ``kpis``.
+    Plan
+        Every job of the request in one route or unassigned with a reason; a courier with
+        nothing to do has no route.
     """
     req = built.req
-    routes = []
+    routes: list[PlanRoute] = []
     runs_missed = 0
-    runs_caught = 0
     served: set[int] = set()
     for r in solution.routes:
         route, missed = _stops_of_route(built, r)
-        if len(route["stops"]) <= 2 and not r.breaks:
+        if len(route.stops) <= 2 and not r.breaks:
             continue
         routes.append(route)
         runs_missed += missed
-        for s in route["stops"]:
-            if s["type"] == "handoff" and s.get("shuttle"):
-                runs_caught += len(s["jobs"])
-        for st in r.steps:
-            served.add(built.roles[st.visit].job)
+        served.update(built.roles[st.visit].job for st in r.steps)
     unassigned = dict(built.unassigned)
     core_to_req = {cj: j for j, cj in built.core_job_of.items()}
     for cj in solution.dropped:
         j = core_to_req[cj]
-        if j in served:
-            continue
-        job = req.jobs[j]
-        unassigned[j] = (
-            "no_time",
-            f"No courier could fit it among the other jobs: the couriers' time and capacity "
-            f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}."
-            if solution.solutions
-            else f"The search ran out of time ({solution.runtime_s:.1f} s) before it found any "
-            "plan for these couriers; plan again with a longer time limit.",
-        )
-    for j, (reason, detail) in built.extra.get("settled", {}).items():
-        unassigned[j] = (reason, detail)
-    unassigned_list = [
-        {"job": req.jobs[j].id, "reason": reason, "detail": detail}
+        if j not in served:
+            unassigned[j] = _dropped_reason(req.jobs[j], solution)
+    unassigned.update(built.extra.get("settled", {}))
+    left_out = [
+        Unassigned(job=req.jobs[j].id, reason=reason, detail=detail)
         for j, (reason, detail) in sorted(unassigned.items())
     ]
-    by_reason: dict[str, int] = {}
-    for u in unassigned_list:
-        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
-    n_jobs = len(req.jobs) - len(built.extra.get("done", ()))
-    served_count = len(served)
-    return {
-        "plan_id": uuid.uuid4().hex,
-        "date": req.day.isoformat(),
-        "status": "complete" if not unassigned_list else "partial",
-        "routes": routes,
-        "unassigned": unassigned_list,
-        "kpis": {
-            "jobs": n_jobs,
-            "served": served_count,
-            "unassigned": len(unassigned_list),
-            "unassigned_by_reason": by_reason,
-            "distance_km": round(sum(r["distance_km"] for r in routes), 3),
-            "duration_min": round(sum(r["duration_min"] for r in routes), 1),
-            "couriers_used": len(routes),
-            "runs_caught": runs_caught,
-            "runs_missed": runs_missed,
-            "solver": {
-                "status": solution.status,
-                "cost": solution.cost,
-                "seconds": round(solution.runtime_s, 2),
-                "solutions": solution.solutions,
-            },
-        },
-    }
+    figures = SolverFigures(
+        status=solution.status,
+        cost=solution.cost,
+        seconds=round(solution.runtime_s, 2),
+        solutions=solution.solutions,
+    )
+    kpis = _kpis(
+        jobs=len(req.jobs) - len(built.extra.get("done", ())),
+        served=len(served),
+        routes=routes,
+        unassigned=left_out,
+        runs_missed=runs_missed,
+        solver=figures,
+    )
+    return _new_plan(req, routes, left_out, kpis)
 
 
 def _solve_one(
@@ -807,7 +853,7 @@ def _solve_one(
     travel: TravelModel | None,
     time_limit_s: float,
     on_progress: Callable[[Progress], None] | None,
-) -> dict[str, Any]:
+) -> Plan:
     built = build_problem(req, travel)
     params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
     solution = solve(built.problem, params, on_progress=on_progress)
@@ -902,10 +948,7 @@ def plan_request(
 ) -> dict[str, Any]:
     """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
 
-    Days of more than :data:`DISTRICT_JOBS` jobs are planned district by district (see
-    :func:`districts`), each with a share of the time limit in proportion to its jobs: a
-    province-wide day then gets a first plan in seconds rather than minutes, at the price of
-    never lending a courier to a neighbouring district.
+    The JSON face of :func:`plan_day`, for callers that hold the request as JSON.
 
     Parameters
     ----------
@@ -930,13 +973,44 @@ def plan_request(
         If the request is invalid; the message names the field.
     """
     req = parse_request(request, time_limit_s=time_limit_s)
+    return plan_day(req, travel=travel, on_progress=on_progress).to_json()
+
+
+def plan_day(
+    req: PlanRequest,
+    *,
+    travel: TravelModel | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Plan:
+    """Plan a day from a validated request (:func:`routing.request.parse_request`).
+
+    Days of more than :data:`DISTRICT_JOBS` jobs are planned district by district (see
+    :func:`districts`), each with a share of the time limit in proportion to its jobs: a
+    province-wide day then gets a first plan in seconds rather than minutes, at the price of
+    never lending a courier to a neighbouring district.
+
+    Parameters
+    ----------
+    req
+        The request, with its search time limit (``req.time_limit_s``, seconds).
+    travel
+        Travel model for requests without a ``travel`` matrix; defaults to
+        :class:`geo.travel.GreatCircleTravel`.
+    on_progress
+        Called at each improving solution with elapsed seconds, best cost and solutions found.
+
+    Returns
+    -------
+    Plan
+        Every job is in exactly one route or in ``unassigned`` with a reason.
+    """
     parts = districts(req) if len(req.jobs) > DISTRICT_JOBS else []
     if len(parts) <= 1:
         return _solve_one(req, travel, req.time_limit_s, on_progress)
     began = time.monotonic()
     done_cost = 0
     solutions = 0
-    plans: list[dict[str, Any]] = []
+    plans: list[Plan] = []
     left_jobs = len(req.jobs)
     for couriers, jobs in parts:
         left_s = req.time_limit_s - (time.monotonic() - began)
@@ -955,49 +1029,42 @@ def plan_request(
                 )
 
         plan = _solve_one(sub, travel, share, relay)
-        done_cost += int(plan["kpis"]["solver"]["cost"])
-        solutions += int(plan["kpis"]["solver"]["solutions"])
+        done_cost += _solver_of(plan).cost
+        solutions += _solver_of(plan).solutions
         plans.append(plan)
     return _merge(req, plans, time.monotonic() - began)
 
 
-def _merge(req: PlanRequest, plans: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
+def _solver_of(plan: Plan) -> SolverFigures:
+    assert plan.kpis is not None and plan.kpis.solver is not None, "the optimizer writes both"
+    return plan.kpis.solver
+
+
+def _kpi_total(plans: Sequence[Plan], name: str) -> int:
+    return sum(getattr(p.kpis, name) or 0 for p in plans)
+
+
+def _merge(req: PlanRequest, plans: Sequence[Plan], seconds: float) -> Plan:
     """One plan from the plans of the districts of a day."""
     order = {j.id: i for i, j in enumerate(req.jobs)}
-    routes = [r for p in plans for r in p["routes"]]
-    unassigned = sorted((u for p in plans for u in p["unassigned"]), key=lambda u: order[u["job"]])
-    by_reason: dict[str, int] = {}
-    for u in unassigned:
-        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
-
-    def total(key: str) -> Any:
-        return sum(p["kpis"][key] for p in plans)
-
-    return {
-        "plan_id": uuid.uuid4().hex,
-        "date": req.day.isoformat(),
-        "status": "complete" if not unassigned else "partial",
-        "routes": routes,
-        "unassigned": unassigned,
-        "kpis": {
-            "jobs": total("jobs"),
-            "served": total("served"),
-            "unassigned": len(unassigned),
-            "unassigned_by_reason": by_reason,
-            "distance_km": round(total("distance_km"), 3),
-            "duration_min": round(total("duration_min"), 1),
-            "couriers_used": len(routes),
-            "runs_caught": total("runs_caught"),
-            "runs_missed": total("runs_missed"),
-            "solver": {
-                "status": "solved",
-                "cost": sum(p["kpis"]["solver"]["cost"] for p in plans),
-                "seconds": round(seconds, 2),
-                "solutions": sum(p["kpis"]["solver"]["solutions"] for p in plans),
-                "districts": len(plans),
-            },
-        },
-    }
+    routes = [r for p in plans for r in p.routes]
+    unassigned = sorted((u for p in plans for u in p.unassigned), key=lambda u: order[u.job])
+    figures = SolverFigures(
+        status="solved",
+        cost=sum(_solver_of(p).cost for p in plans),
+        seconds=round(seconds, 2),
+        solutions=sum(_solver_of(p).solutions for p in plans),
+        districts=len(plans),
+    )
+    kpis = _kpis(
+        jobs=_kpi_total(plans, "jobs"),
+        served=_kpi_total(plans, "served"),
+        routes=routes,
+        unassigned=unassigned,
+        runs_missed=_kpi_total(plans, "runs_missed"),
+        solver=figures,
+    )
+    return _new_plan(req, routes, unassigned, kpis)
 
 
 def courier_index(req: PlanRequest, courier_id: str) -> int:
@@ -1014,6 +1081,7 @@ __all__ = [
     "Courier",
     "CourierState",
     "build_problem",
+    "plan_day",
     "plan_from_solution",
     "plan_request",
 ]

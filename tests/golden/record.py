@@ -77,8 +77,8 @@ def _district_day(name: str) -> None:
         plans.append(_solve_one(sub, None, 0.5, None))
     merged = _merge(req, plans, 2.0)
     _write(f"{name}.request", request)
-    _write(f"{name}.parts", plans)
-    _write(f"{name}.plan", merged)
+    _write(f"{name}.parts", [p.to_json() for p in plans])
+    _write(f"{name}.plan", merged.to_json())
 
 
 def _replans(name: str, request: dict[str, Any], plan: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ import pytest
 from routing.dossiers import _merge, build_problem, plan_from_solution
 from routing.model import Route, RouteStep, Solution
 from routing.plan import plan_from_json
+from routing.replan import finish_replan, prepare_replan
 from routing.request import parse_request
 from tests.golden.record import dump
 
@@ -59,7 +60,7 @@ def test_the_optimizer_writes_the_golden_plan_from_the_recorded_solution(day: st
     req = parse_request(_read(f"{day}.request"))
     (raw,) = _read(f"{day}.solutions")
     plan = plan_from_solution(build_problem(req, None), solution_of(raw))
-    written = json.loads(json.dumps(plan))
+    written = plan.to_json()
     written["plan_id"] = golden["plan_id"]
     assert dump(written) == _text(f"{day}.plan")
 
@@ -68,8 +69,8 @@ def test_a_day_planned_by_districts_merges_into_the_golden_plan() -> None:
     """The district plans of a 170-job day merge into the golden plan, KPIs written once."""
     golden = _read("day170-seed3.plan")
     req = parse_request(_read("day170-seed3.request"))
-    merged = _merge(req, _read("day170-seed3.parts"), 2.0)
-    written = json.loads(json.dumps(merged))
+    parts = [plan_from_json(p) for p in _read("day170-seed3.parts")]
+    written = _merge(req, parts, 2.0).to_json()
     written["plan_id"] = golden["plan_id"]
     assert dump(written) == _text("day170-seed3.plan")
 
@@ -89,3 +90,19 @@ def test_the_district_plans_read_and_write_back_byte_for_byte() -> None:
     """The plans of single districts, before merging, also keep their bytes."""
     for part in _read("day170-seed3.parts"):
         assert dump(plan_from_json(part).to_json()) == dump(part)
+
+
+REPLANS = ["day30-seed2.replan-midday", "day30-seed2.replan-late", "tiny.replan-late"]
+
+
+@pytest.mark.parametrize("name", REPLANS)
+def test_a_replan_writes_the_golden_plan_from_the_recorded_solution(name: str) -> None:
+    """Re-planning, replayed on the recorded solver answer, writes the golden re-plan: done
+    stops kept as they were, routes with only done stops, changes, late deliveries."""
+    day = name.split(".", maxsplit=1)[0]
+    golden = _read(f"{name}.plan")
+    prep = prepare_replan(_read(f"{day}.request"), _read(f"{day}.plan"), **_read(f"{name}.args"))
+    (raw,) = _read(f"{name}.solutions")
+    written = finish_replan(prep, solution_of(raw)).to_json()
+    written["plan_id"] = golden["plan_id"]
+    assert dump(written) == _text(f"{name}.plan")
