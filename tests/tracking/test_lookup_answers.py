@@ -83,7 +83,7 @@ def _reference_shuttle(
     assert dossier.job_id is not None
     plan = progress.plan
     index = progress.stop_index(dossier.job_id, ("handoff",))
-    planned_run = progress.stops[index].get("shuttle") if index is not None else None
+    planned_run = progress.stops[index].shuttle if index is not None else None
     since = (track.fold.state.at if track else None) or dossier.status_at
     if since is None:
         return None
