@@ -39,8 +39,8 @@ def _progress(
     courier's last recorded position."""
     done: list[dict[str, str]] = []
     positions: dict[str, dict[str, Any]] = {}
-    for route in stored.plan_json.get("routes", []):
-        courier = str(route.get("courier"))
+    for route in stored.plan().routes:
+        courier = route.courier
         stops = tracking.courier_stops(
             session=session, courier_id=courier, date=stored.date, now=now
         )
