@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from api.schemas import PlanOut
 from routing.dossiers import _merge, build_problem, plan_from_solution
 from routing.model import Route, RouteStep, Solution
 from routing.plan import plan_from_json
@@ -106,3 +107,12 @@ def test_a_replan_writes_the_golden_plan_from_the_recorded_solution(name: str) -
     written = finish_replan(prep, solution_of(raw)).to_json()
     written["plan_id"] = golden["plan_id"]
     assert dump(written) == _text(f"{name}.plan")
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_the_api_schema_describes_every_golden_plan(name: str) -> None:
+    """``PlanOut`` (the OpenAPI description of a plan) accepts each golden plan, re-plans
+    included, and gives back the same JSON: it types the plan without changing it."""
+    golden = _read(name)
+    out = PlanOut.model_validate(golden).model_dump(mode="json", by_alias=True, exclude_unset=True)
+    assert out == golden
