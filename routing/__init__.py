@@ -7,8 +7,6 @@ Public surface: :func:`plan_request` (request JSON → plan JSON), :func:`plan_d
 those who build problems directly.
 """
 
-from routing.dossiers import plan_day as plan_day
-from routing.dossiers import plan_request as plan_request
 from routing.model import Problem as Problem
 from routing.model import ProblemBuilder as ProblemBuilder
 from routing.model import Progress as Progress
@@ -18,6 +16,8 @@ from routing.plan import Plan as Plan
 from routing.plan import PlanError as PlanError
 from routing.plan import plan_from_json as plan_from_json
 from routing.plan import plan_to_json as plan_to_json
+from routing.planner import plan_day as plan_day
+from routing.planner import plan_request as plan_request
 from routing.replan import replan as replan
 from routing.replan import replan_plan as replan_plan
 from routing.request import RequestError as RequestError

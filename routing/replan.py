@@ -29,15 +29,10 @@ from typing import Any
 from geo.coords import LatLon, parse_latlon
 from geo.travel import TravelModel
 from routing.clock import local_midnight
-from routing.dossiers import (
-    MOVE_COST,
-    Built,
-    CourierState,
-    build_problem,
-    plan_from_solution,
-)
+from routing.dossiers import MOVE_COST, Built, CourierState, build_problem
 from routing.model import Solution, SolveParams
 from routing.plan import Change, Plan, PlanError, Route, Stop, plan_from_json
+from routing.planner import plan_from_solution
 from routing.request import Courier, PlanRequest, RequestError, parse_request, parse_time
 from routing.solver import solve
 

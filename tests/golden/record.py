@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from routing.dossiers import _merge, _solve_one, districts, plan_request
 from routing.model import Problem, Solution, SolveParams
+from routing.planner import _merge, _solve_one, districts, plan_request
 from routing.request import parse_request
 from routing.sample_day import camau_day
 from routing.solver import solve
@@ -24,7 +24,7 @@ from routing.solver import solve
 HERE = Path(__file__).parent
 # ``routing.replan`` the name is the function (re-exported by the package); this is the module.
 replan_module = importlib.import_module("routing.replan")
-dossiers_module = importlib.import_module("routing.dossiers")
+dossiers_module = importlib.import_module("routing.planner")
 
 
 def dump(value: Any) -> str:

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from api.schemas import PlanOut
-from routing.dossiers import _merge, build_problem, plan_from_solution
+from routing.dossiers import build_problem
 from routing.model import Route, RouteStep, Solution
 from routing.plan import plan_from_json
+from routing.planner import _merge, plan_from_solution
 from routing.replan import finish_replan, prepare_replan
 from routing.request import parse_request
 from tests.golden.record import dump
