@@ -223,13 +223,27 @@ class _Diagnosis:
     def _t(self, k: int, a: int, b: int) -> int:
         return int(self.sec[self.profile_of[k]][a, b])
 
-    def reason(self, j: int, job_loc: int) -> tuple[str, str] | None:  # noqa: PLR0911, PLR0912, PLR0915
-        req, job = self.req, self.req.jobs[j]
-        w0, w1 = job.window_s
-        win = f"{hhmm(w0)}–{hhmm(w1)}"
-        sites = [job.handoff_site, job.destination_site, job.origin_site]
-        for s in sites:
-            if s is not None and s not in req.sites:
+    def reason(self, j: int, job_loc: int) -> tuple[str, str] | None:
+        """Why job ``j`` (its home at location ``job_loc``) cannot be planned, or ``None``.
+
+        The checks run from the plainest (an unknown site, no able courier) to the route of
+        one courier serving the job alone; the first that fails names the reason.
+        """
+        job = self.req.jobs[j]
+        found = self._unknown_site(job)
+        if found is None:
+            found = self._no_able_courier(job)
+        if found is not None:
+            return found
+        roomy = self._roomy(job)
+        found = self._outside_time(job, roomy)
+        if found is not None:
+            return found
+        return self._unreachable(job, job_loc, roomy)
+
+    def _unknown_site(self, job: DossierJob) -> tuple[str, str] | None:
+        for s in [job.handoff_site, job.destination_site, job.origin_site]:
+            if s is not None and s not in self.req.sites:
                 field_name = (
                     "handoff_site"
                     if s == job.handoff_site
@@ -238,71 +252,104 @@ class _Diagnosis:
                     else "origin_site"
                 )
                 return "unknown_site", f"Its {field_name} {s!r} is not among the request's sites."
+        return None
+
+    def _skilled(self, job: DossierJob) -> list[int]:
+        return [k for k, c in enumerate(self.req.couriers) if job.skills <= c.skills]
+
+    def _roomy(self, job: DossierJob) -> list[int]:
+        return [k for k in self._skilled(job) if self.req.couriers[k].capacity >= job.size]
+
+    def _no_able_courier(self, job: DossierJob) -> tuple[str, str] | None:
+        req = self.req
         if not req.couriers:
             return "no_courier", "No courier works on this day in this plan."
-        skilled = [k for k, c in enumerate(req.couriers) if job.skills <= c.skills]
+        skilled = self._skilled(job)
         if not skilled:
             need = ", ".join(sorted(job.skills))
             return "missing_skill", f"It needs the skill(s) {need}, which no courier has."
-        roomy = [k for k in skilled if req.couriers[k].capacity >= job.size]
-        if not roomy:
+        if not self._roomy(job):
             cap = max(req.couriers[k].capacity for k in skilled)
             return (
                 "over_capacity",
                 f"Its size {job.size} exceeds every able courier's capacity (largest {cap}).",
             )
+        return None
+
+    def _outside_time(self, job: DossierJob, roomy: list[int]) -> tuple[str, str] | None:
+        w0, w1 = job.window_s
+        win = f"{hhmm(w0)}–{hhmm(w1)}"
         if job.kind == "return" and job.ready_s > w1:
             return (
                 "ready_after_window",
                 f"It is ready at {job.origin_site} only at {hhmm(job.ready_s)}, after the "
                 f"citizen's window {win} closes.",
             )
-        shifts = [req.couriers[k].shift_s for k in roomy]
+        shifts = [self.req.couriers[k].shift_s for k in roomy]
         if all(s1 < w0 or s0 > w1 for s0, s1 in shifts):
             span = ", ".join(sorted({f"{hhmm(a)}–{hhmm(b)}" for a, b in shifts}))
             return "window_outside_shifts", f"Its window {win} lies outside every shift ({span})."
         site = job.handoff_site if job.kind == "pickup" else job.origin_site
         assert site is not None
-        o0, o1 = _site_window(req, site)
+        o0, o1 = _site_window(self.req, site)
         if job.kind == "return" and max(job.ready_s, o0) > o1:
             return (
                 "site_closed",
                 f"{site} closes at {hhmm(o1)}, before the result is ready there "
                 f"({hhmm(job.ready_s)}).",
             )
-        s_idx = self.site_index[site]
-        svc = req.site_service_s
+        return None
+
+    def _alone(self, k: int, job: DossierJob, job_loc: int) -> tuple[str, int | None]:
+        """Courier ``k`` serving the job alone: ``ok``, ``late`` (with its arrival at the home,
+        after the window), ``closed`` (the site is closed when it gets there) or ``short`` (it
+        cannot reach the end of its shift in time)."""
+        req, c, st = self.req, self.req.couriers[k], self.starts[k]
+        w0, w1 = job.window_s
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        assert site is not None
+        o0, o1 = _site_window(req, site)
+        s_idx, end = self.site_index[site], self.site_index[c.end_site]
+        t_start = max(c.shift_s[0], st.ready_s)
+        if job.kind == "pickup":
+            arrive = t_start + self._t(k, st.location, job_loc)
+            begin = max(arrive, w0)
+            if begin > w1:
+                return "late", arrive
+            at_site = max(begin + job.service_s + self._t(k, job_loc, s_idx), o0)
+            if at_site > o1:
+                return "closed", None
+            done = at_site + req.site_service_s + self._t(k, s_idx, end)
+            return ("ok" if done <= c.shift_s[1] else "short"), None
+        at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
+        if at_site > o1:
+            return "closed", None
+        arrive = at_site + req.site_service_s + self._t(k, s_idx, job_loc)
+        begin = max(arrive, w0)
+        if begin > w1:
+            return "late", arrive
+        done = begin + job.service_s + self._t(k, job_loc, end)
+        return ("ok" if done <= c.shift_s[1] else "short"), None
+
+    def _unreachable(
+        self, job: DossierJob, job_loc: int, roomy: list[int]
+    ) -> tuple[str, str] | None:
+        w0, w1 = job.window_s
+        win = f"{hhmm(w0)}–{hhmm(w1)}"
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        assert site is not None
+        o0, o1 = _site_window(self.req, site)
         best_late = None
         site_blocked = True
         for k in roomy:
-            c, st = req.couriers[k], self.starts[k]
-            end = self.site_index[c.end_site]
-            t_start = max(c.shift_s[0], st.ready_s)
-            if job.kind == "pickup":
-                arrive = t_start + self._t(k, st.location, job_loc)
-                begin = max(arrive, w0)
-                if begin > w1:
-                    best_late = arrive if best_late is None else min(best_late, arrive)
-                    site_blocked = False
-                    continue
-                at_site = max(begin + job.service_s + self._t(k, job_loc, s_idx), o0)
-                if at_site > o1:
-                    continue
-                site_blocked = False
-                if at_site + svc + self._t(k, s_idx, end) <= c.shift_s[1]:
-                    return None
-            else:
-                at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
-                if at_site > o1:
-                    continue
-                site_blocked = False
-                arrive = at_site + svc + self._t(k, s_idx, job_loc)
-                begin = max(arrive, w0)
-                if begin > w1:
-                    best_late = arrive if best_late is None else min(best_late, arrive)
-                    continue
-                if begin + job.service_s + self._t(k, job_loc, end) <= c.shift_s[1]:
-                    return None
+            outcome, arrive = self._alone(k, job, job_loc)
+            if outcome == "ok":
+                return None
+            if outcome == "late":
+                assert arrive is not None
+                best_late = arrive if best_late is None else min(best_late, arrive)
+            if outcome in ("late", "short"):
+                site_blocked = False  # the site's hours are not what stops this courier
         if site_blocked:
             return (
                 "site_closed",
