@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import folium
@@ -58,6 +59,41 @@ def journey_map(
     MapDataError
         If an event has no valid time, an unknown site or bad coordinates.
     """
+    rows = _placed_events(events, sites)
+    points = [row[3] for row in rows if row[3] is not None]
+    fmap = _base_map(
+        points,
+        tiles_url=tiles_url,
+        tiles_attribution=tiles_attribution,
+        title=f"buuta · dossier {code}",
+    )
+    group = folium.FeatureGroup(name=f"Dossier {_esc(code)}", control=True)
+    if len(points) >= 2:
+        group.add_child(
+            _Line(
+                points,
+                colour="#1565c0",
+                class_name="buuta-route buuta-journey",
+                popup=f"journey of <code>{_esc(code)}</code>",
+            )
+        )
+    items = [_scan_marker(group, n, row) for n, row in enumerate(rows, start=1)]
+    group.add_to(fmap)
+    body = (
+        f"<p>status: <b>{_esc(status or (rows[-1][2].get('type') if rows else 'no scans yet'))}"
+        f'</b> · {len(rows)} scan(s)</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
+    )
+    _legend(fmap, body, f"Dossier {code}")
+    return fmap
+
+
+_Row = tuple[datetime, int, Mapping[str, Any], tuple[float, float] | None, str]
+
+
+def _placed_events(
+    events: Sequence[Mapping[str, Any]], sites: Sequence[Mapping[str, Any]]
+) -> list[_Row]:
+    """Each scan with its time, place (point and site name), in device-time order."""
     site_index = _index({"sites": list(sites)}).sites
     rows = []
     for i, event in enumerate(_list_of_dicts(list(events), "events")):
@@ -77,53 +113,32 @@ def journey_map(
                 point = point or _latlon(site, f"{where}.site")
         rows.append((at, i, event, point, place))
     rows.sort(key=lambda row: (row[0], row[1]))
+    return rows
 
-    points = [row[3] for row in rows if row[3] is not None]
-    fmap = _base_map(
-        points,
-        tiles_url=tiles_url,
-        tiles_attribution=tiles_attribution,
-        title=f"buuta · dossier {code}",
+
+def _scan_marker(group: folium.FeatureGroup, n: int, row: _Row) -> str:
+    """Mark the ``n``-th scan on the map (when it has a place); return its legend item."""
+    at, _, event, point, place = row
+    custodian = event.get("custodian", event.get("custodian_after"))
+    flagged = bool(event.get("flagged"))
+    text = (
+        f"<b>{n}. {_esc(event.get('type'))}</b> "
+        f"{_esc(at.astimezone(LOCAL_TZ).strftime('%d/%m %H:%M'))}"
+        + (f"<br>at {_esc(place)}" if place else "")
+        + (f"<br>custodian: {_esc(custodian)}" if custodian else "")
+        + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")
+        + (f"<br><b>flagged</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
     )
-    group = folium.FeatureGroup(name=f"Dossier {_esc(code)}", control=True)
-    if len(points) >= 2:
+    listed = text.replace(f"<b>{n}. ", "<b>", 1)  # the list numbers its items itself
+    if point is not None:
         group.add_child(
-            _Line(
-                points,
-                colour="#1565c0",
-                class_name="buuta-route buuta-journey",
-                popup=f"journey of <code>{_esc(code)}</code>",
+            _Stop(
+                point,
+                label=str(n),
+                class_name="buuta-stop buuta-scan" + (" buuta-flagged" if flagged else ""),
+                colour="#c62828" if flagged else "#1565c0",
+                popup=text,
+                title=f"{n}. {event.get('type')}",
             )
         )
-    items = []
-    for n, (at, _, event, point, place) in enumerate(rows, start=1):
-        custodian = event.get("custodian", event.get("custodian_after"))
-        flagged = bool(event.get("flagged"))
-        text = (
-            f"<b>{n}. {_esc(event.get('type'))}</b> "
-            f"{_esc(at.astimezone(LOCAL_TZ).strftime('%d/%m %H:%M'))}"
-            + (f"<br>at {_esc(place)}" if place else "")
-            + (f"<br>custodian: {_esc(custodian)}" if custodian else "")
-            + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")
-            + (f"<br><b>flagged</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
-        )
-        listed = text.replace(f"<b>{n}. ", "<b>", 1)  # the list numbers its items itself
-        items.append(f"<li>{listed}{'' if point else ' <i>(no place)</i>'}</li>")
-        if point is not None:
-            group.add_child(
-                _Stop(
-                    point,
-                    label=str(n),
-                    class_name="buuta-stop buuta-scan" + (" buuta-flagged" if flagged else ""),
-                    colour="#c62828" if flagged else "#1565c0",
-                    popup=text,
-                    title=f"{n}. {event.get('type')}",
-                )
-            )
-    group.add_to(fmap)
-    body = (
-        f"<p>status: <b>{_esc(status or (rows[-1][2].get('type') if rows else 'no scans yet'))}"
-        f'</b> · {len(rows)} scan(s)</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
-    )
-    _legend(fmap, body, f"Dossier {code}")
-    return fmap
+    return f"<li>{listed}{'' if point else ' <i>(no place)</i>'}</li>"
