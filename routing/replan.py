@@ -230,6 +230,8 @@ class Replanning:
         Courier id → the stops of the previous plan already done.
     added_ids
         Ids of the jobs added.
+    settled
+        Each job settled before the search: done, in a courier's bag, cancelled.
     """
 
     built: Built
