@@ -32,7 +32,6 @@ from routing.model import Problem, Progress, Route, RouteStep, Solution, SolvePa
 from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned
 from routing.plan import Route as PlanRoute
 from routing.request import DossierJob, PlanRequest, parse_request
-from routing.solver import solve
 
 # Days with more jobs than this are planned district by district (see ``districts``).
 DISTRICT_JOBS = 150
@@ -291,6 +290,8 @@ def _solve_one(
     time_limit_s: float,
     on_progress: Callable[[Progress], None] | None,
 ) -> Plan:
+    from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
+
     built = build_problem(req, travel)
     params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
     solution = solve(built.problem, params, on_progress=on_progress)

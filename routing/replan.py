@@ -34,7 +34,6 @@ from routing.model import Solution, SolveParams
 from routing.plan import Change, Plan, PlanError, Route, Stop, plan_from_json
 from routing.planner import plan_from_solution
 from routing.request import Courier, PlanRequest, RequestError, parse_request, parse_time
-from routing.solver import solve
 
 __all__ = ["MOVE_COST", "Replanning", "finish_replan", "prepare_replan", "replan", "replan_plan"]
 
@@ -402,6 +401,8 @@ def replan_plan(
     **kwargs: Any,
 ) -> Plan:
     """Re-plan the rest of a day and return the typed plan (arguments of :func:`replan`)."""
+    from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
+
     prep = prepare_replan(request, previous_plan, **kwargs)
     return finish_replan(prep, solve(prep.built.problem, prep.params))
 

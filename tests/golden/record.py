@@ -24,7 +24,7 @@ from routing.solver import solve
 HERE = Path(__file__).parent
 # ``routing.replan`` the name is the function (re-exported by the package); this is the module.
 replan_module = importlib.import_module("routing.replan")
-dossiers_module = importlib.import_module("routing.planner")
+solver_module = importlib.import_module("routing.solver")
 
 
 def dump(value: Any) -> str:
@@ -49,12 +49,12 @@ def _one_day(name: str, jobs: int, seed: int) -> tuple[dict[str, Any], dict[str,
     request = camau_day(jobs=jobs, seed=seed)
     request["options"] = {"time_limit_s": 2, "seed": seed}
     found: list[Solution] = []
-    original = dossiers_module.solve
-    dossiers_module.solve = _recording(found)  # type: ignore[assignment]
+    original = solver_module.solve
+    solver_module.solve = _recording(found)  # type: ignore[assignment]
     try:
         plan = plan_request(request)
     finally:
-        dossiers_module.solve = original
+        solver_module.solve = original
     _write(f"{name}.request", request)
     _write(f"{name}.solutions", [dataclasses.asdict(s) for s in found])
     _write(f"{name}.plan", plan)
@@ -107,12 +107,12 @@ def _replans(name: str, request: dict[str, Any], plan: dict[str, Any]) -> None:
     }
     for case, args in cases.items():
         found: list[Solution] = []
-        original = replan_module.solve
-        replan_module.solve = _recording(found)  # type: ignore[assignment]
+        original = solver_module.solve
+        solver_module.solve = _recording(found)  # type: ignore[assignment]
         try:
             out = replan_module.replan(request, plan, time_limit_s=2, **args)
         finally:
-            replan_module.solve = original
+            solver_module.solve = original
         _write(f"{name}.replan-{case}.args", args)
         _write(f"{name}.replan-{case}.solutions", [dataclasses.asdict(s) for s in found])
         _write(f"{name}.replan-{case}.plan", out)
@@ -127,12 +127,12 @@ def _tiny_late(name: str) -> None:
     _write(f"{name}.plan", plan)
     args = {"now": "14:59", "done": ["A", "B", {"job": "R", "type": "collect"}]}
     found: list[Solution] = []
-    original = replan_module.solve
-    replan_module.solve = _recording(found)  # type: ignore[assignment]
+    original = solver_module.solve
+    solver_module.solve = _recording(found)  # type: ignore[assignment]
     try:
         out = replan_module.replan(request, plan, **args)
     finally:
-        replan_module.solve = original
+        solver_module.solve = original
     _write(f"{name}.replan-late.args", args)
     _write(f"{name}.replan-late.solutions", [dataclasses.asdict(s) for s in found])
     _write(f"{name}.replan-late.plan", out)
