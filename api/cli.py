@@ -17,11 +17,14 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from routing.plan import Plan
 
 app = typer.Typer(
     name="buuta",
@@ -76,6 +79,32 @@ def read_request(path: Path) -> dict[str, Any]:
     return data
 
 
+def _solve_day(
+    request: dict[str, Any], request_file: Path, limit: float, settings: Settings
+) -> Plan:
+    """Validate the request once, here at the edge, and plan it, showing the search's progress.
+
+    Every failure ends the command with one line naming the file (exit 2), or saying that the
+    optimizer failed (exit 1), never a traceback.
+    """
+    import routing  # noqa: PLC0415 (keep `buuta --help` fast)
+    from api.planning import ProgressLine, travel_model  # noqa: PLC0415
+    from routing.request import parse_request  # noqa: PLC0415
+
+    progress = ProgressLine()
+    try:
+        req = parse_request(request, time_limit_s=limit)
+        return routing.plan_day(req, travel=travel_model(settings), on_progress=progress)
+    except routing.RequestError as exc:
+        _fail(f"{request_file}: invalid plan request: {exc}")
+    except ValueError as exc:
+        _fail(f"{request_file}: {exc}")
+    except Exception as exc:  # an optimizer bug: say so in one line, not a traceback
+        _fail(f"the optimizer failed unexpectedly ({type(exc).__name__}: {exc})", code=1)
+    finally:
+        progress.done()
+
+
 @app.command()
 def plan(
     request_file: Annotated[Path, typer.Argument(help="Plan request JSON (DESIGN §4).")],
@@ -94,12 +123,10 @@ def plan(
     ] = False,
 ) -> None:
     """Plan a day's routes from REQUEST_FILE and print the plan (JSON) and a summary."""
-    import routing  # noqa: PLC0415 (keep `buuta --help` fast)
-    from api.planning import (  # noqa: PLC0415
-        ProgressLine,
+    from api.planning import (  # noqa: PLC0415 (keep `buuta --help` fast)
         geocode_jobs,
         geocoder,
-        plan_summary,
+        summary_lines,
         time_limit_s,
         travel_model,
     )
@@ -114,23 +141,10 @@ def plan(
         typer.echo(f"placed {placed} job(s) by address (ward or district point)", err=True)
     limit = time_limit_s(request, settings, time_limit)
     typer.echo(f"planning {request_file} (time limit {limit:g} s)", err=True)
-    progress = ProgressLine()
-    try:
-        result = routing.plan_request(
-            request, time_limit_s=limit, travel=travel_model(settings), on_progress=progress
-        )
-    except routing.RequestError as exc:
-        progress.done()
-        _fail(f"{request_file}: invalid plan request: {exc}")
-    except ValueError as exc:
-        progress.done()
-        _fail(f"{request_file}: {exc}")
-    except Exception as exc:  # an optimizer bug: say so in one line, not a traceback
-        progress.done()
-        _fail(f"the optimizer failed unexpectedly ({type(exc).__name__}: {exc})", code=1)
-    progress.done()
+    plan = _solve_day(request, request_file, limit, settings)
+    result = plan.to_json()
     text = json.dumps(result, ensure_ascii=False, indent=2)
-    lines = plan_summary(result)
+    lines = summary_lines(plan)
     broken = 0
     if check:
         from routing.checker import check_plan  # noqa: PLC0415

@@ -19,7 +19,8 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date as date_cls
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ from sqlmodel import Session, select
 
 import routing
 import tracking
-from api.planning import ProgressLine, plan_summary
+from api.planning import ProgressLine, summary_lines
+from routing.clock import parse_day_time
+from routing.plan import Plan, Route, Stop
+from routing.request import parse_request
 from routing.sample_day import camau_day
 
-VN = timezone(timedelta(hours=7))
 SYNC_EVERY = timedelta(minutes=30)
 """How often a phone sends what it scanned (the simulation's batch period)."""
 FAILED_EVERY = 10
@@ -60,15 +63,12 @@ class _Day:
         self.scans.append(_Scan(at, actor, {"event_id": event_id, "at": at, **event}))
 
 
-def _t(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def _hhmm(date: str, value: str) -> datetime:
-    if "T" in value:
-        return datetime.fromisoformat(value)
-    hour, minute = value.split(":")[:2]
-    return datetime.fromisoformat(f"{date}T{int(hour):02d}:{int(minute):02d}:00+07:00")
+    moment = parse_day_time(date_cls.fromisoformat(date), value)
+    if moment is None:
+        msg = f"not a plan time: {value!r}"
+        raise ValueError(msg)
+    return moment
 
 
 def _until(date: str, until: str) -> datetime:
@@ -79,29 +79,47 @@ def _until(date: str, until: str) -> datetime:
         raise ValueError(msg) from None
 
 
-def _simulate(request: Mapping[str, Any], plan: Mapping[str, Any]) -> _Day:  # noqa: PLR0912, PLR0915
-    """Turn a plan into the scans and positions of a day that goes as planned (mostly)."""
-    date = str(plan["date"])
-    sites = {s["id"]: s for s in request["sites"]}
-    jobs = {j["id"]: j for j in request["jobs"]}
-    shuttles = {s["id"]: s for s in request.get("shuttles", [])}
-    day = _Day()
-    returns_seen = 0
-    for route in plan["routes"]:
-        courier = str(route["courier"])
-        trace = day.positions.setdefault(courier, [])
+def _when(stop: Stop) -> datetime:
+    """When a stop's service begins (its ``start``, else its arrival)."""
+    moment = stop.begins
+    assert moment is not None, "the optimizer times every stop of a route"
+    return moment
+
+
+@dataclass
+class _Simulation:
+    """A plan turned into the scans and positions of a day that goes as planned (mostly)."""
+
+    request: Mapping[str, Any]
+    date: str
+    day: _Day = field(default_factory=_Day)
+    returns_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.sites = {s["id"]: s for s in self.request["sites"]}
+        self.jobs = {j["id"]: j for j in self.request["jobs"]}
+        self.shuttles = {s["id"]: s for s in self.request.get("shuttles", [])}
+
+    def place(self, stop: Stop) -> tuple[float, float]:
+        """Where a stop is: its site, or its home."""
+        if stop.site is not None:
+            site = self.sites[stop.site]
+            return float(site["lat"]), float(site["lon"])
+        assert stop.point is not None, "a stop away from a site has its point"
+        return stop.point.lat, stop.point.lon
+
+    def route(self, route: Route) -> None:
+        """The courier's trace along its route, and the scans of each stop."""
+        courier = route.courier
+        trace = self.day.positions.setdefault(courier, [])
         failed_here: list[str] = []
         previous: tuple[float, float, datetime] | None = None
-        for stop in route["stops"]:
-            kind = stop["type"]
-            if kind == "break":
+        for stop in route.stops:
+            if stop.kind == "break":
                 continue
-            if "site" in stop:
-                place = (float(sites[stop["site"]]["lat"]), float(sites[stop["site"]]["lon"]))
-            else:
-                place = (float(stop["lat"]), float(stop["lon"]))
-            arrive = _t(stop.get("arrive") or stop["start"])
-            depart = _t(stop.get("depart") or stop.get("arrive") or stop["start"])
+            place = self.place(stop)
+            arrive = stop.arrive or _when(stop)
+            depart = stop.depart or arrive
             if previous is not None:  # a point half-way along the leg
                 mid = previous[2] + (arrive - previous[2]) / 2
                 lat = (previous[0] + place[0]) / 2
@@ -111,55 +129,80 @@ def _simulate(request: Mapping[str, Any], plan: Mapping[str, Any]) -> _Day:  # n
             if depart > arrive:
                 trace.append({"at": depart, "lat": place[0], "lon": place[1]})
             previous = (place[0], place[1], depart)
+            self.scans(courier, stop, place, arrive, failed_here)
 
-            if kind == "pickup":
-                job = jobs[stop["job"]]
-                photo = hashlib.sha256(f"photo:{job['dossier']}".encode()).hexdigest()
-                day.add(
-                    _t(stop["start"]) + timedelta(minutes=3), courier, dossier=job["dossier"],
-                    type="collected", lat=place[0], lon=place[1], job=job["id"],
-                    proof={"photo_sha256": photo},
-                )  # fmt: skip
-            elif kind == "handoff":
-                for job_id in stop.get("jobs", []):
-                    job = jobs[job_id]
-                    day.add(arrive, courier, dossier=job["dossier"], type="at_hub",
-                            site=stop["site"], job=job_id)  # fmt: skip
-                    _onward(day, date=date, job=job, stop=stop, shuttles=shuttles, arrive=arrive)
-            elif kind == "collect":
-                for job_id in stop.get("jobs", []):
-                    job = jobs[job_id]
-                    _result_arrives(day, date, job, shuttles)
-                    day.codes.append((_t(stop["start"]) - timedelta(minutes=1), job["dossier"]))
-                    # scanned out once loaded, just after the result's arrival is scanned in
-                    day.add(_t(stop["start"]) + timedelta(minutes=1), courier,
-                            dossier=job["dossier"], type="out_for_delivery", site=stop["site"],
-                            job=job_id)  # fmt: skip
-            elif kind == "delivery":
-                job = jobs[stop["job"]]
-                returns_seen += 1
-                at = _t(stop["start"]) + timedelta(minutes=2)
-                if returns_seen % FAILED_EVERY == 0:
-                    day.add(at, courier, dossier=job["dossier"], type="delivery_failed",
-                            lat=place[0], lon=place[1], job=job["id"],
-                            reason="citizen not at home")  # fmt: skip
-                    failed_here.append(job["dossier"])
-                else:
-                    day.add(
-                        at,
-                        courier,
-                        dossier=job["dossier"],
-                        type="delivered",
-                        lat=place[0],
-                        lon=place[1],
-                        job=job["id"],
-                        proof={"code": None},
-                    )  # the code is filled in when issued
-            elif kind == "end":
-                for code in failed_here:  # brought back to the post office
-                    day.add(arrive, courier, dossier=code, type="at_hub", site=stop["site"])
-    day.scans.sort()
-    return day
+    def scans(
+        self,
+        courier: str,
+        stop: Stop,
+        place: tuple[float, float],
+        arrive: datetime,
+        failed_here: list[str],
+    ) -> None:
+        """The scans made at one stop."""
+        day = self.day
+        if stop.kind == "pickup":
+            job = self.jobs[stop.job]
+            photo = hashlib.sha256(f"photo:{job['dossier']}".encode()).hexdigest()
+            day.add(
+                _when(stop) + timedelta(minutes=3), courier, dossier=job["dossier"],
+                type="collected", lat=place[0], lon=place[1], job=job["id"],
+                proof={"photo_sha256": photo},
+            )  # fmt: skip
+        elif stop.kind == "handoff":
+            for job_id in stop.jobs:
+                job = self.jobs[job_id]
+                day.add(arrive, courier, dossier=job["dossier"], type="at_hub",
+                        site=stop.site, job=job_id)  # fmt: skip
+                _onward(day, date=self.date, job=job, stop=stop, shuttles=self.shuttles,
+                        arrive=arrive)  # fmt: skip
+        elif stop.kind == "collect":
+            for job_id in stop.jobs:
+                job = self.jobs[job_id]
+                _result_arrives(day, self.date, job, self.shuttles)
+                day.codes.append((_when(stop) - timedelta(minutes=1), job["dossier"]))
+                # scanned out once loaded, just after the result's arrival is scanned in
+                day.add(_when(stop) + timedelta(minutes=1), courier,
+                        dossier=job["dossier"], type="out_for_delivery", site=stop.site,
+                        job=job_id)  # fmt: skip
+        elif stop.kind == "delivery":
+            self.delivery(courier, stop, place, failed_here)
+        elif stop.kind == "end":
+            for code in failed_here:  # brought back to the post office
+                day.add(arrive, courier, dossier=code, type="at_hub", site=stop.site)
+
+    def delivery(
+        self, courier: str, stop: Stop, place: tuple[float, float], failed_here: list[str]
+    ) -> None:
+        """A delivery: one in :data:`FAILED_EVERY` fails (the citizen is not at home)."""
+        job = self.jobs[stop.job]
+        self.returns_seen += 1
+        at = _when(stop) + timedelta(minutes=2)
+        if self.returns_seen % FAILED_EVERY == 0:
+            self.day.add(at, courier, dossier=job["dossier"], type="delivery_failed",
+                         lat=place[0], lon=place[1], job=job["id"],
+                         reason="citizen not at home")  # fmt: skip
+            failed_here.append(job["dossier"])
+        else:
+            self.day.add(
+                at,
+                courier,
+                dossier=job["dossier"],
+                type="delivered",
+                lat=place[0],
+                lon=place[1],
+                job=job["id"],
+                proof={"code": None},
+            )  # the code is filled in when issued
+
+
+def _simulate(request: Mapping[str, Any], plan: Plan) -> _Day:
+    """Turn a plan into the scans and positions of a day that goes as planned (mostly)."""
+    sim = _Simulation(request, plan.date.isoformat())
+    for route in plan.routes:
+        sim.route(route)
+    sim.day.scans.sort()
+    return sim.day
 
 
 def _onward(
@@ -167,20 +210,20 @@ def _onward(
     *,
     date: str,
     job: Mapping[str, Any],
-    stop: Mapping[str, Any],
+    stop: Stop,
     shuttles: Mapping[str, Mapping[str, Any]],
     arrive: datetime,
 ) -> None:
     """Centre staff's scans of a collected dossier after its hand-off: the run and reception."""
-    run = shuttles.get(str(stop.get("shuttle") or ""))
+    run = shuttles.get(stop.shuttle or "")
     if run is not None:
         day.add(_hhmm(date, run["departs"]), STAFF, dossier=job["dossier"], type="on_shuttle",
                 site=run["from_site"])  # fmt: skip
         day.add(_hhmm(date, run["arrives"]) + timedelta(minutes=5), STAFF,
                 dossier=job["dossier"], type="received", site=run["to_site"])  # fmt: skip
-    elif stop["site"] == job.get("destination_site"):
+    elif stop.site == job.get("destination_site"):
         day.add(arrive + timedelta(minutes=5), STAFF, dossier=job["dossier"], type="received",
-                site=stop["site"])  # fmt: skip
+                site=stop.site)  # fmt: skip
 
 
 def _result_arrives(
@@ -226,7 +269,7 @@ class DemoResult:
     """What the demo produced (paths and figures), for its printout and tests."""
 
     database_url: str
-    plan: dict[str, Any]
+    plan: Plan
     maps: dict[str, Path]
     scans: Counter[str]
     statuses: Counter[str]
@@ -282,7 +325,7 @@ def _write_maps(
     out: Path,
     *,
     request: Mapping[str, Any],
-    plan: Mapping[str, Any],
+    plan: Plan,
     day: _Day,
     until: datetime,
     journey: tuple[str, dict[str, Any]] | None,
@@ -313,7 +356,88 @@ def _write_maps(
     return written
 
 
-def run_demo(  # noqa: PLR0915 (one readable pass: plan, store, simulate, report)
+def _plan_sample(
+    request: Mapping[str, Any], *, jobs: int, time_limit_s: float, echo: Callable[[str], None]
+) -> Plan:
+    """Plan the sample day, showing the search's progress and the plan's summary."""
+    date = str(request["date"])
+    echo(f"A day in Cà Mau, {date}: {jobs} home pickups and returns, {len(request['couriers'])} "
+         f"couriers, {len(request['shuttles'])} shuttle runs.")  # fmt: skip
+    echo(f"Planning (great-circle travel, time limit {time_limit_s:g} s) ...")
+    progress = ProgressLine()
+    req = parse_request(request, time_limit_s=time_limit_s)
+    plan = routing.plan_day(req, on_progress=progress)
+    progress.done()
+    for line in summary_lines(plan):
+        echo("  " + line)
+    return plan
+
+
+def _store_day(
+    engine: Engine, request: Mapping[str, Any], plan: Plan
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Create the day's users and store the plan: the public request, the users, their tokens."""
+    with Session(engine) as session:
+        tokens: dict[str, str] = {}
+        names = {DISPATCHER: "dispatcher", STAFF: "staff"}
+        names.update({str(c["id"]): "courier" for c in request["couriers"]})
+        for name, role in names.items():
+            _user, tokens[name] = tracking.create_user(session=session, name=name, role=role)
+        stored = tracking.store_plan(
+            session=session, request=request, plan=plan, created_by=DISPATCHER
+        )
+        public_request = dict(stored.request_json)  # without the citizens' personal data
+        users = {u.name: u for u in session.exec(select(tracking.User))}
+        for u in users.values():
+            session.expunge(u)
+    return public_request, users, tokens
+
+
+@dataclass
+class _Seen:
+    """Where the dossiers and couriers are at the end of the simulation."""
+
+    dossiers: int
+    statuses: Counter[str]
+    journey: tuple[str, dict[str, Any]] | None
+    last: dict[str, dict[str, Any]]
+
+
+def _where_they_are(engine: Engine, day: _Day, date: str, until_at: datetime) -> _Seen:
+    with Session(engine) as session:
+        dossiers = list(session.exec(select(tracking.Dossier)))
+        statuses = Counter(d.status for d in dossiers)
+        journey_code = next(
+            (d.code for d in dossiers if d.status in ("received", "delivered")),
+            dossiers[0].code if dossiers else None,
+        )
+        journey = None
+        if journey_code is not None:
+            view = tracking.dossier_view(session=session, code=journey_code, now=until_at)
+            journey = (journey_code, view) if view is not None else None
+        last: dict[str, dict[str, Any]] = {}
+        for courier in sorted(day.positions):
+            track = tracking.courier_track(session=session, courier_id=courier, date=date)
+            if track["positions"]:
+                last[courier] = track["positions"][-1]
+    return _Seen(len(dossiers), statuses, journey, last)
+
+
+def _report(
+    echo: Callable[[str], None], until: str, seen: _Seen, maps_written: Mapping[str, Path]
+) -> None:
+    echo(f"Where the dossiers are at {until} ({seen.dossiers} dossiers):")
+    for status, n in seen.statuses.most_common():
+        echo(f"  {status:<17} {n}")
+    echo("Couriers' last positions:")
+    for courier, pos in seen.last.items():
+        echo(f"  {courier:<8} {pos['lat']:.5f}, {pos['lon']:.5f} at {pos['at'][11:16]}")
+    echo("Maps (open in a browser, no internet needed):")
+    for name, path in maps_written.items():
+        echo(f"  {name:<8} {path}")
+
+
+def run_demo(
     *,
     jobs: int = 60,
     out: Path = Path("out/demo"),
@@ -353,71 +477,25 @@ def run_demo(  # noqa: PLR0915 (one readable pass: plan, store, simulate, report
     request = camau_day(jobs=jobs, seed=seed)
     date = str(request["date"])
     until_at = _until(date, until)
-    echo(f"A day in Cà Mau, {date}: {jobs} home pickups and returns, {len(request['couriers'])} "
-         f"couriers, {len(request['shuttles'])} shuttle runs.")  # fmt: skip
-    echo(f"Planning (great-circle travel, time limit {time_limit_s:g} s) ...")
-    progress = ProgressLine()
-    plan = routing.plan_request(request, time_limit_s=time_limit_s, on_progress=progress)
-    progress.done()
-    for line in plan_summary(plan):
-        echo("  " + line)
-
+    plan = _plan_sample(request, jobs=jobs, time_limit_s=time_limit_s, echo=echo)
     url = _fresh_sqlite(out / "buuta-demo.sqlite")
     engine = tracking.make_engine(url)
     try:
         tracking.upgrade(engine)
-        with Session(engine) as session:
-            tokens: dict[str, str] = {}
-            names = {DISPATCHER: "dispatcher", STAFF: "staff"}
-            names.update({str(c["id"]): "courier" for c in request["couriers"]})
-            for name, role in names.items():
-                _user, tokens[name] = tracking.create_user(session=session, name=name, role=role)
-            stored = tracking.store_plan(
-                session=session, request=request, plan=plan, created_by=DISPATCHER
-            )
-            public_request = dict(stored.request_json)  # without the citizens' personal data
-            users = {u.name: u for u in session.exec(select(tracking.User))}
-            for u in users.values():
-                session.expunge(u)
-
+        public_request, users, tokens = _store_day(engine, request, plan)
         echo(f"Simulating the couriers' and the centre's scans up to {until} ...")
         day = _simulate(request, plan)
         start = min([s.at for s in day.scans] + [until_at]) - timedelta(minutes=1)
         answers = _replay(engine, day, users, start, until_at)
         echo(f"  {sum(answers.values())} scans sent: " + ", ".join(
             f"{n} {status}" for status, n in sorted(answers.items())))  # fmt: skip
-
-        with Session(engine) as session:
-            dossiers = list(session.exec(select(tracking.Dossier)))
-            statuses = Counter(d.status for d in dossiers)
-            journey_code = next(
-                (d.code for d in dossiers if d.status in ("received", "delivered")),
-                dossiers[0].code if dossiers else None,
-            )
-            journey = None
-            if journey_code is not None:
-                view = tracking.dossier_view(session=session, code=journey_code, now=until_at)
-                journey = (journey_code, view) if view is not None else None
-            last: dict[str, dict[str, Any]] = {}
-            for courier in sorted(day.positions):
-                track = tracking.courier_track(session=session, courier_id=courier, date=date)
-                if track["positions"]:
-                    last[courier] = track["positions"][-1]
+        seen = _where_they_are(engine, day, date, until_at)
     finally:
         engine.dispose()
-
     maps_written = _write_maps(
-        out, request=public_request, plan=plan, day=day, until=until_at, journey=journey
+        out, request=public_request, plan=plan, day=day, until=until_at, journey=seen.journey
     )
-    echo(f"Where the dossiers are at {until} ({len(dossiers)} dossiers):")
-    for status, n in statuses.most_common():
-        echo(f"  {status:<17} {n}")
-    echo("Couriers' last positions:")
-    for courier, pos in last.items():
-        echo(f"  {courier:<8} {pos['lat']:.5f}, {pos['lon']:.5f} at {pos['at'][11:16]}")
-    echo("Maps (open in a browser, no internet needed):")
-    for name, path in maps_written.items():
-        echo(f"  {name:<8} {path}")
+    _report(echo, until, seen, maps_written)
     echo(f"Serve this day: BUUTA_DATABASE_URL={url} buuta serve")
     echo(f"  dispatcher token: {tokens[DISPATCHER]}")
-    return DemoResult(url, plan, maps_written, answers, statuses, last, tokens)
+    return DemoResult(url, plan, maps_written, answers, seen.statuses, seen.last, tokens)

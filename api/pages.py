@@ -50,8 +50,9 @@ from api.deps import (
     get_current_user,
     role_of,
 )
+from routing.clock import LOCAL_TZ
+from routing.plan import Kpis, Plan, Unassigned, plan_from_json
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
-from tracking.progress import VIETNAM_TZ
 
 if TYPE_CHECKING:
     import folium
@@ -169,7 +170,7 @@ def _page_user(request: Request, session: Session, roles: frozenset[str]) -> Use
 
 
 def _today() -> str:
-    return datetime.now(VIETNAM_TZ).date().isoformat()
+    return datetime.now(LOCAL_TZ).date().isoformat()
 
 
 def _check_date(value: str) -> str:
@@ -303,7 +304,7 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
     with _session(request) as session:
         _page_user(request, session, _STAFF_ROLES)
         stored = _load_plan(session, plan_id)
-        plan, req = dict(stored.plan_json), dict(stored.request_json)
+        plan, req = stored.plan(), dict(stored.request_json)
     tiles_url, attribution = _tiles(request)
     from api.maps import MapDataError, plan_map  # noqa: PLC0415 (folium only when drawn)
 
@@ -311,12 +312,12 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
         fmap = plan_map(plan, req, tiles_url=tiles_url, tiles_attribution=attribution)
     except MapDataError as exc:
         raise PageError(422, "Cannot draw this plan", str(exc)) from None
-    back = f"/dispatch?{urlencode({'date': str(plan.get('date', '')), 'plan': plan_id})}"
+    back = f"/dispatch?{urlencode({'date': plan.date.isoformat(), 'plan': plan_id})}"
     return _map_response(fmap, back_url=back)
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), VIETNAM_TZ)
+    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), LOCAL_TZ)
     return start, start + timedelta(days=1)
 
 
@@ -372,7 +373,7 @@ def progress_page(
         if stored is None:
             msg = f"There is no plan for {day}, so there is no progress to show."
             raise PageError(404, "No plan", msg)
-        plan_json, req = dict(stored.plan_json), dict(stored.request_json)
+        shown, req = stored.plan(), dict(stored.request_json)
         positions = _positions_of_day(session, day)
         scans = _scans_of(session, _dossier_codes(req))
     tiles_url, attribution = _tiles(request)
@@ -380,11 +381,11 @@ def progress_page(
 
     try:
         fmap = progress_map(
-            plan_json,
+            shown,
             req,
             positions=positions,
             scans=scans,
-            now=datetime.now(VIETNAM_TZ),
+            now=datetime.now(LOCAL_TZ),
             courier=courier,
             tiles_url=tiles_url,
             tiles_attribution=attribution,
@@ -463,13 +464,13 @@ def _round_km(value: float) -> float:
     return round(value, 1)
 
 
-def plan_summary(plan: Mapping[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
+def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
     """Summarise a plan for a dispatcher: service, runs caught, distance, tariff revenue.
 
     Parameters
     ----------
     plan
-        The plan JSON of DESIGN §4.
+        The plan of DESIGN §4 (typed, or its JSON).
     request
         The request it answers (job kinds and places, shuttle departures).
 
@@ -485,47 +486,86 @@ def plan_summary(plan: Mapping[str, Any], request: Mapping[str, Any]) -> dict[st
         return to a home in a ward (*phường*), 10,000 in a rural commune (*xã*) or outside the
         embedded wards).
     """
+    typed = plan if isinstance(plan, Plan) else plan_from_json(plan)
     jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
     shuttles = {str(s.get("id")): s for s in request.get("shuttles", []) if isinstance(s, Mapping)}
+    served_ids, runs, routes = _route_rows(typed, shuttles)
+    distance_km = sum((r.distance_km for r in typed.routes), 0.0)
+    pickups = [j for j in served_ids if jobs.get(j, {}).get("kind") == "pickup"]
+    returns = [j for j in served_ids if jobs.get(j, {}).get("kind") == "return"]
+    city = _returns_in_wards(jobs, returns)
+    revenue = (
+        TARIFF_PICKUP_VND * len(pickups)
+        + TARIFF_RETURN_CITY_VND * city
+        + TARIFF_RETURN_RURAL_VND * (len(returns) - city)
+    )
+    unassigned = typed.unassigned
+    served = len(served_ids)
+    kpis = typed.kpis or Kpis()
+    jobs_asked = kpis.jobs if kpis.jobs is not None else served + len(unassigned)
+    return {
+        "jobs": len(jobs) if jobs else jobs_asked,
+        "served": served,
+        "pickups": len(pickups),
+        "returns": len(returns),
+        "returns_city": city,
+        "unassigned": len(unassigned),
+        "reasons": _reason_rows(unassigned),
+        "runs": sorted(runs.values(), key=lambda r: (r["departs"], r["run"])),
+        "runs_caught": len(runs),
+        "dossiers_on_runs": sum(r["dossiers"] for r in runs.values()),
+        "runs_missed": kpis.runs_missed or 0,
+        "distance_km": _round_km(distance_km),
+        "km_per_dossier": round(distance_km / served, 2) if served else 0.0,
+        "couriers": len(request.get("couriers", [])),
+        "couriers_used": sum(1 for r in routes if r["stops"]),
+        "routes": routes,
+        "revenue_vnd": revenue,
+        "revenue_per_dossier_vnd": round(revenue / served) if served else 0,
+    }
+
+
+def _route_rows(
+    plan: Plan, shuttles: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Jobs served, shuttle runs caught (with their dossiers) and one row per courier."""
     served_ids: list[str] = []
     runs: dict[str, dict[str, Any]] = {}
     routes = []
-    distance_km = 0.0
-    for route in plan.get("routes", []):
-        stops = route.get("stops", [])
+    for route in plan.routes:
         n_stops = 0
-        for stop in stops:
-            kind = stop.get("type")
-            if kind in {"pickup", "delivery"}:
-                served_ids.append(str(stop.get("job")))
+        for stop in route.stops:
+            if stop.kind in {"pickup", "delivery"}:
+                served_ids.append(str(stop.job))
                 n_stops += 1
-            elif kind in {"handoff", "collect"}:
+            elif stop.kind in {"handoff", "collect"}:
                 n_stops += 1
-            if kind == "handoff" and stop.get("shuttle"):
-                run = str(stop["shuttle"])
+            if stop.kind == "handoff" and stop.shuttle:
+                run = stop.shuttle
                 shuttle = shuttles.get(run, {})
                 row = runs.setdefault(
                     run,
                     {
                         "run": run,
-                        "site": stop.get("site"),
+                        "site": stop.site,
                         "departs": str(shuttle.get("departs", "?"))[-5:],
                         "dossiers": 0,
                     },
                 )
-                row["dossiers"] += len(stop.get("jobs") or [])
-        km = float(route.get("distance_km") or 0.0)
-        distance_km += km
+                row["dossiers"] += len(stop.jobs)
         routes.append(
             {
-                "courier": route.get("courier"),
+                "courier": route.courier,
                 "stops": n_stops,
-                "distance_km": _round_km(km),
-                "hours": round(float(route.get("duration_min") or 0.0) / 60.0, 1),
+                "distance_km": _round_km(route.distance_km),
+                "hours": round((route.duration_min or 0.0) / 60.0, 1),
             }
         )
-    pickups = [j for j in served_ids if jobs.get(j, {}).get("kind") == "pickup"]
-    returns = [j for j in served_ids if jobs.get(j, {}).get("kind") == "return"]
+    return served_ids, runs, routes
+
+
+def _returns_in_wards(jobs: Mapping[str, Mapping[str, Any]], returns: list[str]) -> int:
+    """Returns delivered to a home in a ward (*phường*), priced at the city tariff."""
     points: list[geo.LatLon | None] = []
     for job_id in returns:
         job = jobs[job_id]
@@ -535,43 +575,15 @@ def plan_summary(plan: Mapping[str, Any], request: Mapping[str, Any]) -> dict[st
             points.append(None)
     index = geo.areas.default_ward_index()
     wards = index.wards_at([p for p in points if p is not None])
-    city = sum(1 for w in wards if w is not None and w.kind == "phường")
-    revenue = (
-        TARIFF_PICKUP_VND * len(pickups)
-        + TARIFF_RETURN_CITY_VND * city
-        + TARIFF_RETURN_RURAL_VND * (len(returns) - city)
-    )
-    unassigned = [u for u in plan.get("unassigned", []) if isinstance(u, Mapping)]
-    reasons = Counter(str(u.get("reason", "unknown")) for u in unassigned)
+    return sum(1 for w in wards if w is not None and w.kind == "phường")
+
+
+def _reason_rows(unassigned: Sequence[Unassigned]) -> list[dict[str, Any]]:
+    reasons = Counter(u.reason or "unknown" for u in unassigned)
     examples: dict[str, str] = {}
     for u in unassigned:
-        examples.setdefault(
-            str(u.get("reason", "unknown")), f"{u.get('job')}: {u.get('detail', '')}"
-        )
-    served = len(served_ids)
-    kpis = plan.get("kpis") or {}
-    return {
-        "jobs": len(jobs) if jobs else int(kpis.get("jobs", served + len(unassigned))),
-        "served": served,
-        "pickups": len(pickups),
-        "returns": len(returns),
-        "returns_city": city,
-        "unassigned": len(unassigned),
-        "reasons": [
-            {"reason": r, "count": n, "example": examples[r]} for r, n in reasons.most_common()
-        ],
-        "runs": sorted(runs.values(), key=lambda r: (r["departs"], r["run"])),
-        "runs_caught": len(runs),
-        "dossiers_on_runs": sum(r["dossiers"] for r in runs.values()),
-        "runs_missed": kpis.get("runs_missed", 0),
-        "distance_km": _round_km(distance_km),
-        "km_per_dossier": round(distance_km / served, 2) if served else 0.0,
-        "couriers": len(request.get("couriers", [])),
-        "couriers_used": sum(1 for r in routes if r["stops"]),
-        "routes": routes,
-        "revenue_vnd": revenue,
-        "revenue_per_dossier_vnd": round(revenue / served) if served else 0,
-    }
+        examples.setdefault(u.reason or "unknown", f"{u.job}: {u.detail}")
+    return [{"reason": r, "count": n, "example": examples[r]} for r, n in reasons.most_common()]
 
 
 def _vnd(value: int) -> str:
@@ -591,7 +603,7 @@ def dispatch_page(
         stored, plans = _plan_of_day(session, day, plan)
         context: dict[str, Any] = {"plan": None, "s": None, "others": []}
         if stored is not None:
-            summary = plan_summary(stored.plan_json, stored.request_json)
+            summary = plan_summary(stored.plan(), stored.request_json)
             summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
             summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
             context = {
@@ -627,7 +639,7 @@ def _local_time(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is None:
         return moment.strftime("%d/%m %H:%M UTC")
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m %H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m %H:%M")
 
 
 # --------------------------------------------------------------------------- stop list
@@ -649,7 +661,7 @@ def _hhmm(value: Any) -> str:
         return ""
     text = str(value)
     try:
-        return datetime.fromisoformat(text).astimezone(VIETNAM_TZ).strftime("%H:%M")
+        return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%H:%M")
     except ValueError:
         return text[-5:] if len(text) >= 5 else text
 
@@ -658,8 +670,8 @@ def _hhmm_after(value: Any, planned: Any) -> str:
     """``HH:MM`` of an expected time, with ``(+Nd)`` when it falls on a later day than planned."""
     text = _hhmm(value)
     try:
-        later = datetime.fromisoformat(str(value)).astimezone(VIETNAM_TZ).date()
-        base = datetime.fromisoformat(str(planned)).astimezone(VIETNAM_TZ).date()
+        later = datetime.fromisoformat(str(value)).astimezone(LOCAL_TZ).date()
+        base = datetime.fromisoformat(str(planned)).astimezone(LOCAL_TZ).date()
     except ValueError:
         return text
     days = (later - base).days
@@ -801,7 +813,7 @@ def stops_page(
         next_stop=next_stop,
         done=sum(1 for r in work if r["status"] != "pending"),
         total=len(work),
-        loaded_at=datetime.now(VIETNAM_TZ).strftime("%H:%M"),
+        loaded_at=datetime.now(LOCAL_TZ).strftime("%H:%M"),
         user={"name": name},
         role=role,
     )

@@ -16,6 +16,7 @@ from typing import Any
 from api.settings import Settings
 from geo.gazetteer import make_geocoder
 from geo.travel import OsrmTravel, TravelModel
+from routing.plan import JOB_STOPS, Kpis, Plan
 
 
 def travel_model(settings: Settings) -> TravelModel | None:
@@ -107,23 +108,22 @@ def time_limit_s(
     return min(float(asked), settings.solve_time_limit_cap_s)
 
 
-def runs_caught(plan: Mapping[str, Any]) -> tuple[int, int]:
+def runs_caught(plan: Plan) -> tuple[int, int]:
     """Count dossiers handed off for a shuttle run: ``(caught a run today, no run today)``."""
     caught = missed = 0
-    for route in plan.get("routes", []):
-        for stop in route.get("stops", []):
-            if stop.get("type") != "handoff":
+    for route in plan.routes:
+        for stop in route.stops:
+            if stop.kind != "handoff":
                 continue
-            n = len(stop.get("jobs", []))
-            if stop.get("shuttle"):
-                caught += n
-            elif "shuttle" in stop:
-                missed += n
+            if stop.shuttle:
+                caught += len(stop.jobs)
+            else:
+                missed += len(stop.jobs)
     return caught, missed
 
 
-def plan_summary(plan: Mapping[str, Any]) -> list[str]:
-    """Return a few lines summarising a plan for a dispatcher.
+def summary_lines(plan: Plan) -> list[str]:
+    """Return a few lines summarising a plan for a dispatcher's terminal.
 
     Parameters
     ----------
@@ -135,31 +135,27 @@ def plan_summary(plan: Mapping[str, Any]) -> list[str]:
     list of str
         Served jobs, unassigned jobs by reason, courier distance in km, shuttle runs caught.
     """
-    routes = plan.get("routes", [])
-    unassigned = plan.get("unassigned", [])
-    kpis = plan.get("kpis", {})
-    served = sum(
-        1 for r in routes for s in r.get("stops", []) if s.get("type") in ("pickup", "delivery")
-    )
+    routes, unassigned, kpis = plan.routes, plan.unassigned, plan.kpis or Kpis()
+    served = sum(1 for r in routes for s in r.stops if s.kind in JOB_STOPS)
     total = served + len(unassigned)
-    used = sum(1 for r in routes if any(s.get("job") for s in r.get("stops", [])))
-    km = kpis.get("distance_km")
-    if not isinstance(km, int | float):
-        km = sum(float(r.get("distance_km", 0.0)) for r in routes)
+    used = sum(1 for r in routes if any(s.job for s in r.stops))
+    km = kpis.distance_km
+    if km is None:
+        km = sum(r.distance_km for r in routes)
     lines = [
-        f"plan {plan.get('plan_id', '?')} for {plan.get('date', '?')}: {plan.get('status', '?')}",
+        f"plan {plan.plan_id or '?'} for {plan.date.isoformat()}: {plan.status}",
         f"served {served} of {total} jobs with {used} courier(s), {km:.1f} km",
     ]
     if unassigned:
-        reasons = Counter(str(u.get("reason", "unknown")) for u in unassigned)
+        reasons = Counter(u.reason for u in unassigned)
         parts = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
         lines.append(f"unassigned {len(unassigned)}: {parts}")
     else:
         lines.append("unassigned 0")
     caught, missed = runs_caught(plan)
     line = f"shuttle runs: {caught} dossier(s) catch a run today, {missed} wait for tomorrow"
-    if "runs_missed" in kpis:
-        line += f" (runs missed: {kpis['runs_missed']})"
+    if kpis.runs_missed is not None:
+        line += f" (runs missed: {kpis.runs_missed})"
     lines.append(line)
     return lines
 

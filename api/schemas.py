@@ -152,15 +152,95 @@ class PlanRequestIn(_Open):
     options: OptionsIn | None = None
 
 
+class StopOut(_Open):
+    """One stop of a route (DESIGN §4); which fields it has depends on its ``type``."""
+
+    type: Literal["start", "pickup", "handoff", "collect", "delivery", "break", "end"]
+    site: str | None = Field(default=None, description="start, end, hand-off and collect")
+    job: str | None = Field(default=None, description="pickup and delivery")
+    dossier: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    jobs: list[str] | None = Field(default=None, description="hand-off and collect")
+    shuttle: str | None = Field(default=None, description="hand-off: the run caught, or null")
+    late: bool | None = Field(default=None, description="re-plan: a delivery past its window")
+    arrive: str | None = Field(default=None, examples=["2026-11-23T08:05:00+07:00"])
+    start: str | None = None
+    depart: str | None = None
+    load: int | None = None
+
+
+class RouteOut(_Open):
+    """The day of one courier: its stops in order (and, on a re-plan, those already done)."""
+
+    courier: str
+    mode: str | None = None
+    distance_km: float
+    duration_min: float | None = None
+    stops: list[StopOut]
+    done: list[StopOut] | None = None
+
+
+class UnassignedOut(_Open):
+    """A job in no route, with a reason a dispatcher understands."""
+
+    job: str
+    reason: str
+    detail: str
+
+
+class SolverOut(_Open):
+    """How the search went."""
+
+    status: str
+    cost: int
+    seconds: float
+    solutions: int
+    districts: int | None = None
+
+
+class KpisOut(_Open):
+    """The plan's figures."""
+
+    jobs: int | None = None
+    served: int | None = None
+    unassigned: int | None = None
+    unassigned_by_reason: dict[str, int] | None = None
+    distance_km: float | None = None
+    duration_min: float | None = None
+    couriers_used: int | None = None
+    runs_caught: int | None = None
+    runs_missed: int | None = None
+    solver: SolverOut | None = None
+
+
+class ChangeOut(BaseModel):
+    """What a re-plan changed for one job (``from``/``to``: courier ids, null if unassigned)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    job: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    change: Literal["moved", "added", "cancelled", "dropped", "assigned", "late"]
+
+
 class PlanOut(_Open):
-    """A plan (DESIGN §4): routes of typed stops, unassigned jobs with reasons, KPIs."""
+    """A plan (DESIGN §4): routes of typed stops, unassigned jobs with reasons, KPIs.
+
+    A re-plan adds ``changes``, ``replanned_at`` and ``previous_plan_id``. The JSON is written
+    by :func:`routing.plan.plan_to_json`; this model describes it for the OpenAPI document.
+    """
 
     plan_id: str
     date: str
-    status: str
-    routes: list[dict[str, Any]]
-    unassigned: list[dict[str, Any]]
-    kpis: dict[str, Any]
+    status: Literal["complete", "partial"]
+    routes: list[RouteOut]
+    unassigned: list[UnassignedOut]
+    kpis: KpisOut
+    changes: list[ChangeOut] | None = None
+    replanned_at: str | None = None
+    previous_plan_id: str | None = None
 
 
 class PlanSummary(BaseModel):

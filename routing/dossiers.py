@@ -1,4 +1,6 @@
-"""The dossier domain on top of the routing core: request → problem → plan (DESIGN §4).
+"""The dossier domain on top of the routing core: request → problem (DESIGN §4).
+
+The solution is read back into the plan by :mod:`routing.planner`, which also plans whole days.
 
 How the domain maps onto the core (:mod:`routing.model`):
 
@@ -40,10 +42,7 @@ courier travel, per metre            :data:`PER_METRE` = 1       … and distanc
 
 from __future__ import annotations
 
-import math
-import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -53,15 +52,11 @@ import numpy.typing as npt
 
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
+from routing.clock import DAY_S, hhmm
 from routing.model import (
     Break,
     Problem,
     ProblemBuilder,
-    Progress,
-    Route,
-    RouteStep,
-    Solution,
-    SolveParams,
     TimeWindow,
     Vehicle,
     Visit,
@@ -69,18 +64,13 @@ from routing.model import (
     to_int_matrix,
 )
 from routing.request import (
-    DAY_S,
     HORIZON_S,
     Courier,
     DossierJob,
     PlanRequest,
     RequestError,
     Shuttle,
-    hhmm,
-    iso,
-    parse_request,
 )
-from routing.solver import solve
 
 DROP_PENALTY = 1_000_000_000
 URGENT_FACTOR = 4
@@ -91,10 +81,6 @@ DAY_MISSED_MIN = 1_440
 PER_SECOND = 10
 PER_METRE = 1
 MAX_RUN_CHOICES = 2
-# Days with more jobs than this are planned district by district (see ``districts``).
-DISTRICT_JOBS = 150
-# A district busier than this is cut into sectors around its base, each with its own couriers.
-SECTOR_JOBS = 60
 # Re-planning: moving a job to another courier costs as much as 30 minutes of dossier delay.
 MOVE_COST = 30 * DELAY_PER_MIN
 
@@ -237,13 +223,27 @@ class _Diagnosis:
     def _t(self, k: int, a: int, b: int) -> int:
         return int(self.sec[self.profile_of[k]][a, b])
 
-    def reason(self, j: int, job_loc: int) -> tuple[str, str] | None:  # noqa: PLR0911, PLR0912, PLR0915
-        req, job = self.req, self.req.jobs[j]
-        w0, w1 = job.window_s
-        win = f"{hhmm(w0)}–{hhmm(w1)}"
-        sites = [job.handoff_site, job.destination_site, job.origin_site]
-        for s in sites:
-            if s is not None and s not in req.sites:
+    def reason(self, j: int, job_loc: int) -> tuple[str, str] | None:
+        """Why job ``j`` (its home at location ``job_loc``) cannot be planned, or ``None``.
+
+        The checks run from the plainest (an unknown site, no able courier) to the route of
+        one courier serving the job alone; the first that fails names the reason.
+        """
+        job = self.req.jobs[j]
+        found = self._unknown_site(job)
+        if found is None:
+            found = self._no_able_courier(job)
+        if found is not None:
+            return found
+        roomy = self._roomy(job)
+        found = self._outside_time(job, roomy)
+        if found is not None:
+            return found
+        return self._unreachable(job, job_loc, roomy)
+
+    def _unknown_site(self, job: DossierJob) -> tuple[str, str] | None:
+        for s in [job.handoff_site, job.destination_site, job.origin_site]:
+            if s is not None and s not in self.req.sites:
                 field_name = (
                     "handoff_site"
                     if s == job.handoff_site
@@ -252,71 +252,104 @@ class _Diagnosis:
                     else "origin_site"
                 )
                 return "unknown_site", f"Its {field_name} {s!r} is not among the request's sites."
+        return None
+
+    def _skilled(self, job: DossierJob) -> list[int]:
+        return [k for k, c in enumerate(self.req.couriers) if job.skills <= c.skills]
+
+    def _roomy(self, job: DossierJob) -> list[int]:
+        return [k for k in self._skilled(job) if self.req.couriers[k].capacity >= job.size]
+
+    def _no_able_courier(self, job: DossierJob) -> tuple[str, str] | None:
+        req = self.req
         if not req.couriers:
             return "no_courier", "No courier works on this day in this plan."
-        skilled = [k for k, c in enumerate(req.couriers) if job.skills <= c.skills]
+        skilled = self._skilled(job)
         if not skilled:
             need = ", ".join(sorted(job.skills))
             return "missing_skill", f"It needs the skill(s) {need}, which no courier has."
-        roomy = [k for k in skilled if req.couriers[k].capacity >= job.size]
-        if not roomy:
+        if not self._roomy(job):
             cap = max(req.couriers[k].capacity for k in skilled)
             return (
                 "over_capacity",
                 f"Its size {job.size} exceeds every able courier's capacity (largest {cap}).",
             )
+        return None
+
+    def _outside_time(self, job: DossierJob, roomy: list[int]) -> tuple[str, str] | None:
+        w0, w1 = job.window_s
+        win = f"{hhmm(w0)}–{hhmm(w1)}"
         if job.kind == "return" and job.ready_s > w1:
             return (
                 "ready_after_window",
                 f"It is ready at {job.origin_site} only at {hhmm(job.ready_s)}, after the "
                 f"citizen's window {win} closes.",
             )
-        shifts = [req.couriers[k].shift_s for k in roomy]
+        shifts = [self.req.couriers[k].shift_s for k in roomy]
         if all(s1 < w0 or s0 > w1 for s0, s1 in shifts):
             span = ", ".join(sorted({f"{hhmm(a)}–{hhmm(b)}" for a, b in shifts}))
             return "window_outside_shifts", f"Its window {win} lies outside every shift ({span})."
         site = job.handoff_site if job.kind == "pickup" else job.origin_site
         assert site is not None
-        o0, o1 = _site_window(req, site)
+        o0, o1 = _site_window(self.req, site)
         if job.kind == "return" and max(job.ready_s, o0) > o1:
             return (
                 "site_closed",
                 f"{site} closes at {hhmm(o1)}, before the result is ready there "
                 f"({hhmm(job.ready_s)}).",
             )
-        s_idx = self.site_index[site]
-        svc = req.site_service_s
+        return None
+
+    def _alone(self, k: int, job: DossierJob, job_loc: int) -> tuple[str, int | None]:
+        """Courier ``k`` serving the job alone: ``ok``, ``late`` (with its arrival at the home,
+        after the window), ``closed`` (the site is closed when it gets there) or ``short`` (it
+        cannot reach the end of its shift in time)."""
+        req, c, st = self.req, self.req.couriers[k], self.starts[k]
+        w0, w1 = job.window_s
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        assert site is not None
+        o0, o1 = _site_window(req, site)
+        s_idx, end = self.site_index[site], self.site_index[c.end_site]
+        t_start = max(c.shift_s[0], st.ready_s)
+        if job.kind == "pickup":
+            arrive = t_start + self._t(k, st.location, job_loc)
+            begin = max(arrive, w0)
+            if begin > w1:
+                return "late", arrive
+            at_site = max(begin + job.service_s + self._t(k, job_loc, s_idx), o0)
+            if at_site > o1:
+                return "closed", None
+            done = at_site + req.site_service_s + self._t(k, s_idx, end)
+            return ("ok" if done <= c.shift_s[1] else "short"), None
+        at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
+        if at_site > o1:
+            return "closed", None
+        arrive = at_site + req.site_service_s + self._t(k, s_idx, job_loc)
+        begin = max(arrive, w0)
+        if begin > w1:
+            return "late", arrive
+        done = begin + job.service_s + self._t(k, job_loc, end)
+        return ("ok" if done <= c.shift_s[1] else "short"), None
+
+    def _unreachable(
+        self, job: DossierJob, job_loc: int, roomy: list[int]
+    ) -> tuple[str, str] | None:
+        w0, w1 = job.window_s
+        win = f"{hhmm(w0)}–{hhmm(w1)}"
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        assert site is not None
+        o0, o1 = _site_window(self.req, site)
         best_late = None
         site_blocked = True
         for k in roomy:
-            c, st = req.couriers[k], self.starts[k]
-            end = self.site_index[c.end_site]
-            t_start = max(c.shift_s[0], st.ready_s)
-            if job.kind == "pickup":
-                arrive = t_start + self._t(k, st.location, job_loc)
-                begin = max(arrive, w0)
-                if begin > w1:
-                    best_late = arrive if best_late is None else min(best_late, arrive)
-                    site_blocked = False
-                    continue
-                at_site = max(begin + job.service_s + self._t(k, job_loc, s_idx), o0)
-                if at_site > o1:
-                    continue
-                site_blocked = False
-                if at_site + svc + self._t(k, s_idx, end) <= c.shift_s[1]:
-                    return None
-            else:
-                at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
-                if at_site > o1:
-                    continue
-                site_blocked = False
-                arrive = at_site + svc + self._t(k, s_idx, job_loc)
-                begin = max(arrive, w0)
-                if begin > w1:
-                    best_late = arrive if best_late is None else min(best_late, arrive)
-                    continue
-                if begin + job.service_s + self._t(k, job_loc, end) <= c.shift_s[1]:
-                    return None
+            outcome, arrive = self._alone(k, job, job_loc)
+            if outcome == "ok":
+                return None
+            if outcome == "late":
+                assert arrive is not None
+                best_late = arrive if best_late is None else min(best_late, arrive)
+            if outcome in ("late", "short"):
+                site_blocked = False  # the site's hours are not what stops this courier
         if site_blocked:
             return (
                 "site_closed",
@@ -603,405 +636,6 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     )
 
 
-def _stops_of_route(  # noqa: PLR0915 - stops are written in one pass
-    built: Built, sol_route: Route
-) -> tuple[dict[str, Any], int]:
-    """One route of the plan JSON, and how many of its hand-offs missed every run."""
-    req, problem = built.req, built.problem
-    k = sol_route.vehicle
-    courier = req.couriers[k]
-    veh = problem.vehicles[k]
-    prof = built.profile_of[k]
-    sec = problem.profiles[prof].seconds
-    met = built.metres[prof]
-    day = req.day
-
-    # Group consecutive site visits of one kind, site and run into one stop.
-    groups: list[list[RouteStep]] = []
-    for st in sol_route.steps:
-        vis = problem.visits[st.visit]
-        if groups and vis.group and problem.visits[groups[-1][-1].visit].group == vis.group:
-            groups[-1].append(st)
-        else:
-            groups.append([st])
-
-    stops: list[dict[str, Any]] = []
-    start_site = built.loc_site[veh.start]
-    first: dict[str, Any] = {
-        "type": "start",
-        "arrive": iso(day, sol_route.depart_s),
-        "depart": iso(day, sol_route.depart_s),
-        "load": veh.initial_load,
-    }
-    if start_site is not None:
-        first["site"] = start_site
-    else:
-        p = built.loc_point[veh.start]
-        first |= {"lat": p.lat, "lon": p.lon}
-    stops.append(first)
-    breaks = sorted(sol_route.breaks)
-    used_breaks: set[int] = set()
-    prev_loc, prev_depart = veh.start, sol_route.depart_s
-    distance_m = 0.0
-    missed = 0
-
-    def gap(next_loc: int, next_start: int) -> int:
-        """Insert the breaks taken before ``next_start``; return the arrival there."""
-        nonlocal distance_m
-        travel_s = int(sec[prev_loc, next_loc])
-        taken = [
-            (i, b)
-            for i, b in enumerate(breaks)
-            if i not in used_breaks and b[0] + b[1] <= next_start
-        ]
-        pause = 0
-        last_end = prev_depart
-        for i, (bs, dur) in taken:
-            used_breaks.add(i)
-            stops.append({"type": "break", "start": iso(day, bs), "depart": iso(day, bs + dur)})
-            pause += dur
-            last_end = max(last_end, bs + dur)
-        distance_m += float(met[prev_loc, next_loc])
-        return min(max(prev_depart + travel_s + pause, last_end), next_start)
-
-    for grp in groups:
-        head = grp[-1]
-        vis = problem.visits[head.visit]
-        role = built.roles[head.visit]
-        start_s = max(s.start_s for s in grp)
-        arrive = gap(vis.location, start_s)
-        depart = start_s + vis.service_s
-        stop: dict[str, Any]
-        if role.role in ("pickup", "delivery"):
-            job = req.jobs[role.job]
-            stop = {
-                "type": role.role,
-                "job": job.id,
-                "dossier": job.dossier,
-                "lat": job.point.lat,
-                "lon": job.point.lon,
-            }
-            if role.late:
-                stop["late"] = True
-        else:
-            stop = {
-                "type": role.role,
-                "site": role.site,
-                "jobs": [req.jobs[built.roles[s.visit].job].id for s in grp],
-            }
-            if role.role == "handoff" and _needs_run(req.jobs[role.job]):
-                stop["shuttle"] = role.run
-                if role.missed:
-                    missed += len(grp)
-            elif role.role == "handoff":
-                stop["shuttle"] = None
-        stop |= {
-            "arrive": iso(day, arrive),
-            "start": iso(day, start_s),
-            "depart": iso(day, depart),
-            "load": head.load,
-        }
-        stops.append(stop)
-        prev_loc, prev_depart = vis.location, depart
-    end_arrive = gap(veh.end, sol_route.end_s)
-    stops.append(
-        {
-            "type": "end",
-            "site": built.loc_site[veh.end],
-            "arrive": iso(day, max(end_arrive, sol_route.end_s)),
-        }
-    )
-    route = {
-        "courier": courier.id,
-        "mode": courier.mode,
-        "distance_km": round(distance_m / 1000.0, 3),
-        "duration_min": round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
-        "stops": stops,
-    }
-    return route, missed
-
-
-def plan_from_solution(built: Built, solution: Solution) -> dict[str, Any]:
-    """Write the plan JSON of DESIGN §4 from a core solution.
-
-    Parameters
-    ----------
-    built
-        The problem as built from the request.
-    solution
-        The solver's answer for ``built.problem``.
-
-    Returns
-    -------
-    dict
-        The plan: ``plan_id``, ``date``, ``status``, ``routes``, ``unassigned``, ``kpis``.
-    """
-    req = built.req
-    routes = []
-    runs_missed = 0
-    runs_caught = 0
-    served: set[int] = set()
-    for r in solution.routes:
-        route, missed = _stops_of_route(built, r)
-        if len(route["stops"]) <= 2 and not r.breaks:
-            continue
-        routes.append(route)
-        runs_missed += missed
-        for s in route["stops"]:
-            if s["type"] == "handoff" and s.get("shuttle"):
-                runs_caught += len(s["jobs"])
-        for st in r.steps:
-            served.add(built.roles[st.visit].job)
-    unassigned = dict(built.unassigned)
-    core_to_req = {cj: j for j, cj in built.core_job_of.items()}
-    for cj in solution.dropped:
-        j = core_to_req[cj]
-        if j in served:
-            continue
-        job = req.jobs[j]
-        unassigned[j] = (
-            "no_time",
-            f"No courier could fit it among the other jobs: the couriers' time and capacity "
-            f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}."
-            if solution.solutions
-            else f"The search ran out of time ({solution.runtime_s:.1f} s) before it found any "
-            "plan for these couriers; plan again with a longer time limit.",
-        )
-    for j, (reason, detail) in built.extra.get("settled", {}).items():
-        unassigned[j] = (reason, detail)
-    unassigned_list = [
-        {"job": req.jobs[j].id, "reason": reason, "detail": detail}
-        for j, (reason, detail) in sorted(unassigned.items())
-    ]
-    by_reason: dict[str, int] = {}
-    for u in unassigned_list:
-        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
-    n_jobs = len(req.jobs) - len(built.extra.get("done", ()))
-    served_count = len(served)
-    return {
-        "plan_id": uuid.uuid4().hex,
-        "date": req.day.isoformat(),
-        "status": "complete" if not unassigned_list else "partial",
-        "routes": routes,
-        "unassigned": unassigned_list,
-        "kpis": {
-            "jobs": n_jobs,
-            "served": served_count,
-            "unassigned": len(unassigned_list),
-            "unassigned_by_reason": by_reason,
-            "distance_km": round(sum(r["distance_km"] for r in routes), 3),
-            "duration_min": round(sum(r["duration_min"] for r in routes), 1),
-            "couriers_used": len(routes),
-            "runs_caught": runs_caught,
-            "runs_missed": runs_missed,
-            "solver": {
-                "status": solution.status,
-                "cost": solution.cost,
-                "seconds": round(solution.runtime_s, 2),
-                "solutions": solution.solutions,
-            },
-        },
-    }
-
-
-def _solve_one(
-    req: PlanRequest,
-    travel: TravelModel | None,
-    time_limit_s: float,
-    on_progress: Callable[[Progress], None] | None,
-) -> dict[str, Any]:
-    built = build_problem(req, travel)
-    params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
-    solution = solve(built.problem, params, on_progress=on_progress)
-    return plan_from_solution(built, solution)
-
-
-def districts(req: PlanRequest) -> list[tuple[list[int], list[int]]]:
-    """Split a large day into districts: couriers by start site, jobs to the nearest able base.
-
-    A job belongs to the couriers based at its hand-off (pickup) or origin (return) site; when no
-    courier is based there, or none of them has its skills, to the nearest base (great circle
-    from the job's site) that has an able courier. Jobs naming an unknown site go to the first
-    district, whose diagnosis reports them. A district of more than :data:`SECTOR_JOBS` jobs is
-    cut into sectors by the bearing of the homes from the base, its couriers shared out among
-    them (cluster first, route second).
-
-    Returns
-    -------
-    list of (courier indices, job indices)
-        Districts with at least one job, in the order of their base's first courier.
-    """
-    if not req.couriers:
-        return []  # nothing to split: the single solve reports every job as no_courier
-    bases: dict[str, list[int]] = {}
-    for k, c in enumerate(req.couriers):
-        bases.setdefault(c.start_site, []).append(k)
-    order = list(bases)
-    groups: dict[str, list[int]] = {b: [] for b in order}
-    for j, job in enumerate(req.jobs):
-        site = job.handoff_site if job.kind == "pickup" else job.origin_site
-        if site is None or site not in req.sites:
-            groups[order[0]].append(j)
-            continue
-        able = [
-            b for b in order if any(job.skills <= req.couriers[k].skills for k in bases[b])
-        ] or order
-        if site in able:
-            groups[site].append(j)
-            continue
-        here = req.sites[site].point
-        pts = [here] + [req.sites[b].point for b in able]
-        dist = GreatCircleTravel().matrix(pts, "car").metres[0, 1:]
-        groups[able[int(np.argmin(dist))]].append(j)
-    parts: list[tuple[list[int], list[int]]] = []
-    for b in order:
-        if groups[b]:
-            parts.extend(_sectors(req, bases[b], groups[b], req.sites[b].point))
-    return parts
-
-
-def _sectors(
-    req: PlanRequest, couriers: list[int], jobs: list[int], base: LatLon
-) -> list[tuple[list[int], list[int]]]:
-    """Split a busy district into sectors around its base (sweep), about
-    :data:`SECTOR_JOBS` jobs each, sharing out the couriers in proportion."""
-    k = min(len(couriers), math.ceil(len(jobs) / SECTOR_JOBS))
-    if k <= 1:
-        return [(couriers, jobs)]
-    angle = sorted(
-        jobs,
-        key=lambda j: math.atan2(
-            req.jobs[j].point.lat - base.lat, req.jobs[j].point.lon - base.lon
-        ),
-    )
-    crew = [couriers[i::k] for i in range(k)]
-    out: list[tuple[list[int], list[int]]] = []
-    start = 0
-    for i, cs in enumerate(crew):
-        end = len(angle) if i == k - 1 else start + round(len(angle) * len(cs) / len(couriers))
-        out.append((cs, angle[start:end]))
-        start = end
-    # A job whose skills no courier of its sector has goes to the next sector that has one.
-    for i, (cs, js) in enumerate(out):
-        for j in list(js):
-            need = req.jobs[j].skills
-            if need and not any(need <= req.couriers[c].skills for c in cs):
-                for step in range(1, k):
-                    other = out[(i + step) % k]
-                    if any(need <= req.couriers[c].skills for c in other[0]):
-                        js.remove(j)
-                        other[1].append(j)
-                        break
-    return [(cs, js) for cs, js in out if js]
-
-
-def plan_request(
-    request: Mapping[str, Any],
-    *,
-    time_limit_s: float | None = None,
-    travel: TravelModel | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> dict[str, Any]:
-    """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
-
-    Days of more than :data:`DISTRICT_JOBS` jobs are planned district by district (see
-    :func:`districts`), each with a share of the time limit in proportion to its jobs: a
-    province-wide day then gets a first plan in seconds rather than minutes, at the price of
-    never lending a courier to a neighbouring district.
-
-    Parameters
-    ----------
-    request
-        The plan request as plain JSON data.
-    time_limit_s
-        Search time limit in seconds; overrides ``options.time_limit_s`` (default 10 s).
-    travel
-        Travel model for requests without a ``travel`` matrix; defaults to
-        :class:`geo.travel.GreatCircleTravel`.
-    on_progress
-        Called at each improving solution with elapsed seconds, best cost and solutions found.
-
-    Returns
-    -------
-    dict
-        The plan: every job is in exactly one route or in ``unassigned`` with a reason.
-
-    Raises
-    ------
-    RequestError
-        If the request is invalid; the message names the field.
-    """
-    req = parse_request(request, time_limit_s=time_limit_s)
-    parts = districts(req) if len(req.jobs) > DISTRICT_JOBS else []
-    if len(parts) <= 1:
-        return _solve_one(req, travel, req.time_limit_s, on_progress)
-    began = time.monotonic()
-    done_cost = 0
-    solutions = 0
-    plans: list[dict[str, Any]] = []
-    left_jobs = len(req.jobs)
-    for couriers, jobs in parts:
-        left_s = req.time_limit_s - (time.monotonic() - began)
-        share = max(0.01, left_s * len(jobs) / left_jobs)
-        left_jobs -= len(jobs)
-        sub = replace(
-            req,
-            couriers=tuple(req.couriers[k] for k in couriers),
-            jobs=tuple(req.jobs[j] for j in jobs),
-        )
-
-        def relay(p: Progress, base: int = done_cost, before: int = solutions) -> None:
-            if on_progress is not None:
-                on_progress(
-                    Progress(time.monotonic() - began, base + p.best_cost, before + p.solutions)
-                )
-
-        plan = _solve_one(sub, travel, share, relay)
-        done_cost += int(plan["kpis"]["solver"]["cost"])
-        solutions += int(plan["kpis"]["solver"]["solutions"])
-        plans.append(plan)
-    return _merge(req, plans, time.monotonic() - began)
-
-
-def _merge(req: PlanRequest, plans: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
-    """One plan from the plans of the districts of a day."""
-    order = {j.id: i for i, j in enumerate(req.jobs)}
-    routes = [r for p in plans for r in p["routes"]]
-    unassigned = sorted((u for p in plans for u in p["unassigned"]), key=lambda u: order[u["job"]])
-    by_reason: dict[str, int] = {}
-    for u in unassigned:
-        by_reason[u["reason"]] = by_reason.get(u["reason"], 0) + 1
-
-    def total(key: str) -> Any:
-        return sum(p["kpis"][key] for p in plans)
-
-    return {
-        "plan_id": uuid.uuid4().hex,
-        "date": req.day.isoformat(),
-        "status": "complete" if not unassigned else "partial",
-        "routes": routes,
-        "unassigned": unassigned,
-        "kpis": {
-            "jobs": total("jobs"),
-            "served": total("served"),
-            "unassigned": len(unassigned),
-            "unassigned_by_reason": by_reason,
-            "distance_km": round(total("distance_km"), 3),
-            "duration_min": round(total("duration_min"), 1),
-            "couriers_used": len(routes),
-            "runs_caught": total("runs_caught"),
-            "runs_missed": total("runs_missed"),
-            "solver": {
-                "status": "solved",
-                "cost": sum(p["kpis"]["solver"]["cost"] for p in plans),
-                "seconds": round(seconds, 2),
-                "solutions": sum(p["kpis"]["solver"]["solutions"] for p in plans),
-                "districts": len(plans),
-            },
-        },
-    }
-
-
 def courier_index(req: PlanRequest, courier_id: str) -> int:
     """Return the index of a courier, raising RequestError naming an unknown id."""
     for k, c in enumerate(req.couriers):
@@ -1016,6 +650,5 @@ __all__ = [
     "Courier",
     "CourierState",
     "build_problem",
-    "plan_from_solution",
-    "plan_request",
+    "courier_index",
 ]

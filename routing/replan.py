@@ -14,31 +14,33 @@ The new plan has the shape of DESIGN §4 with two additions per route and one pe
 Dossiers already in a courier's hands (picked up or collected, not yet handed over or delivered)
 stay with that courier. Moving any other job to another courier costs :data:`MOVE_COST`
 (as much as 30 minutes of dossier delay), so the plan changes only as much as it needs to.
+
+A re-plan is made in three steps: :func:`prepare_replan` settles every job and courier and
+builds the core problem, the solver searches it, and :func:`finish_replan` writes the new plan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 from geo.coords import LatLon, parse_latlon
 from geo.travel import TravelModel
-from routing.dossiers import (
-    MOVE_COST,
-    CourierState,
-    build_problem,
-    plan_from_solution,
-)
-from routing.model import SolveParams
-from routing.request import RequestError, parse_request, parse_time
-from routing.solver import solve
+from routing.clock import local_midnight
+from routing.dossiers import MOVE_COST, Built, CourierState, build_problem
+from routing.model import Solution, SolveParams
+from routing.plan import Change, Plan, PlanError, Route, Stop, plan_from_json
+from routing.planner import plan_from_solution
+from routing.request import Courier, PlanRequest, RequestError, parse_request, parse_time
 
-__all__ = ["MOVE_COST", "replan"]
+__all__ = ["MOVE_COST", "Replanning", "finish_replan", "prepare_replan", "replan", "replan_plan"]
 
 # A done entry names a job (all its stops done) or one stop: {"job": "J1", "type": "pickup"}.
 _FIRST = {"pickup": "pickup", "return": "collect"}
 _SECOND = {"pickup": "handoff", "return": "delivery"}
+_JOB_STOP_TYPES = ("pickup", "handoff", "collect", "delivery")
 
 
 def _done_stops(done: Iterable[str | Mapping[str, Any]]) -> dict[str, set[str]]:
@@ -48,7 +50,7 @@ def _done_stops(done: Iterable[str | Mapping[str, Any]]) -> dict[str, set[str]]:
             out.setdefault(entry, set()).add("*")
         elif isinstance(entry, Mapping) and isinstance(entry.get("job"), str):
             kind = entry.get("type", "*")
-            if kind not in ("*", "pickup", "handoff", "collect", "delivery"):
+            if kind not in ("*", *_JOB_STOP_TYPES):
                 raise RequestError(f"done[{i}].type: unknown stop type {kind!r}.")
             out.setdefault(entry["job"], set()).add(str(kind))
         else:
@@ -56,9 +58,358 @@ def _done_stops(done: Iterable[str | Mapping[str, Any]]) -> dict[str, set[str]]:
     return out
 
 
-def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in one pass
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """The stops reported done: job id → stop types (``*`` for every stop of the job)."""
+
+    marks: Mapping[str, set[str]]
+
+    def stop(self, job: str, kind: str) -> bool:
+        marks = self.marks.get(job, set())
+        return "*" in marks or kind in marks
+
+    def all_of(self, stop: Stop) -> bool:
+        """A job stop whose every job has this stop done."""
+        jobs = stop.job_ids
+        return bool(jobs) and all(self.stop(j, stop.kind) for j in jobs)
+
+
+@dataclass
+class _Settled:
+    """Each job settled: fully done, in a courier's hands, cancelled, or still to plan."""
+
+    skip: dict[int, tuple[str, str]] = field(default_factory=dict)
+    settled: dict[int, tuple[str, str]] = field(default_factory=dict)
+    fixed: dict[int, int] = field(default_factory=dict)  # job → courier holding its dossier
+    fully_done: set[int] = field(default_factory=set)
+    in_hand: dict[int, list[int]] = field(default_factory=dict)  # courier → jobs in its bag
+
+
+def _settle_jobs(
+    req: PlanRequest, done: _Done, cancelled: set[str], prev_courier: Mapping[str, str]
+) -> _Settled:
+    out = _Settled()
+    courier_pos = {c.id: k for k, c in enumerate(req.couriers)}
+    for j, job in enumerate(req.jobs):
+        first, second = _FIRST[job.kind], _SECOND[job.kind]
+        if job.id in cancelled and not done.stop(job.id, first):
+            out.skip[j] = out.settled[j] = (
+                "cancelled",
+                "The request was cancelled before it was served.",
+            )
+        elif done.stop(job.id, second):
+            out.skip[j] = ("done", "")
+            out.fully_done.add(j)
+        elif done.stop(job.id, first):
+            holder = prev_courier.get(job.id)
+            if holder is None or holder not in courier_pos:
+                raise RequestError(
+                    f"done: {job.id!r} has its {first} done but no courier had it in the plan."
+                )
+            out.fixed[j] = courier_pos[holder]
+            out.in_hand.setdefault(courier_pos[holder], []).append(j)
+    return out
+
+
+def _seconds(moment: datetime | None, day: date, where: str) -> int:
+    if moment is None:
+        raise RequestError(f"{where}: missing.")
+    return int((moment - local_midnight(day)).total_seconds() // 1)
+
+
+def _kept_done(stops: Sequence[Stop], done: _Done, now_s: int, day: date) -> tuple[list[Stop], int]:
+    """The stops of a previous route already done, and when the courier is free again.
+
+    A break counts as taken when it began by now (the courier may be on it: the rest of the
+    day starts when it ends) or when it was placed before a stop already done.
+    """
+    job_stop_done = {i: done.all_of(s) for i, s in enumerate(stops) if s.kind in _JOB_STOP_TYPES}
+    last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
+    kept: list[Stop] = []
+    resume_s = now_s
+    for i, s in enumerate(stops):
+        if s.kind == "break":
+            began = _seconds(s.start, day, "previous_plan.break.start")
+            if began <= now_s or i < last_done:
+                kept.append(s)
+                if began <= now_s:
+                    ends = _seconds(s.depart, day, "previous_plan.break.depart")
+                    resume_s = max(resume_s, ends)
+        elif job_stop_done.get(i):
+            kept.append(s)
+    if kept and stops and stops[0].kind == "start":
+        kept.insert(0, stops[0])
+    return kept, resume_s
+
+
+def _last_place(req: PlanRequest, courier: Courier, kept: Sequence[Stop]) -> int:
+    """The location index where a courier without a reported position is: its last done stop."""
+    site_ids = list(req.sites)
+    last = next((s for s in reversed(kept) if s.kind != "break"), None)
+    if last is None or last.kind == "start":
+        return site_ids.index(courier.start_site)
+    if last.site is not None and last.site in req.sites:
+        return site_ids.index(last.site)
+    job_index = {j.id: i for i, j in enumerate(req.jobs)}
+    return len(site_ids) + job_index[str(last.job)]
+
+
+def _reported_point(positions: Mapping[str, Mapping[str, Any]], courier: str) -> LatLon | None:
+    pos = positions.get(courier)
+    if pos is None:
+        return None
+    try:
+        return parse_latlon(pos.get("lat"), pos.get("lon"), where=f"positions[{courier}]")
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def _without_taken_breaks(req: PlanRequest, k: int, taken: int) -> PlanRequest:
+    """Breaks already taken today are not taken again."""
+    if not taken:
+        return req
+    couriers = tuple(
+        replace(c, breaks=c.breaks[taken:]) if i == k else c for i, c in enumerate(req.couriers)
+    )
+    return replace(req, couriers=couriers)
+
+
+@dataclass
+class _Starts:
+    """Where and when each courier starts the rest of its day."""
+
+    req: PlanRequest
+    states: list[CourierState | None] = field(default_factory=list)
+    extra_points: list[LatLon] = field(default_factory=list)
+    kept_done: dict[str, list[Stop]] = field(default_factory=dict)
+
+
+def _courier_starts(
+    req: PlanRequest,
+    previous: Plan,
+    *,
+    settled: _Settled,
+    done: _Done,
+    now_s: int,
+    positions: Mapping[str, Mapping[str, Any]],
+) -> _Starts:
+    out = _Starts(req)
+    n_base = len(req.sites) + len(req.jobs)
+    for k, c in enumerate(req.couriers):
+        route = previous.route_of(c.id)
+        kept, resume_s = _kept_done(route.stops if route else (), done, now_s, req.day)
+        out.kept_done[c.id] = kept
+        point = _reported_point(positions, c.id)
+        if point is not None:
+            loc = n_base + len(out.extra_points)
+            out.extra_points.append(point)
+        else:
+            loc = _last_place(req, c, kept)
+        in_hand = tuple(settled.in_hand.get(k, ()))
+        out.states.append(CourierState(loc, max(resume_s, c.shift_s[0]), in_hand))
+        out.req = _without_taken_breaks(out.req, k, sum(1 for s in kept if s.kind == "break"))
+    return out
+
+
+@dataclass
+class Replanning:
+    """A re-plan made ready to solve: the core problem and what is needed to write the plan.
+
+    Parameters
+    ----------
+    built
+        The core problem of the rest of the day.
+    params
+        The solver's parameters.
+    previous
+        The plan being replaced.
+    now
+        The re-planning time as given.
+    kept_done
+        Courier id → the stops of the previous plan already done.
+    added_ids
+        Ids of the jobs added.
+    settled
+        Each job settled before the search: done, in a courier's bag, cancelled.
+    """
+
+    built: Built
+    params: SolveParams
+    previous: Plan
+    now: str
+    kept_done: dict[str, list[Stop]]
+    added_ids: set[str]
+    settled: _Settled
+
+
+def _read_previous(previous_plan: Mapping[str, Any] | Plan) -> Plan:
+    if isinstance(previous_plan, Plan):
+        return previous_plan
+    try:
+        return plan_from_json(previous_plan, where="previous_plan")
+    except PlanError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def prepare_replan(
     request: Mapping[str, Any],
-    previous_plan: Mapping[str, Any],
+    previous_plan: Mapping[str, Any] | Plan,
+    *,
+    now: str,
+    positions: Mapping[str, Mapping[str, Any]] | None = None,
+    done: Iterable[str | Mapping[str, Any]] = (),
+    added_jobs: Sequence[Mapping[str, Any]] = (),
+    cancelled_jobs: Iterable[str] = (),
+    time_limit_s: float | None = None,
+    travel: TravelModel | None = None,
+) -> Replanning:
+    """Settle every job and courier and build the problem of the rest of the day.
+
+    The parameters are those of :func:`replan`.
+
+    Raises
+    ------
+    RequestError
+        For an invalid request, plan, time, position, or a done/cancelled id that is not a job.
+    """
+    previous = _read_previous(previous_plan)
+    merged = dict(request)
+    merged["jobs"] = [*list(request.get("jobs") or []), *list(added_jobs)]
+    req = parse_request(merged, time_limit_s=time_limit_s)
+    now_s = parse_time(now, req.day, "now")
+    job_index = {j.id: i for i, j in enumerate(req.jobs)}
+    done_marks = _Done(_done_stops(done))
+    cancelled = set(cancelled_jobs)
+    for jid in [*done_marks.marks, *cancelled]:
+        if jid not in job_index:
+            raise RequestError(f"done/cancelled: {jid!r} is not a job of the request.")
+    prev_courier = previous.job_couriers()
+    settled = _settle_jobs(req, done_marks, cancelled, prev_courier)
+    starts = _courier_starts(
+        req, previous, settled=settled, done=done_marks, now_s=now_s, positions=positions or {}
+    )
+    courier_pos = {c.id: k for k, c in enumerate(req.couriers)}
+    built = build_problem(
+        starts.req,
+        travel,
+        states=starts.states,
+        extra_points=starts.extra_points,
+        fixed_jobs=settled.fixed,
+        skip_jobs=settled.skip,
+        previous_courier={
+            job_index[jid]: courier_pos[cid]
+            for jid, cid in prev_courier.items()
+            if jid in job_index and cid in courier_pos
+        },
+    )
+    built.extra["settled"] = settled.settled
+    built.extra["done"] = settled.fully_done
+    params = SolveParams(time_limit_s=starts.req.time_limit_s, seed=starts.req.seed)
+    if settled.fixed:
+        # Dossiers in a courier's bag may go with that courier only. Local cheapest insertion
+        # places the visits with the fewest allowed couriers (and the highest penalty) first;
+        # parallel insertion, the default, can fill the day before reaching them and leave a
+        # citizen's papers undelivered in the bag.
+        params = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
+    added_ids = {str(j.get("id")) for j in added_jobs}
+    return Replanning(built, params, previous, now, starts.kept_done, added_ids, settled)
+
+
+def _change_of(
+    before: str | None, after: str | None, *, added: bool, cancelled: bool, was_unassigned: bool
+) -> str | None:
+    if added:
+        return "added"
+    if cancelled:
+        return "cancelled"
+    if before is not None and after is None:
+        return "dropped"
+    if before is not None and after is not None and before != after:
+        return "moved"
+    if before is None and after is not None and was_unassigned:
+        return "assigned"
+    return None
+
+
+def _changes(prep: Replanning, plan: Plan) -> list[Change]:
+    """What changed, one entry per job (and one more for a delivery now late)."""
+    req = prep.built.req
+    prev_courier = prep.previous.job_couriers()
+    prev_unassigned = {u.job for u in prep.previous.unassigned}
+    now_courier: dict[str, str] = {}
+    for route in plan.routes:
+        for jid in route.job_ids:
+            now_courier[jid] = route.courier
+    late_ids = {s.job for r in plan.routes for s in r.stops if s.late and s.job is not None}
+    changes: list[Change] = []
+    for j, job in enumerate(req.jobs):
+        if j in prep.settled.fully_done:
+            continue
+        before, after = prev_courier.get(job.id), now_courier.get(job.id)
+        change = _change_of(
+            before,
+            after,
+            added=job.id in prep.added_ids,
+            cancelled=j in prep.settled.settled,
+            was_unassigned=job.id in prev_unassigned,
+        )
+        if change is not None:
+            changes.append(Change(job=job.id, before=before, after=after, change=change))
+        if job.id in late_ids:
+            changes.append(Change(job=job.id, before=before, after=after, change="late"))
+    return changes
+
+
+def finish_replan(prep: Replanning, solution: Solution) -> Plan:
+    """Write the re-plan from the solver's answer: done stops, changes, the plan replaced.
+
+    Parameters
+    ----------
+    prep
+        The re-plan as :func:`prepare_replan` made it ready.
+    solution
+        The solver's answer for ``prep.built.problem``.
+
+    Returns
+    -------
+    Plan
+        The new plan, with ``done`` on every route, ``changes``, ``replanned_at`` and
+        ``previous_plan_id``.
+    """
+    plan = plan_from_solution(prep.built, solution)
+    routed = {r.courier for r in plan.routes}
+    idle = [
+        Route(courier=cid, distance_km=0.0, stops=())
+        for cid, kept in prep.kept_done.items()
+        if kept and cid not in routed
+    ]
+    routes = tuple(
+        replace(r, done=tuple(prep.kept_done.get(r.courier, ()))) for r in (*plan.routes, *idle)
+    )
+    plan = replace(plan, routes=routes)
+    return replace(
+        plan,
+        changes=tuple(_changes(prep, plan)),
+        replanned_at=prep.now,
+        previous_plan_id=prep.previous.plan_id or None,
+    )
+
+
+def replan_plan(
+    request: Mapping[str, Any],
+    previous_plan: Mapping[str, Any] | Plan,
+    **kwargs: Any,
+) -> Plan:
+    """Re-plan the rest of a day and return the typed plan (arguments of :func:`replan`)."""
+    from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
+
+    prep = prepare_replan(request, previous_plan, **kwargs)
+    return finish_replan(prep, solve(prep.built.problem, prep.params))
+
+
+def replan(
+    request: Mapping[str, Any],
+    previous_plan: Mapping[str, Any] | Plan,
     *,
     now: str,
     positions: Mapping[str, Mapping[str, Any]] | None = None,
@@ -75,7 +426,8 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
     request
         The request the previous plan answered (DESIGN §4).
     previous_plan
-        The plan being replaced (DESIGN §4 JSON, as :func:`routing.plan_request` returned it).
+        The plan being replaced (DESIGN §4 JSON, as :func:`routing.plan_request` returned it,
+        or the typed :class:`routing.plan.Plan`).
     now
         The re-planning time: ``"HH:MM"`` on the plan's date or an ISO datetime.
     positions
@@ -97,189 +449,21 @@ def replan(  # noqa: PLR0912, PLR0915 - settles jobs, couriers and changes in on
     Returns
     -------
     dict
-        The new plan with ``done`` stops per route and a ``changes`` list.
+        The new plan JSON with ``done`` stops per route and a ``changes`` list.
 
     Raises
     ------
     RequestError
         For an invalid request, time, position, or a done/cancelled id that is not a job.
     """
-    merged = dict(request)
-    merged["jobs"] = [*list(request.get("jobs") or []), *list(added_jobs)]
-    req = parse_request(merged, time_limit_s=time_limit_s)
-    now_s = parse_time(now, req.day, "now")
-    job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    done_map = _done_stops(done)
-    cancelled = set(cancelled_jobs)
-    for jid in [*done_map, *cancelled]:
-        if jid not in job_index:
-            raise RequestError(f"done/cancelled: {jid!r} is not a job of the request.")
-
-    # Where each job was in the previous plan.
-    prev_courier: dict[str, str] = {}
-    prev_routes: dict[str, list[Mapping[str, Any]]] = {}
-    for route in previous_plan.get("routes") or []:
-        cid = str(route.get("courier"))
-        prev_routes[cid] = list(route.get("stops") or [])
-        for stop in prev_routes[cid]:
-            for jid in [stop["job"]] if "job" in stop else list(stop.get("jobs") or []):
-                prev_courier[jid] = cid
-    prev_unassigned = {u["job"] for u in previous_plan.get("unassigned") or []}
-
-    def stop_done(jid: str, kind: str) -> bool:
-        marks = done_map.get(jid, set())
-        return "*" in marks or kind in marks
-
-    # Settle each job: fully done, in a courier's hands, cancelled, or still to plan.
-    skip: dict[int, tuple[str, str]] = {}
-    settled: dict[int, tuple[str, str]] = {}
-    fixed: dict[int, int] = {}
-    fully_done: set[int] = set()
-    courier_pos = {c.id: k for k, c in enumerate(req.couriers)}
-    in_hand: dict[int, list[int]] = {}
-    for j, job in enumerate(req.jobs):
-        first, second = _FIRST[job.kind], _SECOND[job.kind]
-        if job.id in cancelled and not stop_done(job.id, first):
-            skip[j] = settled[j] = ("cancelled", "The request was cancelled before it was served.")
-        elif stop_done(job.id, second):
-            skip[j] = ("done", "")
-            fully_done.add(j)
-        elif stop_done(job.id, first):
-            holder = prev_courier.get(job.id)
-            if holder is None or holder not in courier_pos:
-                raise RequestError(
-                    f"done: {job.id!r} has its {first} done but no courier had it in the plan."
-                )
-            fixed[j] = courier_pos[holder]
-            in_hand.setdefault(courier_pos[holder], []).append(j)
-
-    # Where and when each courier starts.
-    site_ids = list(req.sites)
-    n_base = len(site_ids) + len(req.jobs)
-    extra_points: list[LatLon] = []
-    states: list[CourierState | None] = []
-    kept_done: dict[str, list[Mapping[str, Any]]] = {}
-    for k, c in enumerate(req.couriers):
-        stops = prev_routes.get(c.id, [])
-        job_stop_done: dict[int, bool] = {}
-        for i, s in enumerate(stops):
-            t = s.get("type")
-            if t in ("start", "end", "break"):
-                continue
-            jobs_of = [s["job"]] if "job" in s else list(s.get("jobs") or [])
-            job_stop_done[i] = bool(jobs_of) and all(stop_done(jid, str(t)) for jid in jobs_of)
-        last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
-        done_here = []
-        # A break counts as taken when it began by now (the courier may be on it: the rest of
-        # the day starts when it ends) or when it was placed before a stop already done.
-        resume_s = now_s
-        for i, s in enumerate(stops):
-            if s.get("type") == "break":
-                began = parse_time(s["start"], req.day, "previous_plan.break.start")
-                if began <= now_s or i < last_done:
-                    done_here.append(s)
-                    ends = parse_time(s["depart"], req.day, "previous_plan.break.depart")
-                    if began <= now_s:
-                        resume_s = max(resume_s, ends)
-            elif job_stop_done.get(i):
-                done_here.append(s)
-        if done_here and stops and stops[0].get("type") == "start":
-            done_here.insert(0, stops[0])
-        kept_done[c.id] = done_here
-        pos = (positions or {}).get(c.id)
-        if pos is not None:
-            try:
-                point = parse_latlon(pos.get("lat"), pos.get("lon"), where=f"positions[{c.id}]")
-            except ValueError as exc:
-                raise RequestError(str(exc)) from None
-            loc = n_base + len(extra_points)
-            extra_points.append(point)
-        else:
-            last = next((s for s in reversed(done_here) if s.get("type") != "break"), None)
-            if last is None or last.get("type") == "start":
-                loc = site_ids.index(c.start_site)
-            elif "site" in last and last["site"] in req.sites:
-                loc = site_ids.index(last["site"])
-            else:
-                loc = len(site_ids) + job_index[last["job"]]
-        states.append(CourierState(loc, max(resume_s, c.shift_s[0]), tuple(in_hand.get(k, ()))))
-        # Breaks already taken today are not taken again.
-        taken = sum(1 for s in done_here if s.get("type") == "break")
-        if taken:
-            req = replace(
-                req,
-                couriers=tuple(
-                    replace(cc, breaks=cc.breaks[taken:]) if i == k else cc
-                    for i, cc in enumerate(req.couriers)
-                ),
-            )
-
-    previous = {
-        job_index[jid]: courier_pos[cid]
-        for jid, cid in prev_courier.items()
-        if jid in job_index and cid in courier_pos
-    }
-    built = build_problem(
-        req,
-        travel,
-        states=states,
-        extra_points=extra_points,
-        fixed_jobs=fixed,
-        skip_jobs=skip,
-        previous_courier=previous,
-    )
-    built.extra["settled"] = settled
-    built.extra["done"] = fully_done
-    params = SolveParams(time_limit_s=req.time_limit_s, seed=req.seed)
-    if fixed:
-        # Dossiers in a courier's bag may go with that courier only. Local cheapest insertion
-        # places the visits with the fewest allowed couriers (and the highest penalty) first;
-        # parallel insertion, the default, can fill the day before reaching them and leave a
-        # citizen's papers undelivered in the bag.
-        params = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
-    solution = solve(built.problem, params)
-    plan = plan_from_solution(built, solution)
-
-    routes_by_courier = {r["courier"]: r for r in plan["routes"]}
-    for cid, done_here in kept_done.items():
-        if done_here and cid not in routes_by_courier:
-            routes_by_courier[cid] = {"courier": cid, "distance_km": 0.0, "stops": []}
-            plan["routes"].append(routes_by_courier[cid])
-    for route in plan["routes"]:
-        route["done"] = kept_done.get(route["courier"], [])
-
-    # What changed.
-    now_courier: dict[str, str] = {}
-    for route in plan["routes"]:
-        for stop in route["stops"]:
-            for jid in [stop["job"]] if "job" in stop else list(stop.get("jobs") or []):
-                now_courier[jid] = route["courier"]
-    added_ids = {str(j.get("id")) for j in added_jobs}
-    late_ids = {
-        stop["job"]
-        for route in plan["routes"]
-        for stop in route["stops"]
-        if stop.get("late") and "job" in stop
-    }
-    changes: list[dict[str, Any]] = []
-    for j, job in enumerate(req.jobs):
-        if j in fully_done:
-            continue
-        before, after = prev_courier.get(job.id), now_courier.get(job.id)
-        entry: dict[str, Any] = {"job": job.id, "from": before, "to": after}
-        if job.id in added_ids:
-            changes.append(entry | {"change": "added"})
-        elif j in settled:
-            changes.append(entry | {"change": "cancelled"})
-        elif before is not None and after is None:
-            changes.append(entry | {"change": "dropped"})
-        elif before is not None and after is not None and before != after:
-            changes.append(entry | {"change": "moved"})
-        elif before is None and after is not None and job.id in prev_unassigned:
-            changes.append(entry | {"change": "assigned"})
-        if late_ids and job.id in late_ids:
-            changes.append(entry | {"change": "late"})
-    plan["changes"] = changes
-    plan["replanned_at"] = now
-    plan["previous_plan_id"] = previous_plan.get("plan_id")
-    return plan
+    return replan_plan(
+        request,
+        previous_plan,
+        now=now,
+        positions=positions,
+        done=done,
+        added_jobs=added_jobs,
+        cancelled_jobs=cancelled_jobs,
+        time_limit_s=time_limit_s,
+        travel=travel,
+    ).to_json()

@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from geo.coords import LatLon, parse_latlon
 from geo.travel import parse_mode
+from routing.clock import DAY_S, LOCAL_TZ, hhmm, local_midnight
 
-VIETNAM_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
-DAY_S = 86_400
 # Latest time a request may name: the end of the day after the plan's date (late shifts).
 HORIZON_S = 2 * DAY_S
 DEFAULT_SITE_SERVICE_MIN = 2.0
@@ -210,9 +209,8 @@ def parse_time(value: Any, day: date, where: str) -> int:
         except ValueError:
             raise _err(where, f"is not an ISO datetime: {text!r}.") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=VIETNAM_TZ)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
-        seconds = (moment - midnight).total_seconds()
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        seconds = (moment - local_midnight(day)).total_seconds()
         if seconds != int(seconds):
             seconds = math.floor(seconds)
         secs = int(seconds)
@@ -245,21 +243,6 @@ def _window(value: Any, day: date, where: str) -> tuple[int, int]:
     if b < a:
         raise _err(where, f"ends at {items[1]} before it starts at {items[0]}.")
     return a, b
-
-
-def hhmm(seconds: int) -> str:
-    """Format seconds since midnight as ``HH:MM`` (``+1d`` when on the next day)."""
-    days, rest = divmod(int(seconds), DAY_S)
-    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
-    return text + (f" (+{days}d)" if days else "")
-
-
-def iso(day: date, seconds: int) -> str:
-    """Format seconds since the day's local midnight as ISO 8601 with ``+07:00``."""
-    moment = datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ) + timedelta(
-        seconds=int(seconds)
-    )
-    return moment.isoformat()
 
 
 def _parse_site(raw: Any, i: int, day: date) -> Site:

@@ -23,9 +23,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from geo.coords import LatLon
+from routing.plan import Stop
 
 TYPICAL_SPEED_KMH: Mapping[str, float] = {
     "motorbike": 30.0,
@@ -46,17 +46,6 @@ def great_circle_m(a: LatLon, b: LatLon) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def parse_plan_time(value: Any) -> datetime | None:
-    """Parse a plan time (ISO 8601 with offset); ``None`` if absent or unparsable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +79,17 @@ class StopEta:
     delay_s: float | None = None
 
 
-def _times(stop: Mapping[str, Any]) -> tuple[datetime | None, datetime | None, datetime | None]:
-    arrive = parse_plan_time(stop.get("arrive"))
-    start = parse_plan_time(stop.get("start")) or arrive
-    depart = parse_plan_time(stop.get("depart")) or start
+def _times(stop: Stop) -> tuple[datetime | None, datetime | None, datetime | None]:
+    arrive = stop.arrive
+    start = stop.start or arrive
+    depart = stop.depart or start
     if arrive is None:
         arrive = start
     return arrive, start, depart
 
 
 def route_etas(
-    stops: Sequence[Mapping[str, Any]],
+    stops: Sequence[Stop],
     *,
     done: Mapping[int, datetime],
     failed: Mapping[int, datetime] | None = None,
@@ -114,7 +103,7 @@ def route_etas(
     Parameters
     ----------
     stops
-        The route's stops as in the plan JSON (DESIGN §4).
+        The route's stops (:class:`routing.plan.Stop`).
     done
         Index of each stop done → device time of the scan that did it.
     failed

@@ -68,10 +68,11 @@ from urllib.parse import quote
 
 from sqlmodel import Session, select
 
+from routing.clock import local_iso
 from tracking.errors import NotFound
 from tracking.lifecycle import EventType
 from tracking.models import Dossier, ScanEvent, utcnow
-from tracking.progress import load_tracks, local_iso
+from tracking.progress import load_tracks
 
 UPU_EVENTS: Mapping[tuple[EventType, str | None], tuple[str, str]] = {
     (EventType.COLLECTED, None): ("EMA", "Posting/collection"),

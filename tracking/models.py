@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
+from routing.plan import Plan, plan_from_json
+
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
@@ -114,6 +116,10 @@ class StoredPlan(SQLModel, table=True):
     plan_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     created_by: str = Field(max_length=100)
     created_at: datetime = _ts()
+
+    def plan(self) -> Plan:
+        """Return the stored plan, typed (read by the one reader of plan JSON)."""
+        return plan_from_json(self.plan_json, where=f"stored plan {self.id}")
 
 
 class Dossier(SQLModel, table=True):

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from routing.plan import Plan, PlanError, plan_from_json
 from tracking.db import session_engine, write_lock
 from tracking.errors import InvalidInput, NotFound
 from tracking.hashing import digits_of, new_salt, secret_hash
@@ -63,24 +64,23 @@ def public_request(request: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def job_couriers(plan: Mapping[str, Any]) -> dict[str, str]:
-    """Return job id → courier id for every job on a route of the plan."""
-    out: dict[str, str] = {}
-    for route in plan.get("routes") or []:
-        courier = route.get("courier")
-        for stop in route.get("stops") or []:
-            if stop.get("job") is not None:
-                out[str(stop["job"])] = str(courier)
-            for job in stop.get("jobs") or []:
-                out.setdefault(str(job), str(courier))
-    return out
+def _typed_plan(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> Plan:
+    """The typed plan of a plan given as JSON (its date taken from the request if absent)."""
+    if isinstance(plan, Plan):
+        return plan
+    _need(plan, "plan_id", "plan")
+    check_date(plan.get("date") or request.get("date"), where="plan.date")
+    try:
+        return plan_from_json({"date": request.get("date")} | dict(plan))
+    except PlanError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def store_plan(
     *,
     session: Session,
     request: Mapping[str, Any],
-    plan: Mapping[str, Any],
+    plan: Plan | Mapping[str, Any],
     created_by: str,
 ) -> StoredPlan:
     """Store a solved plan and register the sites, couriers and dossiers it carries.
@@ -93,7 +93,8 @@ def store_plan(
         The plan request (DESIGN §4 with the team's extensions: job ``procedure``,
         ``address``, ``citizen`` {name, phone, id_number}).
     plan
-        The plan answering it (``plan_id``, ``date``, ``status``, ``routes``, ``unassigned``).
+        The plan answering it (typed, or its JSON: ``plan_id``, ``date``, ``status``,
+        ``routes``, ``unassigned``); stored as :func:`routing.plan.plan_to_json` writes it.
     created_by
         The user name of the dispatcher who planned it.
 
@@ -105,17 +106,17 @@ def store_plan(
     Raises
     ------
     InvalidInput
-        If the plan has no id or date, the id is taken, a job has no dossier code, or a dossier
-        code is already registered in the other direction.
+        If the plan has no id or date or is malformed (the message names the field), the id is
+        taken, a job has no dossier code, or a dossier code is already registered in the other
+        direction.
     """
-    plan_id = _need(plan, "plan_id", "plan")
-    date = check_date(plan.get("date") or request.get("date"), where="plan.date")
-    status = str(plan.get("status") or "complete")
+    typed = _typed_plan(plan, request)
+    plan_id, date = typed.plan_id, typed.date.isoformat()
     jobs = request.get("jobs")
     if not isinstance(jobs, list):
         msg = "request.jobs: expected a list of jobs"
         raise InvalidInput(msg)
-    assigned = job_couriers(plan)
+    assigned = typed.job_couriers()
     now = utcnow()
     session.commit()
     with write_lock(session_engine(session)):
@@ -126,9 +127,9 @@ def store_plan(
             stored = StoredPlan(
                 id=str(plan_id),
                 date=date,
-                status=status,
+                status=typed.status,
                 request_json=public_request(request),
-                plan_json=copy.deepcopy(dict(plan)),
+                plan_json=typed.to_json(),
                 created_by=created_by,
                 created_at=now,
             )
@@ -320,7 +321,7 @@ def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
 
 
 def _has_route(stored: StoredPlan, courier_id: str) -> bool:
-    return any(r.get("courier") == courier_id for r in stored.plan_json.get("routes") or [])
+    return stored.plan().route_of(courier_id) is not None
 
 
 def plan_for_courier(*, session: Session, courier_id: str, date: str) -> StoredPlan | None:

@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from geo.coords import parse_latlon
+from routing.clock import local_day_bounds, local_iso
 from tracking.db import session_engine, write_lock
 from tracking.errors import InvalidInput, NotFound
 from tracking.lifecycle import FUTURE_TOLERANCE
 from tracking.models import Courier, CourierPosition, Dossier, ScanEvent, utcnow
-from tracking.progress import local_day_bounds, local_iso
 from tracking.scans import parse_time
 
 

@@ -12,52 +12,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import date as date_cls
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from geo.coords import LatLon
+from routing.clock import LOCAL_TZ, local_day_bounds, local_iso, parse_day_time
+from routing.plan import Stop, stop_to_json
 from tracking.db import session_engine
-from tracking.eta import TYPICAL_SPEED_KMH, StopEta, parse_plan_time, route_etas
+from tracking.eta import TYPICAL_SPEED_KMH, StopEta, route_etas
 from tracking.lifecycle import EventType, Fold, LifecycleEvent, Status
 from tracking.models import CitizenContact, CourierPosition, Dossier, ScanEvent, StoredPlan
 from tracking.state import counting_events, fold_dossier
-
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
-"""Vietnam's time zone: UTC+07:00 all year, no daylight saving."""
 
 _HANDED = frozenset({Status.AT_HUB, Status.ON_SHUTTLE, Status.RECEIVED})
 _OUT = frozenset(
     {Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.DELIVERY_FAILED, Status.RETURNED}
 )
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """Return a time as ISO 8601 in Vietnam's time zone (``…+07:00``), or ``None``."""
-    return None if value is None else value.astimezone(VIETNAM_TZ).isoformat()
-
-
-def local_day_bounds(date: str) -> tuple[datetime, datetime]:
-    """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes."""
-    day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=VIETNAM_TZ)
-    return day, day + timedelta(days=1)
-
-
-def plan_time(date: str, value: Any) -> datetime | None:
-    """Parse a request time: ``"HH:MM"`` on the plan's date (Vietnam), or ISO with offset."""
-    if not isinstance(value, str):
-        return None
-    parsed = parse_plan_time(value)
-    if parsed is not None:
-        return parsed
-    try:
-        clock = time.fromisoformat(value)
-    except ValueError:
-        return None
-    day, _ = local_day_bounds(date)
-    return day.replace(hour=clock.hour, minute=clock.minute, second=clock.second)
 
 
 @dataclass
@@ -149,7 +123,7 @@ class RouteProgress:
 
     plan: StoredPlan
     courier_id: str
-    stops: list[dict[str, Any]]
+    stops: Sequence[Stop]
     jobs: dict[str, dict[str, Any]]
     tracks: dict[str, DossierTrack]
     etas: list[StopEta]
@@ -159,9 +133,7 @@ class RouteProgress:
     def stop_index(self, job_id: str, types: Sequence[str]) -> int | None:
         """Return the index of the first stop of these types that concerns a job."""
         for i, stop in enumerate(self.stops):
-            if stop.get("type") in types and (
-                stop.get("job") == job_id or job_id in (stop.get("jobs") or [])
-            ):
+            if stop.kind in types and job_id in stop.job_ids:
                 return i
         return None
 
@@ -174,14 +146,14 @@ class RouteProgress:
             contacts = {c.dossier_id: c for c in session.exec(stmt)}
         out: list[dict[str, Any]] = []
         for eta, stop in zip(self.etas, self.stops, strict=True):
-            item = dict(stop)
+            item = stop_to_json(stop)
             item["index"] = eta.index
             item["state"] = eta.state
             item["actual"] = local_iso(eta.actual)
             item["expected_arrive"] = local_iso(eta.expected_arrive)
             item["expected_start"] = local_iso(eta.expected_start)
             item["delay_min"] = None if eta.delay_s is None else round(eta.delay_s / 60, 1)
-            job_id = stop.get("job")
+            job_id = stop.job
             if job_id is not None:
                 job = self.jobs.get(str(job_id), {})
                 track = self.tracks.get(str(job_id))
@@ -196,10 +168,9 @@ class RouteProgress:
                 item["citizen"] = (
                     {"name": contact.name, "phone": contact.phone} if contact else None
                 )
-            site_id = stop.get("site")
-            if site_id is not None:
-                item["site_name"] = self.sites.get(str(site_id), {}).get("name")
-            if stop.get("jobs"):
+            if stop.site is not None:
+                item["site_name"] = self.sites.get(stop.site, {}).get("name")
+            if stop.jobs:
                 listed = [
                     {
                         "job": j,
@@ -208,9 +179,9 @@ class RouteProgress:
                             self.tracks[str(j)].status.value if str(j) in self.tracks else None
                         ),
                     }
-                    for j in stop["jobs"]
+                    for j in stop.jobs
                 ]
-                item["collect" if stop.get("type") == "collect" else "hand_over"] = listed
+                item["collect" if stop.kind == "collect" else "hand_over"] = listed
             out.append(item)
         return out
 
@@ -230,15 +201,13 @@ def _job_stop_state(kind: str, track: DossierTrack | None) -> tuple[str, datetim
     return None
 
 
-def _stop_state(
-    stop: Mapping[str, Any], tracks: Mapping[str, DossierTrack]
-) -> tuple[str, datetime] | None:
-    kind = stop.get("type")
+def _stop_state(stop: Stop, tracks: Mapping[str, DossierTrack]) -> tuple[str, datetime] | None:
+    kind = stop.kind
     if kind in ("pickup", "delivery"):
-        return _job_stop_state(str(kind), tracks.get(str(stop.get("job"))))
+        return _job_stop_state(kind, tracks.get(str(stop.job)))
     if kind not in ("handoff", "collect"):
         return None
-    group = [tracks[str(j)] for j in stop.get("jobs") or [] if str(j) in tracks]
+    group = [tracks[j] for j in stop.jobs if j in tracks]
     if kind == "handoff":
         group = [t for t in group if t.status is not Status.REQUESTED]
         ready, types = _HANDED, [EventType.AT_HUB, EventType.RECEIVED]
@@ -250,7 +219,7 @@ def _stop_state(
     return "done", max(times)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=VIETNAM_TZ)
+_EPOCH = datetime(1970, 1, 1, tzinfo=LOCAL_TZ)
 
 
 def route_progress(
@@ -270,15 +239,11 @@ def route_progress(
         The current time, for expected times.
     """
     request = plan.request_json
-    route: dict[str, Any] = next(
-        (r for r in plan.plan_json.get("routes") or [] if r.get("courier") == courier_id), {}
-    )
-    stops: list[dict[str, Any]] = [dict(s) for s in route.get("stops") or []]
+    route = plan.plan().route_of(courier_id)
+    stops = route.stops if route is not None else ()
     jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
     sites = {str(s.get("id")): dict(s) for s in request.get("sites") or [] if isinstance(s, dict)}
-    job_ids = {str(s["job"]) for s in stops if s.get("job") is not None}
-    for s in stops:
-        job_ids.update(str(j) for j in s.get("jobs") or [])
+    job_ids = {j for s in stops for j in s.job_ids}
     code_of = {j: str(jobs[j]["dossier"]) for j in job_ids if jobs.get(j, {}).get("dossier")}
     dossiers = (
         list(session.exec(select(Dossier).where(col(Dossier.code).in_(list(code_of.values())))))
@@ -301,9 +266,8 @@ def route_progress(
     finished = set(done) | set(failed)
     last = max(finished) if finished else -1
     for i, stop in enumerate(stops):
-        if i < last and i not in finished and stop.get("type") in ("start", "break"):
-            planned = parse_plan_time(stop.get("start")) or parse_plan_time(stop.get("arrive"))
-            done[i] = planned or _EPOCH
+        if i < last and i not in finished and stop.kind in ("start", "break"):
+            done[i] = stop.begins or _EPOCH
     points: dict[int, LatLon] = {}
     for i, stop in enumerate(stops):
         point = _point(stop, sites)
@@ -339,11 +303,11 @@ def route_progress(
     )
 
 
-def _point(stop: Mapping[str, Any], sites: Mapping[str, Mapping[str, Any]]) -> LatLon | None:
+def _point(stop: Stop, sites: Mapping[str, Mapping[str, Any]]) -> LatLon | None:
+    if stop.point is not None:
+        return stop.point
     try:
-        if stop.get("lat") is not None and stop.get("lon") is not None:
-            return LatLon(float(stop["lat"]), float(stop["lon"]))
-        site = sites.get(str(stop.get("site")))
+        site = sites.get(str(stop.site))
         if site is not None:
             return LatLon(float(site["lat"]), float(site["lon"]))
     except (KeyError, TypeError, ValueError):
@@ -368,7 +332,7 @@ _RETURN_STEPS: dict[Status, tuple[str, tuple[str, ...]]] = {
 class _Route:
     """One courier's route of a stored plan, indexed for lookups (read-only, shared)."""
 
-    stops: list[dict[str, Any]]
+    stops: Sequence[Stop]
     stop_jobs: list[tuple[str, ...]]
     job_stops: dict[str, list[tuple[int, str]]]
     points: dict[int, LatLon]
@@ -402,23 +366,22 @@ class _PlanIndex:
             if isinstance(c, dict)
         }
         routes: dict[str, _Route] = {}
-        for route in reversed(plan.plan_json.get("routes") or []):
-            courier = route.get("courier")
-            stops = [dict(s) for s in route.get("stops") or []]
+        for route in reversed(plan.plan().routes):
+            courier = route.courier
+            stops = route.stops
             stop_jobs: list[tuple[str, ...]] = []
             job_stops: dict[str, list[tuple[int, str]]] = {}
             points: dict[int, LatLon] = {}
             for i, stop in enumerate(stops):
-                ids = [] if stop.get("job") is None else [str(stop["job"])]
-                ids.extend(str(j) for j in stop.get("jobs") or [])
-                stop_jobs.append(tuple(ids))
+                ids = stop.job_ids
+                stop_jobs.append(ids)
                 for job_id in dict.fromkeys(ids):
-                    job_stops.setdefault(job_id, []).append((i, str(stop.get("type"))))
+                    job_stops.setdefault(job_id, []).append((i, stop.kind))
                 point = _point(stop, sites)
                 if point is not None:
                     points[i] = point
             mode = str(modes.get(courier, "motorbike"))
-            routes[str(courier)] = _Route(
+            routes[courier] = _Route(
                 stops=stops,
                 stop_jobs=stop_jobs,
                 job_stops=job_stops,
@@ -429,7 +392,7 @@ class _PlanIndex:
         return cls(date=plan.date, jobs=jobs, shuttles=shuttles, routes=routes)
 
 
-_NO_ROUTE = _Route(stops=[], stop_jobs=[], job_stops={}, points={}, speed_kmh=0.0)
+_NO_ROUTE = _Route(stops=(), stop_jobs=[], job_stops={}, points={}, speed_kmh=0.0)
 
 _PLAN_CACHE_SIZE = 32
 _plan_cache: OrderedDict[tuple[str, str, datetime], _PlanIndex] = OrderedDict()
@@ -547,7 +510,7 @@ def _stop_eta(
     def state_of(i: int) -> tuple[str, datetime] | None:
         stop = stops[i]
         statuses = [status_of[j] for j in route.stop_jobs[i] if j in status_of]
-        if not _cached_status_done(stop.get("type"), statuses):
+        if not _cached_status_done(stop.kind, statuses):
             return None
         known = [
             Dossier(id=r[0], code=c, status=r[1], direction=r[2], courier_id=r[3])
@@ -636,17 +599,18 @@ def _shuttle_step(
 ) -> dict[str, Any] | None:
     assert dossier.job_id is not None
     stop = route.stop_index(dossier.job_id, ("handoff",))
-    planned_run = route.stops[stop].get("shuttle") if stop is not None else None
+    planned_run = route.stops[stop].shuttle if stop is not None else None
     since = (track.fold.state.at if track else None) or dossier.status_at
     if since is None:
         return None
     site = track.fold.state.site if track else dossier.place_site
-    date = index.date
+    day = date_cls.fromisoformat(index.date)
     runs = []
     for run in index.shuttles:
         if run.get("from_site") != site:
             continue
-        departs, arrives = plan_time(date, run.get("departs")), plan_time(date, run.get("arrives"))
+        departs = parse_day_time(day, run.get("departs"))
+        arrives = parse_day_time(day, run.get("arrives"))
         if departs is None or arrives is None:
             continue
         margin = timedelta(minutes=float(run.get("handoff_min") or 0))

@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from routing.clock import local_iso
 from tracking.hashing import digits_of, secret_matches
 from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
-from tracking.progress import load_tracks, local_iso, next_step
+from tracking.progress import load_tracks, next_step
 
 STATUS_LABELS: dict[str, str] = {
     "requested": "Pickup booked",

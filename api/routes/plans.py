@@ -39,8 +39,8 @@ def _progress(
     courier's last recorded position."""
     done: list[dict[str, str]] = []
     positions: dict[str, dict[str, Any]] = {}
-    for route in stored.plan_json.get("routes", []):
-        courier = str(route.get("courier"))
+    for route in stored.plan().routes:
+        courier = route.courier
         stops = tracking.courier_stops(
             session=session, courier_id=courier, date=stored.date, now=now
         )
@@ -120,9 +120,8 @@ async def create_plan(
         wall_limit_s=limit + settings.solve_grace_s,
     )
     stored = await run_in_threadpool(_store, session, request, plan, user.name)
-    result = _plan_json(stored)
     return JSONResponse(
-        status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
+        status_code=201, content=_plan_json(stored), headers={"Location": f"/v1/plans/{stored.id}"}
     )
 
 
@@ -199,7 +198,8 @@ async def replan(
     )
     new_request = {**request, "jobs": [*request.get("jobs", []), *added]}
     stored_new = await run_in_threadpool(_store, session, new_request, plan, user.name)
-    result = _plan_json(stored_new)
     return JSONResponse(
-        status_code=201, content=result, headers={"Location": f"/v1/plans/{result['plan_id']}"}
+        status_code=201,
+        content=_plan_json(stored_new),
+        headers={"Location": f"/v1/plans/{stored_new.id}"},
     )

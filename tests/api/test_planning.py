@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.planning import geocode_jobs, geocoder, plan_summary, time_limit_s, travel_model
+from api.planning import geocode_jobs, geocoder, summary_lines, time_limit_s, travel_model
 from api.settings import Settings
 from geo.travel import OsrmTravel
+from routing.plan import plan_from_json
 
 
 def test_settings_choose_the_travel_model() -> None:
@@ -86,7 +87,7 @@ def test_summary_counts_served_unassigned_and_runs() -> None:
         "unassigned": [{"job": "J3", "reason": "window_unreachable", "detail": "..."}],
         "kpis": {"distance_km": 12.5, "runs_missed": 0},
     }  # fmt: skip
-    lines = plan_summary(plan)
+    lines = summary_lines(plan_from_json(plan))
     assert "served 2 of 3 jobs with 1 courier(s), 12.5 km" in lines
     assert "unassigned 1: window_unreachable 1" in lines
     assert lines[-1].startswith("shuttle runs: 1 dossier(s) catch a run today, 0 wait")

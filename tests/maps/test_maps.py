@@ -190,7 +190,7 @@ def test_render_refuses_a_map_that_would_load_from_a_cdn(
     [
         (("routes", 0, "stops", 2, "site"), "po-nowhere", r"plan\.routes\[0\]\.stops\[2\]\.site"),
         (("routes", 1, "stops", 1, "lat"), "nine", r"plan\.routes\[1\]\.stops\[1\]"),
-        (("routes", 0, "stops", 1, "start"), "8h", r"stop\.start: '8h'"),
+        (("routes", 0, "stops", 1, "start"), "8h", r"plan\.routes\[0\]\.stops\[1\]\.start: '8h'"),
         (("routes",), {"c1": []}, r"plan\.routes: expected a list"),
         (("date",), "23/11/2026", r"plan\.date"),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing import dossiers
+from routing import planner
 from routing.request import parse_request
 from tests.routing.helpers import courier, pickup, request, ret, solve_checked
 
@@ -31,7 +31,7 @@ def _day() -> dict:
 def test_jobs_go_to_the_couriers_of_their_site_or_the_nearest_base() -> None:
     """A, B (po) and E (centre: no courier there, po is nearest) go to c1; C, D (po2) to c2."""
     req = parse_request(_day())
-    parts = dossiers.districts(req)
+    parts = planner.districts(req)
     named = [([req.couriers[k].id for k in cs], [req.jobs[j].id for j in js]) for cs, js in parts]
     assert named == [(["c1"], ["A", "B", "E"]), (["c2"], ["C", "D"])]
 
@@ -41,7 +41,7 @@ def test_a_day_planned_by_districts_passes_the_checker(monkeypatch: pytest.Monke
 
     Every job is served by its district's courier and the merged plan has no violation.
     """
-    monkeypatch.setattr(dossiers, "DISTRICT_JOBS", 1)
+    monkeypatch.setattr(planner, "DISTRICT_JOBS", 1)
     plan = solve_checked(_day())
     assert plan["kpis"]["solver"]["districts"] == 2
     served_by = {
@@ -61,12 +61,12 @@ def test_a_busy_district_is_cut_into_sectors_with_their_own_couriers(
 
     Homes north-east and south-west of po fall into different sectors by bearing.
     """
-    monkeypatch.setattr(dossiers, "SECTOR_JOBS", 2)
+    monkeypatch.setattr(planner, "SECTOR_JOBS", 2)
     homes = {"N1": (9.25, 105.20), "N2": (9.26, 105.21), "S1": (9.10, 105.10), "S2": (9.09, 105.09)}
     jobs = [pickup(j, ["08:00", "12:00"]) | {"lat": a, "lon": o} for j, (a, o) in homes.items()]
     raw = request(jobs, dict.fromkeys(homes, 10.0), couriers=[courier("c1"), courier("c2")])
     req = parse_request(raw)
-    parts = dossiers.districts(req)
+    parts = planner.districts(req)
     named = sorted(
         (sorted(req.couriers[k].id for k in cs), sorted(req.jobs[j].id for j in js))
         for cs, js in parts
@@ -80,9 +80,9 @@ def test_a_large_day_with_no_courier_reports_every_job_unassigned(
 ) -> None:
     """A day large enough to be split, but with no courier: no district to split into, so the
     whole day goes to one solve that reports each job ``no_courier`` (it used to raise)."""
-    monkeypatch.setattr(dossiers, "DISTRICT_JOBS", 1)
+    monkeypatch.setattr(planner, "DISTRICT_JOBS", 1)
     raw = _day() | {"couriers": []}
-    assert dossiers.districts(parse_request(raw)) == []
+    assert planner.districts(parse_request(raw)) == []
     plan = solve_checked(raw)
     assert plan["routes"] == []
     assert {u["job"]: u["reason"] for u in plan["unassigned"]} == dict.fromkeys(

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.coords import LatLon
+from routing.plan import plan_from_json
 from tests.tracking import helpers
 from tests.tracking.conftest import World
 from tests.tracking.helpers import at, scan
@@ -23,7 +24,7 @@ from tracking import (
 )
 from tracking.eta import great_circle_m, route_etas
 
-C1_STOPS = helpers.plan()["routes"][0]["stops"]
+C1_STOPS = plan_from_json(helpers.plan()).routes[0].stops
 """c1's route: start 07:30, pickup J1 08:00, hand-off 08:30, collect 08:35, delivery J2 13:00
 (arrives 09:10 and waits for the window), end 13:40."""
 

@@ -8,13 +8,14 @@ dossier's step from it, as public lookups did before; both must agree at every p
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from routing.clock import local_iso, parse_day_time
 from tests.resilience.fleet import make_fleet, make_outboxes
 from tests.tracking import helpers
 from tests.tracking.conftest import World, build_world
@@ -26,9 +27,7 @@ from tracking.positions import PositionInput, record_positions
 from tracking.progress import (
     DossierTrack,
     RouteProgress,
-    local_iso,
     next_step,
-    plan_time,
     route_progress,
 )
 from tracking.scans import ScanInput
@@ -84,7 +83,7 @@ def _reference_shuttle(
     assert dossier.job_id is not None
     plan = progress.plan
     index = progress.stop_index(dossier.job_id, ("handoff",))
-    planned_run = progress.stops[index].get("shuttle") if index is not None else None
+    planned_run = progress.stops[index].shuttle if index is not None else None
     since = (track.fold.state.at if track else None) or dossier.status_at
     if since is None:
         return None
@@ -94,8 +93,8 @@ def _reference_shuttle(
         if run.get("from_site") != site:
             continue
         departs, arrives = (
-            plan_time(plan.date, run["departs"]),
-            plan_time(plan.date, run["arrives"]),
+            parse_day_time(date.fromisoformat(plan.date), run["departs"]),
+            parse_day_time(date.fromisoformat(plan.date), run["arrives"]),
         )
         assert departs is not None and arrives is not None
         runs.append((departs, arrives, timedelta(minutes=run.get("handoff_min") or 0), run["id"]))

@@ -142,7 +142,8 @@ def test_get_and_list_plans(world: World) -> None:
 
 
 def test_store_plan_rejects_bad_plans(world: World) -> None:
-    """A taken plan id, a job without dossier, a dossier in the other direction or twice fails."""
+    """A taken plan id, a job without dossier, a dossier in the other direction or twice, or a
+    malformed plan (a stop's time that is not a time) fails, naming the field."""
     with world.session() as session:
         with pytest.raises(InvalidInput, match=r"plan\.plan_id: a plan 'plan-1' is already stored"):
             store_plan(
@@ -168,7 +169,11 @@ def test_store_plan_rejects_bad_plans(world: World) -> None:
             store_plan(
                 session=session, request=request, plan=helpers.plan("p-z"), created_by="disp"
             )
-        for plan_id in ("p-x", "p-y", "p-z"):
+        plan = helpers.plan("p-w")
+        plan["routes"][0]["stops"][1]["start"] = "soon"
+        with pytest.raises(InvalidInput, match=r"plan\.routes\[0\]\.stops\[1\]\.start: 'soon'"):
+            store_plan(session=session, request=helpers.request(), plan=plan, created_by="disp")
+        for plan_id in ("p-x", "p-y", "p-z", "p-w"):
             assert session.get(StoredPlan, plan_id) is None
 
 

@@ -1,0 +1,508 @@
+"""From a solved problem to the plan of a day, and a whole day planned (by districts if large).
+
+:func:`plan_from_solution` writes the typed plan (:mod:`routing.plan`) from the solver's answer
+to a problem built by :func:`routing.dossiers.build_problem`: consecutive site visits become
+one stop, breaks are placed between the stops where they fall, and the KPI block is written by
+one function for every plan, a district-merged day's included. :func:`plan_day` plans a
+validated request, district by district when it is large (:func:`districts`);
+:func:`plan_request` is its face for request JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from geo.coords import LatLon
+from geo.travel import GreatCircleTravel, TravelModel
+from routing.clock import at_seconds, hhmm
+from routing.dossiers import (
+    Built,
+    _needs_run,
+    build_problem,
+)
+from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
+from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned
+from routing.plan import Route as PlanRoute
+from routing.request import DossierJob, PlanRequest, parse_request
+
+# Days with more jobs than this are planned district by district (see ``districts``).
+DISTRICT_JOBS = 150
+# A district busier than this is cut into sectors around its base, each with its own couriers.
+SECTOR_JOBS = 60
+
+
+def _group_steps(problem: Problem, sol_route: Route) -> list[list[RouteStep]]:
+    """Consecutive site visits of one kind, site and run, gathered into one stop."""
+    groups: list[list[RouteStep]] = []
+    for st in sol_route.steps:
+        vis = problem.visits[st.visit]
+        if groups and vis.group and problem.visits[groups[-1][-1].visit].group == vis.group:
+            groups[-1].append(st)
+        else:
+            groups.append([st])
+    return groups
+
+
+@dataclass
+class _RouteWriter:
+    """Walks one courier's solved route, writing its stops and breaks in time order."""
+
+    built: Built
+    sol_route: Route
+    stops: list[Stop] = field(default_factory=list)
+    used_breaks: set[int] = field(default_factory=set)
+    distance_m: float = 0.0
+    missed: int = 0
+
+    def __post_init__(self) -> None:
+        k = self.sol_route.vehicle
+        prof = self.built.profile_of[k]
+        self.sec = self.built.problem.profiles[prof].seconds
+        self.met = self.built.metres[prof]
+        self.breaks = sorted(self.sol_route.breaks)
+        self.prev_loc = self.built.problem.vehicles[k].start
+        self.prev_depart = self.sol_route.depart_s
+
+    def at(self, seconds: int) -> datetime:
+        """The plan time of ``seconds`` since the plan day's midnight."""
+        return at_seconds(self.built.req.day, seconds)
+
+    def travel_to(self, next_loc: int, next_start: int) -> int:
+        """Write the breaks taken before ``next_start``; return the arrival at ``next_loc``."""
+        travel_s = int(self.sec[self.prev_loc, next_loc])
+        pause = 0
+        last_end = self.prev_depart
+        for i, (bs, dur) in enumerate(self.breaks):
+            if i in self.used_breaks or bs + dur > next_start:
+                continue
+            self.used_breaks.add(i)
+            self.stops.append(Stop(kind="break", start=self.at(bs), depart=self.at(bs + dur)))
+            pause += dur
+            last_end = max(last_end, bs + dur)
+        self.distance_m += float(self.met[self.prev_loc, next_loc])
+        return min(max(self.prev_depart + travel_s + pause, last_end), next_start)
+
+    def start(self) -> None:
+        """The courier's start stop: at its start site, or where it is when re-planning."""
+        veh = self.built.problem.vehicles[self.sol_route.vehicle]
+        site = self.built.loc_site[veh.start]
+        moment = self.at(self.sol_route.depart_s)
+        self.stops.append(
+            Stop(
+                kind="start",
+                site=site,
+                point=None if site is not None else self.built.loc_point[veh.start],
+                arrive=moment,
+                depart=moment,
+                load=veh.initial_load,
+            )
+        )
+
+    def visit(self, grp: list[RouteStep]) -> None:
+        """One stop of the plan from one visit, or a group of site visits made together."""
+        head = grp[-1]
+        vis = self.built.problem.visits[head.visit]
+        start_s = max(s.start_s for s in grp)
+        arrive = self.travel_to(vis.location, start_s)
+        depart = start_s + vis.service_s
+        times = {
+            "arrive": self.at(arrive),
+            "start": self.at(start_s),
+            "depart": self.at(depart),
+            "load": head.load,
+        }
+        self.stops.append(self._stop_of(grp, times))
+        self.prev_loc, self.prev_depart = vis.location, depart
+
+    def _stop_of(self, grp: list[RouteStep], times: dict[str, Any]) -> Stop:
+        req, roles = self.built.req, self.built.roles
+        role = roles[grp[-1].visit]
+        if role.role in ("pickup", "delivery"):
+            job = req.jobs[role.job]
+            kind: StopKind = "pickup" if role.role == "pickup" else "delivery"
+            return Stop(
+                kind=kind, job=job.id, dossier=job.dossier, point=job.point, late=role.late, **times
+            )
+        jobs = tuple(req.jobs[roles[s.visit].job].id for s in grp)
+        if role.role == "collect":
+            return Stop(kind="collect", site=role.site, jobs=jobs, **times)
+        shuttle = role.run if _needs_run(req.jobs[role.job]) else None
+        if _needs_run(req.jobs[role.job]) and role.missed:
+            self.missed += len(grp)
+        return Stop(kind="handoff", site=role.site, jobs=jobs, shuttle=shuttle, **times)
+
+    def end(self) -> None:
+        """The arrival at the end site, after the breaks still to take."""
+        veh = self.built.problem.vehicles[self.sol_route.vehicle]
+        arrive = self.travel_to(veh.end, self.sol_route.end_s)
+        self.stops.append(
+            Stop(
+                kind="end",
+                site=self.built.loc_site[veh.end],
+                arrive=self.at(max(arrive, self.sol_route.end_s)),
+            )
+        )
+
+
+def _stops_of_route(built: Built, sol_route: Route) -> tuple[PlanRoute, int]:
+    """One route of the plan, and how many of its hand-offs missed every run."""
+    writer = _RouteWriter(built, sol_route)
+    writer.start()
+    for grp in _group_steps(built.problem, sol_route):
+        writer.visit(grp)
+    writer.end()
+    courier = built.req.couriers[sol_route.vehicle]
+    route = PlanRoute(
+        courier=courier.id,
+        mode=courier.mode,
+        distance_km=round(writer.distance_m / 1000.0, 3),
+        duration_min=round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
+        stops=tuple(writer.stops),
+    )
+    return route, writer.missed
+
+
+def _kpis(
+    *,
+    jobs: int,
+    served: int,
+    routes: Sequence[PlanRoute],
+    unassigned: Sequence[Unassigned],
+    runs_missed: int,
+    solver: SolverFigures,
+) -> Kpis:
+    """The KPI block of a plan, from its routes and unassigned jobs (one writer for all plans)."""
+    by_reason: dict[str, int] = {}
+    for u in unassigned:
+        by_reason[u.reason] = by_reason.get(u.reason, 0) + 1
+    return Kpis(
+        jobs=jobs,
+        served=served,
+        unassigned=len(unassigned),
+        unassigned_by_reason=by_reason,
+        distance_km=round(sum(r.distance_km for r in routes), 3),
+        duration_min=round(sum(r.duration_min or 0.0 for r in routes), 1),
+        couriers_used=len(routes),
+        runs_caught=sum(
+            len(s.jobs) for r in routes for s in r.stops if s.kind == "handoff" and s.shuttle
+        ),
+        runs_missed=runs_missed,
+        solver=solver,
+    )
+
+
+def _new_plan(
+    req: PlanRequest,
+    routes: Sequence[PlanRoute],
+    unassigned: Sequence[Unassigned],
+    kpis: Kpis,
+) -> Plan:
+    return Plan(
+        plan_id=uuid.uuid4().hex,
+        date=req.day,
+        status="complete" if not unassigned else "partial",
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        kpis=kpis,
+    )
+
+
+def _dropped_reason(job: DossierJob, solution: Solution) -> tuple[str, str]:
+    if not solution.solutions:
+        return (
+            "no_time",
+            f"The search ran out of time ({solution.runtime_s:.1f} s) before it found any "
+            "plan for these couriers; plan again with a longer time limit.",
+        )
+    return (
+        "no_time",
+        f"No courier could fit it among the other jobs: the couriers' time and capacity "
+        f"are used up around its window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])}.",
+    )
+
+
+def plan_from_solution(built: Built, solution: Solution) -> Plan:
+    """Build the typed plan (DESIGN §4) from a core solution.
+
+    Parameters
+    ----------
+    built
+        The problem as built from the request.
+    solution
+        The solver's answer for ``built.problem``.
+
+    Returns
+    -------
+    Plan
+        Every job of the request in one route or unassigned with a reason; a courier with
+        nothing to do has no route.
+    """
+    req = built.req
+    routes: list[PlanRoute] = []
+    runs_missed = 0
+    served: set[int] = set()
+    for r in solution.routes:
+        route, missed = _stops_of_route(built, r)
+        if len(route.stops) <= 2 and not r.breaks:
+            continue
+        routes.append(route)
+        runs_missed += missed
+        served.update(built.roles[st.visit].job for st in r.steps)
+    unassigned = dict(built.unassigned)
+    core_to_req = {cj: j for j, cj in built.core_job_of.items()}
+    for cj in solution.dropped:
+        j = core_to_req[cj]
+        if j not in served:
+            unassigned[j] = _dropped_reason(req.jobs[j], solution)
+    unassigned.update(built.extra.get("settled", {}))
+    left_out = [
+        Unassigned(job=req.jobs[j].id, reason=reason, detail=detail)
+        for j, (reason, detail) in sorted(unassigned.items())
+    ]
+    figures = SolverFigures(
+        status=solution.status,
+        cost=solution.cost,
+        seconds=round(solution.runtime_s, 2),
+        solutions=solution.solutions,
+    )
+    kpis = _kpis(
+        jobs=len(req.jobs) - len(built.extra.get("done", ())),
+        served=len(served),
+        routes=routes,
+        unassigned=left_out,
+        runs_missed=runs_missed,
+        solver=figures,
+    )
+    return _new_plan(req, routes, left_out, kpis)
+
+
+def _solve_one(
+    req: PlanRequest,
+    travel: TravelModel | None,
+    time_limit_s: float,
+    on_progress: Callable[[Progress], None] | None,
+) -> Plan:
+    from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
+
+    built = build_problem(req, travel)
+    params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
+    solution = solve(built.problem, params, on_progress=on_progress)
+    return plan_from_solution(built, solution)
+
+
+def districts(req: PlanRequest) -> list[tuple[list[int], list[int]]]:
+    """Split a large day into districts: couriers by start site, jobs to the nearest able base.
+
+    A job belongs to the couriers based at its hand-off (pickup) or origin (return) site; when no
+    courier is based there, or none of them has its skills, to the nearest base (great circle
+    from the job's site) that has an able courier. Jobs naming an unknown site go to the first
+    district, whose diagnosis reports them. A district of more than :data:`SECTOR_JOBS` jobs is
+    cut into sectors by the bearing of the homes from the base, its couriers shared out among
+    them (cluster first, route second).
+
+    Returns
+    -------
+    list of (courier indices, job indices)
+        Districts with at least one job, in the order of their base's first courier.
+    """
+    if not req.couriers:
+        return []  # nothing to split: the single solve reports every job as no_courier
+    bases: dict[str, list[int]] = {}
+    for k, c in enumerate(req.couriers):
+        bases.setdefault(c.start_site, []).append(k)
+    order = list(bases)
+    groups: dict[str, list[int]] = {b: [] for b in order}
+    for j, job in enumerate(req.jobs):
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        if site is None or site not in req.sites:
+            groups[order[0]].append(j)
+            continue
+        able = [
+            b for b in order if any(job.skills <= req.couriers[k].skills for k in bases[b])
+        ] or order
+        if site in able:
+            groups[site].append(j)
+            continue
+        here = req.sites[site].point
+        pts = [here] + [req.sites[b].point for b in able]
+        dist = GreatCircleTravel().matrix(pts, "car").metres[0, 1:]
+        groups[able[int(np.argmin(dist))]].append(j)
+    parts: list[tuple[list[int], list[int]]] = []
+    for b in order:
+        if groups[b]:
+            parts.extend(_sectors(req, bases[b], groups[b], req.sites[b].point))
+    return parts
+
+
+def _sectors(
+    req: PlanRequest, couriers: list[int], jobs: list[int], base: LatLon
+) -> list[tuple[list[int], list[int]]]:
+    """Split a busy district into sectors around its base (sweep), about
+    :data:`SECTOR_JOBS` jobs each, sharing out the couriers in proportion."""
+    k = min(len(couriers), math.ceil(len(jobs) / SECTOR_JOBS))
+    if k <= 1:
+        return [(couriers, jobs)]
+    angle = sorted(
+        jobs,
+        key=lambda j: math.atan2(
+            req.jobs[j].point.lat - base.lat, req.jobs[j].point.lon - base.lon
+        ),
+    )
+    crew = [couriers[i::k] for i in range(k)]
+    out: list[tuple[list[int], list[int]]] = []
+    start = 0
+    for i, cs in enumerate(crew):
+        end = len(angle) if i == k - 1 else start + round(len(angle) * len(cs) / len(couriers))
+        out.append((cs, angle[start:end]))
+        start = end
+    # A job whose skills no courier of its sector has goes to the next sector that has one.
+    for i, (cs, js) in enumerate(out):
+        for j in list(js):
+            need = req.jobs[j].skills
+            if need and not any(need <= req.couriers[c].skills for c in cs):
+                for step in range(1, k):
+                    other = out[(i + step) % k]
+                    if any(need <= req.couriers[c].skills for c in other[0]):
+                        js.remove(j)
+                        other[1].append(j)
+                        break
+    return [(cs, js) for cs, js in out if js]
+
+
+def plan_request(
+    request: Mapping[str, Any],
+    *,
+    time_limit_s: float | None = None,
+    travel: TravelModel | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
+
+    The JSON face of :func:`plan_day`, for callers that hold the request as JSON.
+
+    Parameters
+    ----------
+    request
+        The plan request as plain JSON data.
+    time_limit_s
+        Search time limit in seconds; overrides ``options.time_limit_s`` (default 10 s).
+    travel
+        Travel model for requests without a ``travel`` matrix; defaults to
+        :class:`geo.travel.GreatCircleTravel`.
+    on_progress
+        Called at each improving solution with elapsed seconds, best cost and solutions found.
+
+    Returns
+    -------
+    dict
+        The plan: every job is in exactly one route or in ``unassigned`` with a reason.
+
+    Raises
+    ------
+    RequestError
+        If the request is invalid; the message names the field.
+    """
+    req = parse_request(request, time_limit_s=time_limit_s)
+    return plan_day(req, travel=travel, on_progress=on_progress).to_json()
+
+
+def plan_day(
+    req: PlanRequest,
+    *,
+    travel: TravelModel | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Plan:
+    """Plan a day from a validated request (:func:`routing.request.parse_request`).
+
+    Days of more than :data:`DISTRICT_JOBS` jobs are planned district by district (see
+    :func:`districts`), each with a share of the time limit in proportion to its jobs: a
+    province-wide day then gets a first plan in seconds rather than minutes, at the price of
+    never lending a courier to a neighbouring district.
+
+    Parameters
+    ----------
+    req
+        The request, with its search time limit (``req.time_limit_s``, seconds).
+    travel
+        Travel model for requests without a ``travel`` matrix; defaults to
+        :class:`geo.travel.GreatCircleTravel`.
+    on_progress
+        Called at each improving solution with elapsed seconds, best cost and solutions found.
+
+    Returns
+    -------
+    Plan
+        Every job is in exactly one route or in ``unassigned`` with a reason.
+    """
+    parts = districts(req) if len(req.jobs) > DISTRICT_JOBS else []
+    if len(parts) <= 1:
+        return _solve_one(req, travel, req.time_limit_s, on_progress)
+    began = time.monotonic()
+    done_cost = 0
+    solutions = 0
+    plans: list[Plan] = []
+    left_jobs = len(req.jobs)
+    for couriers, jobs in parts:
+        left_s = req.time_limit_s - (time.monotonic() - began)
+        share = max(0.01, left_s * len(jobs) / left_jobs)
+        left_jobs -= len(jobs)
+        sub = replace(
+            req,
+            couriers=tuple(req.couriers[k] for k in couriers),
+            jobs=tuple(req.jobs[j] for j in jobs),
+        )
+
+        def relay(p: Progress, base: int = done_cost, before: int = solutions) -> None:
+            if on_progress is not None:
+                on_progress(
+                    Progress(time.monotonic() - began, base + p.best_cost, before + p.solutions)
+                )
+
+        plan = _solve_one(sub, travel, share, relay)
+        done_cost += _solver_of(plan).cost
+        solutions += _solver_of(plan).solutions
+        plans.append(plan)
+    return _merge(req, plans, time.monotonic() - began)
+
+
+def _solver_of(plan: Plan) -> SolverFigures:
+    assert plan.kpis is not None and plan.kpis.solver is not None, "the optimizer writes both"
+    return plan.kpis.solver
+
+
+def _kpi_total(plans: Sequence[Plan], name: str) -> int:
+    return sum(getattr(p.kpis, name) or 0 for p in plans)
+
+
+def _merge(req: PlanRequest, plans: Sequence[Plan], seconds: float) -> Plan:
+    """One plan from the plans of the districts of a day."""
+    order = {j.id: i for i, j in enumerate(req.jobs)}
+    routes = [r for p in plans for r in p.routes]
+    unassigned = sorted((u for p in plans for u in p.unassigned), key=lambda u: order[u.job])
+    figures = SolverFigures(
+        status="solved",
+        cost=sum(_solver_of(p).cost for p in plans),
+        seconds=round(seconds, 2),
+        solutions=sum(_solver_of(p).solutions for p in plans),
+        districts=len(plans),
+    )
+    kpis = _kpis(
+        jobs=_kpi_total(plans, "jobs"),
+        served=_kpi_total(plans, "served"),
+        routes=routes,
+        unassigned=unassigned,
+        runs_missed=_kpi_total(plans, "runs_missed"),
+        solver=figures,
+    )
+    return _new_plan(req, routes, unassigned, kpis)
+
+
+__all__ = ["districts", "plan_day", "plan_from_solution", "plan_request"]
