@@ -27,7 +27,7 @@ import html
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date as date_cls
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -51,7 +51,7 @@ from api.deps import (
     role_of,
 )
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
-from tracking.progress import VIETNAM_TZ
+from tracking.progress import VIETNAM_TZ, local_day_bounds
 
 if TYPE_CHECKING:
     import folium
@@ -316,8 +316,8 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), VIETNAM_TZ)
-    return start, start + timedelta(days=1)
+    date_cls.fromisoformat(day)  # a malformed day raises ValueError here, as before
+    return local_day_bounds(day)  # clamped at the ends of the calendar
 
 
 def _dossier_codes(request_json: Mapping[str, Any]) -> list[str]:

@@ -48,7 +48,7 @@ class PositionInput:
         if self.accuracy_m is not None:
             ok = isinstance(self.accuracy_m, int | float) and not isinstance(self.accuracy_m, bool)
             if not ok or not 0 <= float(self.accuracy_m) < 100_000:
-                msg = f"accuracy_m: expected metres in [0, 100000), got {self.accuracy_m!r}"
+                msg = "accuracy_m: expected metres in [0, 100000)"
                 raise InvalidInput(msg)
 
     @classmethod
@@ -118,7 +118,7 @@ def record_positions(
     with write_lock(session_engine(session)):
         try:
             if session.get(Courier, courier_id) is None:
-                msg = f"courier_id: no courier {courier_id!r} in any stored plan"
+                msg = "courier_id: this courier is in no stored plan"
                 raise NotFound(msg)
             session.add_all(
                 CourierPosition(

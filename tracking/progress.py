@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,9 +40,23 @@ def local_iso(value: datetime | None) -> str | None:
 
 
 def local_day_bounds(date: str) -> tuple[datetime, datetime]:
-    """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes."""
+    """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes.
+
+    At the ends of the calendar (a day stored before plan dates were limited) a bound that
+    cannot be written as a datetime in UTC is the first or last datetime there is, so that
+    reads of such a day answer instead of failing.
+    """
     day = datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=VIETNAM_TZ)
-    return day, day + timedelta(days=1)
+    try:
+        day.astimezone(UTC)
+    except OverflowError:
+        day = datetime.min.replace(tzinfo=UTC)
+    try:
+        end = day + timedelta(days=1)
+        end.astimezone(UTC)
+    except OverflowError:
+        end = datetime.max.replace(tzinfo=UTC)
+    return day, end
 
 
 def plan_time(date: str, value: Any) -> datetime | None:
