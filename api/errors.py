@@ -105,7 +105,7 @@ def _validation_fields(errors: Sequence[Any], list_name: str = "") -> list[dict[
             fields.append({"field": "body", "message": f"malformed JSON: {reason}"})
             continue
         path = field_path(loc, list_name=list_name)
-        message = str(err.get("msg", "invalid value"))
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         if err.get("type") == "missing":
             message = "this field is required"
         fields.append({"field": path, "message": message})

@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RateLimited, error_body
+from api.settings import Settings
+from tracking.models import User
 
 
 class BodySizeLimit:
@@ -130,3 +132,17 @@ class RateLimiter:
         """Return how many clients are being counted (for health checks)."""
         with self._lock:
             return {"clients": len(self._hits)}
+
+
+def solve_cap_s(user: User, settings: Settings) -> float:
+    """Return the longest solver time limit ``user``'s role may ask for, in seconds.
+
+    Solves share a few solver processes; a dispatcher's plan is capped at
+    ``solve_time_limit_dispatcher_cap_s`` so that one long solve cannot keep everyone else's
+    waiting, while an administrator may go up to ``solve_time_limit_cap_s`` (a benchmark, a
+    province-wide plan at night).
+    """
+    role = str(getattr(user.role, "value", user.role))
+    if role == "admin":
+        return settings.solve_time_limit_cap_s
+    return min(settings.solve_time_limit_dispatcher_cap_s, settings.solve_time_limit_cap_s)

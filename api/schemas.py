@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dates import SaneDatetime
 
 _ID = Field(min_length=1, max_length=100)
 
@@ -206,7 +208,7 @@ class ReplanIn(BaseModel):
             ]
         },
     )  # fmt: skip
-    now: AwareDatetime | None = None
+    now: SaneDatetime | None = None
     added_jobs: list[JobIn] = Field(default_factory=list)
     cancelled_jobs: list[str] = Field(default_factory=list)
     time_limit_s: float | None = Field(default=None, gt=0)
@@ -236,7 +238,7 @@ class ScanEventIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=100)
     dossier: str = _ID
     type: str = Field(min_length=1, max_length=40)
-    at: AwareDatetime
+    at: SaneDatetime
     site: str | None = Field(default=None, max_length=100)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -284,7 +286,7 @@ class PositionIn(BaseModel):
             ]
         },
     )
-    at: AwareDatetime
+    at: SaneDatetime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0)

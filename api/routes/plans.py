@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 import routing
 import tracking
+from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
+from api.limits import solve_cap_s
 from api.planning import geocode_jobs, time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from tracking.models import StoredPlan
@@ -109,9 +111,10 @@ async def create_plan(
     The solve runs in a separate solver process under a hard wall-clock limit (the time limit
     plus a grace period), so a crash or an endless solve answers 503 and the service stays up.
     """
+    check_plan_date(body.date)  # routing does not read the clock; a year from today at most
     request = body.model_dump(mode="json", exclude_unset=True)
     geocode_jobs(request, coder)
-    limit = time_limit_s(request, settings)
+    limit = min(time_limit_s(request, settings), solve_cap_s(user, settings))
     plan = await solver.solve(
         routing.plan_request,
         request,
@@ -183,7 +186,7 @@ async def replan(
     done, positions = await run_in_threadpool(_progress, session, stored, now)
     added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
     geocode_jobs({"jobs": added}, coder)
-    limit = time_limit_s(request, settings, body.time_limit_s)
+    limit = min(time_limit_s(request, settings, body.time_limit_s), solve_cap_s(user, settings))
     plan = await solver.solve(
         routing.replan,
         request,
