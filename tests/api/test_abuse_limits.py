@@ -141,7 +141,10 @@ def test_id_digits_stop_after_five_wrong_tries_across_requests_and_processes(
     assert right["status"] == "flagged"
     assert right["reason_code"] == "id_digits_blocked"
     assert "one-time code" in right["reason"]
-    assert _dossier(day, R1)["status"] == "out_for_delivery"
+    view = _dossier(day, R1)
+    assert view["status"] == "out_for_delivery"
+    assert view["identity_check"]["id_digits_blocked"] is True
+    assert R1_ID_LAST4 not in json.dumps(view["identity_check"])
     # only staff may decide
     path = f"{day.url}/v1/dossiers/{R1}/id-check/clear"
     assert day.client.post(path, headers=day.as_user("c1")).status_code == 403
@@ -149,6 +152,8 @@ def test_id_digits_stop_after_five_wrong_tries_across_requests_and_processes(
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["id_wrong_tries_cleared"] == 5
     assert cleared.json()["cleared_by"] == "staff1"
+    check = _dossier(day, R1)["identity_check"]
+    assert (check["id_wrong_tries"], check["cleared_by"]) == (0, "staff1")
     again = day.scan("c1", _delivered(R1_ID_LAST4)).json()["results"][0]
     assert again["status"] == "stored", again
     assert _dossier(day, R1)["status"] == "delivered"
