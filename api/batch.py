@@ -12,6 +12,9 @@ no other request (not even ``/healthz``) was answered. :func:`read_list_body` in
 3. gives the event loop back every :data:`ITEMS_PER_SLICE` items, so other requests are served
    between slices (the interpreter lock makes a thread no better for this pure-CPU work).
 
+A small body (:data:`SMALL_BODY_BYTES`) that is valid takes a quicker path: one decode and one
+validation of the whole list, bounded in time by its size.
+
 Errors keep FastAPI's shapes: malformed JSON and invalid items raise
 :class:`~fastapi.exceptions.RequestValidationError` (422, ``events[3].at``), too many items
 :class:`~api.errors.PayloadTooLarge` (413).
@@ -37,6 +40,10 @@ ITEMS_PER_SLICE = 50
 
 MAX_ERRORS = 100
 """Validation errors kept for the answer; the message says how many more there were."""
+
+SMALL_BODY_BYTES = 128_000
+"""Bodies up to this size (a full batch of 500 usual events is about 80 kB) are decoded and
+validated in one call when they are valid: a few milliseconds at most, and the fastest path."""
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
@@ -168,8 +175,37 @@ async def read_list_body(
     what
         What the items are, for the 413 message (``events``, ``positions``).
     """
-    items = await decode_list(await request.body(), max_items=max_items, what=what)
+    body = await request.body()
+    if len(body) <= SMALL_BODY_BYTES:  # a phone's usual batch: one decode, one validation
+        quick = _quick(body, model, max_items)
+        if quick is not None:
+            return quick
+    items = await decode_list(body, max_items=max_items, what=what)
     return await validate_items(items, model)
+
+
+def _quick(body: bytes, model: type[Model], max_items: int) -> list[Model] | None:
+    """Decode and validate a small valid body in one go; ``None`` sends it the slow way."""
+    try:
+        items = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(items, list) or len(items) > max_items:
+        return None
+    try:
+        valid: list[Model] = _adapter(model).validate_python(items)
+    except ValidationError:
+        return None  # validate_items lists the errors, at most MAX_ERRORS of them
+    return valid
+
+
+_ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
+    if model not in _ADAPTERS:
+        _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return _ADAPTERS[model]
 
 
 def list_body_openapi(model: type[BaseModel], description: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +16,7 @@ import routing
 import tracking
 from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
-from api.limits import solve_cap_s
+from api.limits import plan_lists_within_limits, solve_cap_s
 from api.planning import geocode_jobs, time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from tracking.models import StoredPlan
@@ -87,6 +87,7 @@ def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: 
     "",
     status_code=201,
     response_model=None,
+    dependencies=[Depends(plan_lists_within_limits)],  # before the body is validated
     responses={
         201: {"model": PlanOut, "description": "The plan; every job is routed or unassigned."},
         422: {"description": "The request is invalid; the message names the field."},
@@ -161,6 +162,7 @@ def read_plan(plan_id: str, session: SessionDep, _user: StaffUser) -> dict[str, 
     "/{plan_id}/replan",
     status_code=201,
     response_model=None,
+    dependencies=[Depends(plan_lists_within_limits)],
     responses={201: {"model": PlanOut}, 503: {"description": "The solver is unavailable."}},
 )
 async def replan(

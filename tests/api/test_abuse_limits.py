@@ -165,7 +165,8 @@ def test_id_digits_stop_after_five_wrong_tries_across_requests_and_processes(
 def test_huge_batches_are_refused_by_count_and_others_are_served_meanwhile(day: Day) -> None:
     """600,000 empty objects (1.8 MB, under the byte limit) to /v1/scans and to positions
     answer 413 naming the batch limit, and /healthz answers while they are sent; 500 invalid
-    events answer 422 with a bounded list of fields; more than 500 valid ones answer 413."""
+    events answer 422 with a bounded list of fields; more than 500 valid ones answer 413; a
+    plan request of 400,000 jobs is refused naming the limit before its jobs are validated."""
     huge = b"[" + b",".join([b"{}"] * 600_000) + b"]"
     assert len(huge) < 2_000_000
     staff = {**day.as_user("staff1"), "Content-Type": "application/json"}
@@ -186,6 +187,18 @@ def test_huge_batches_are_refused_by_count_and_others_are_served_meanwhile(day: 
     many = [{"event_id": new_id(), "dossier": P1, "type": "at_hub", "at": ago(1),
              "site": "po-cm"} for _ in range(501)]  # fmt: skip
     assert "at most 500" in error_of(day.scan("staff1", *many), 413)["message"]
+    jobs = (
+        b'{"date": "2026-11-23", "sites": [], "couriers": [], "jobs": ['
+        + b",".join([b"{}"] * 400_000)
+        + b"]}"
+    )
+    plan = httpx.post(
+        f"{day.url}/v1/plans",
+        content=jobs,
+        headers={**day.as_user("disp1"), "Content-Type": "application/json"},
+        timeout=120,
+    )
+    assert "over the limit of 5,000" in error_of(plan, 422)["message"]
     for bad in (b"[", b"[1,]", b"{}", b"[" * 100_000, b"[1e99999999]", b"\xff\xfe"):
         answer = httpx.post(f"{day.url}/v1/scans", content=bad, headers=staff)
         assert answer.status_code == 422, (bad[:10], answer.text)
