@@ -9,7 +9,9 @@ day, and for each kind of big request sends it ``--runs`` times while another th
 - ``empties-1.8MB``: ``[{}, {}, …]`` with 600,000 items to ``/v1/scans`` (answered 413);
 - ``invalid-500``: 500 events each with 100 unknown fields, just under 2 MB (422);
 - ``valid-500``: 500 valid scan events, the largest batch accepted (200);
-- ``positions-500``: 500 positions of one courier (201).
+- ``positions-500``: 500 positions of one courier (201);
+- ``baseline`` first: ``/healthz`` alone for 0.4 s, to tell the machine's own delays (other
+  work on the shared cores) from those a big request causes.
 
 It prints, per kind, the median answer time over the runs and the median and worst ``/healthz``
 latency seen while the big requests were in flight. The goal of issue 15: the answer within
@@ -102,11 +104,14 @@ def measure(
             poller.start()
             time.sleep(0.1)  # the poller is running before the big request starts
             t0 = time.perf_counter()
-            answer = client.post(f"{server.base_url}{path}", content=content, headers=headers)
+            if content:
+                answer = client.post(f"{server.base_url}{path}", content=content, headers=headers)
+                statuses.add(answer.status_code)
+            else:  # the baseline: /healthz with no big request in flight
+                time.sleep(0.4)
             times.append(time.perf_counter() - t0)
             stop.set()
             poller.join()
-            statuses.add(answer.status_code)
             health += seen
     return times, health, statuses
 
@@ -145,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         planned.raise_for_status()
         kinds = [
+            ("baseline", "/healthz", "staff1", lambda: b""),
             ("empties-1.8MB", "/v1/scans", "staff1", _empties),
             ("invalid-500", "/v1/scans", "staff1", _invalid),
             ("valid-500", "/v1/scans", "staff1", _valid),
