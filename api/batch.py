@@ -97,14 +97,14 @@ async def decode_list(body: bytes, *, max_items: int, what: str) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _malformed("the body is not UTF-8", exc.start) from None
-    pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]  # matches the empty string
+    pos = _skip(text, 0)
     if pos == len(text):
         raise _malformed("Expecting value", pos)
     if text[pos] != "[":
         _decode(text, pos)  # a malformed body says so before "not a list"
         raise _not_a_list()
     items: list[Any] = []
-    pos = _SPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
+    pos = _skip(text, pos + 1)
     if text.startswith("]", pos):
         return _end(text, pos + 1, items)
     while True:
@@ -115,16 +115,22 @@ async def decode_list(body: bytes, *, max_items: int, what: str) -> list[Any]:
         items.append(item)
         if len(items) % ITEMS_PER_SLICE == 0:
             await anyio.sleep(0)
-        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        pos = _skip(text, pos)
         if text.startswith("]", pos):
             return _end(text, pos + 1, items)
         if not text.startswith(",", pos):
             raise _malformed("Expecting ',' delimiter", pos)
-        pos = _SPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
+        pos = _skip(text, pos + 1)
+
+
+def _skip(text: str, pos: int) -> int:
+    """Return the position after the JSON whitespace starting at ``pos``."""
+    match = _SPACE.match(text, pos)
+    return match.end() if match else pos
 
 
 def _end(text: str, pos: int, items: list[Any]) -> list[Any]:
-    pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+    pos = _skip(text, pos)
     if pos != len(text):
         raise _malformed("Extra data", pos)
     return items
