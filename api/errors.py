@@ -112,10 +112,17 @@ def _validation_fields(errors: Sequence[Any], list_name: str = "") -> list[dict[
     return fields
 
 
+MAX_FIELDS = 100
+"""Fields listed in a 422 answer at most; the last entry says how many more there were."""
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    fields = _validation_fields(exc.errors(), LIST_BODIES.get(last, "body"))
+    errors = exc.errors()
+    fields = _validation_fields(errors[:MAX_FIELDS], LIST_BODIES.get(last, "body"))
+    if len(errors) > MAX_FIELDS:
+        fields.append({"field": "body", "message": f"and {len(errors) - MAX_FIELDS} more errors"})
     shown = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         shown += f"; and {len(fields) - 5} more"

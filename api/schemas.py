@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.dates import SaneDatetime
 
 _ID = Field(min_length=1, max_length=100)
+_MAX_SMALL_LIST = 50
+"""Most skills or breaks of one courier or job: a longer list is refused before its items are
+checked one by one (600,000 of them held the server for seconds, issue 15)."""
+_MAX_PLACES = 6_000
+"""Most ids of a travel matrix: every site and job of the largest plan request."""
 
 EXAMPLE_REQUEST: dict[str, Any] = {
     "date": "2026-11-23",
@@ -85,8 +90,8 @@ class CourierIn(_Open):
     mode: str = "motorbike"
     capacity: int | None = Field(default=None, ge=0)
     shift: list[str] = Field(min_length=2, max_length=2)
-    breaks: list[BreakIn] | None = None
-    skills: list[str] | None = None
+    breaks: list[BreakIn] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
+    skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
 
 
 class CitizenIn(BaseModel):
@@ -120,7 +125,7 @@ class JobIn(_Open):
     ready_at: str | None = None
     due: str | None = None
     size: int | None = Field(default=None, ge=1)
-    skills: list[str] | None = None
+    skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
     address: str | None = Field(default=None, max_length=500)
     procedure: str | None = Field(default=None, max_length=200)
     citizen: CitizenIn | None = None
@@ -129,9 +134,9 @@ class JobIn(_Open):
 class TravelIn(_Open):
     """A travel matrix over site and job ids that replaces the travel model."""
 
-    ids: list[str]
-    minutes: list[list[float]]
-    km: list[list[float]] | None = None
+    ids: list[str] = Field(max_length=_MAX_PLACES)
+    minutes: list[list[float]] = Field(max_length=_MAX_PLACES)
+    km: list[list[float]] | None = Field(default=None, max_length=_MAX_PLACES)
 
 
 class OptionsIn(_Open):

@@ -166,7 +166,8 @@ def test_huge_batches_are_refused_by_count_and_others_are_served_meanwhile(day: 
     """600,000 empty objects (1.8 MB, under the byte limit) to /v1/scans and to positions
     answer 413 naming the batch limit, and /healthz answers while they are sent; 500 invalid
     events answer 422 with a bounded list of fields; more than 500 valid ones answer 413; a
-    plan request of 400,000 jobs is refused naming the limit before its jobs are validated."""
+    plan request of 400,000 jobs is refused naming the limit before its jobs are validated, a
+    job with 400,000 skills as well, and a 422 lists at most 100 fields."""
     huge = b"[" + b",".join([b"{}"] * 600_000) + b"]"
     assert len(huge) < 2_000_000
     staff = {**day.as_user("staff1"), "Content-Type": "application/json"}
@@ -199,6 +200,13 @@ def test_huge_batches_are_refused_by_count_and_others_are_served_meanwhile(day: 
         timeout=120,
     )
     assert "over the limit of 5,000" in error_of(plan, 422)["message"]
+    request = small_request(day.date)
+    request["jobs"][0]["skills"] = [0] * 400_000  # a list inside a job, also refused at once
+    request["travel"] = {"ids": ["x"] * 10, "minutes": [["slow"] * 10] * 20}
+    answer = day.client.post(f"{day.url}/v1/plans", json=request, headers=day.as_user("disp1"))
+    fields = [f["field"] for f in error_of(answer, 422)["fields"]]
+    assert "jobs[0].skills" in fields
+    assert len(fields) == 101  # 200 bad minutes and the skills: 100 listed, then a count
     for bad in (b"[", b"[1,]", b"{}", b"[" * 100_000, b"[1e99999999]", b"\xff\xfe"):
         answer = httpx.post(f"{day.url}/v1/scans", content=bad, headers=staff)
         assert answer.status_code == 422, (bad[:10], answer.text)
