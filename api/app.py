@@ -15,8 +15,10 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit, RateLimiter
+from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
 from api.routes import couriers, dossiers, health, plans, scans, track
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
     app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SameOriginForms, cookie=TOKEN_COOKIE, allowed_origins=settings.origin_list())
     install_error_handlers(app)
 
     app.include_router(health.router)

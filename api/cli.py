@@ -193,6 +193,9 @@ def serve(
         port=port,
         log_level=log_level,
         access_log=False,  # access logs would carry tracking codes and phone digits
+        # uvicorn would believe X-Forwarded-For from loopback; buuta decides whom to believe
+        # (BUUTA_TRUSTED_PROXIES, api/ratelimit.py), so the peer stays the connection's.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -104,33 +105,61 @@ def _validation_fields(errors: Sequence[Any], list_name: str = "") -> list[dict[
             fields.append({"field": "body", "message": f"malformed JSON: {reason}"})
             continue
         path = field_path(loc, list_name=list_name)
-        message = str(err.get("msg", "invalid value"))
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         if err.get("type") == "missing":
             message = "this field is required"
         fields.append({"field": path, "message": message})
     return fields
 
 
+MAX_FIELDS = 100
+"""Fields listed in a 422 answer at most; the last entry says how many more there were."""
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    fields = _validation_fields(exc.errors(), LIST_BODIES.get(last, "body"))
+    errors = exc.errors()
+    fields = _validation_fields(errors[:MAX_FIELDS], LIST_BODIES.get(last, "body"))
+    if len(errors) > MAX_FIELDS:
+        fields.append({"field": "body", "message": f"and {len(errors) - MAX_FIELDS} more errors"})
     shown = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         shown += f"; and {len(fields) - 5} more"
     return _json(422, "invalid_request", shown or "invalid request", fields=fields)
 
 
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){0,400}'|\"(?:[^\"\\\n]|\\.){0,400}\"")
+_VOCABULARY = re.compile(r"[a-z][a-z_]{0,39}|\d\d:\d\d|[A-Za-z-]+: [A-Za-z <>]+")
+"""Quoted words buuta itself writes in messages: codes ('pickup'), formats ('08:00'), headers."""
+
+
+def without_values(message: str) -> str:
+    """Replace the quoted values in an error message by ``'…'``, keeping buuta's own words.
+
+    The domain packages name the offending value in their messages (``unknown site 'po-x'``,
+    ``got '0912 345 678'``), which helps a command-line user; an HTTP answer must not echo what
+    was sent, since it may be personal data. Lower-case codes (``'pickup'``), ``'HH:MM'``
+    examples and header names are kept: they are vocabulary, not data.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        return match.group(0) if _VOCABULARY.fullmatch(inner) else "'…'"
+
+    return _QUOTED.sub(replace, message)
+
+
 async def _on_value_error(_: Request, exc: Exception) -> JSONResponse:
-    return _json(422, "invalid_request", str(exc))
+    return _json(422, "invalid_request", without_values(str(exc)))
 
 
 async def _on_not_found(_: Request, exc: Exception) -> JSONResponse:
-    return _json(404, "not_found", str(exc))
+    return _json(404, "not_found", without_values(str(exc)))
 
 
 async def _on_forbidden(_: Request, exc: Exception) -> JSONResponse:
-    return _json(403, "forbidden", str(exc))
+    return _json(403, "forbidden", without_values(str(exc)))
 
 
 async def _on_too_large(_: Request, exc: Exception) -> JSONResponse:

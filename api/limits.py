@@ -15,9 +15,14 @@ from collections import deque
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import RateLimited, error_body
+from api.settings import Settings
+from routing.request import MAX_ENTRIES
+from tracking.errors import InvalidInput
+from tracking.models import User
 
 
 class BodySizeLimit:
@@ -130,3 +135,50 @@ class RateLimiter:
         """Return how many clients are being counted (for health checks)."""
         with self._lock:
             return {"clients": len(self._hits)}
+
+
+def solve_cap_s(user: User, settings: Settings) -> float:
+    """Return the longest solver time limit ``user``'s role may ask for, in seconds.
+
+    Solves share a few solver processes; a dispatcher's plan is capped at
+    ``solve_time_limit_dispatcher_cap_s`` so that one long solve cannot keep everyone else's
+    waiting, while an administrator may go up to ``solve_time_limit_cap_s`` (a benchmark, a
+    province-wide plan at night).
+    """
+    role = str(getattr(user.role, "value", user.role))
+    if role == "admin":
+        return settings.solve_time_limit_cap_s
+    return min(settings.solve_time_limit_dispatcher_cap_s, settings.solve_time_limit_cap_s)
+
+
+LISTS_OF_PLAN_BODIES = {**MAX_ENTRIES, "added_jobs": MAX_ENTRIES["jobs"]}
+"""Lists of a plan or re-plan body, with the most entries each may hold."""
+
+
+async def plan_lists_within_limits(request: Request) -> None:
+    """Refuse a plan body whose lists are over :data:`LISTS_OF_PLAN_BODIES` before it is validated.
+
+    A route dependency: FastAPI solves it before validating the body, and validating 600,000
+    jobs would hold the event loop for seconds (issue 15). The body, already limited in bytes,
+    is decoded once more here (tens of milliseconds at the byte limit); a body that is not a
+    JSON object is left to the route's own validation.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the list and its limit (422, as ``routing`` does for the same limit).
+    """
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(data, dict):
+        return
+    for field, limit in LISTS_OF_PLAN_BODIES.items():
+        items = data.get(field)
+        if isinstance(items, list) and len(items) > limit:
+            msg = (
+                f"{field}: holds {len(items):,} entries, over the limit of {limit:,} in one plan "
+                "request; plan the day district by district."
+            )
+            raise InvalidInput(msg)

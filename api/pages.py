@@ -27,7 +27,7 @@ import html
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date as date_cls
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
@@ -50,7 +50,7 @@ from api.deps import (
     get_current_user,
     role_of,
 )
-from routing.clock import LOCAL_TZ
+from routing.clock import LOCAL_TZ, local_day_bounds
 from routing.plan import Kpis, Plan, Unassigned, plan_from_json
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
 
@@ -317,8 +317,8 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date_cls.fromisoformat(day), time(0, 0), LOCAL_TZ)
-    return start, start + timedelta(days=1)
+    date_cls.fromisoformat(day)  # a malformed day raises ValueError here, as before
+    return local_day_bounds(day)  # clamped at the ends of the calendar
 
 
 def _dossier_codes(request_json: Mapping[str, Any]) -> list[str]:

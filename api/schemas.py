@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dates import SaneDatetime
 
 _ID = Field(min_length=1, max_length=100)
+_MAX_SMALL_LIST = 50
+"""Most skills or breaks of one courier or job: a longer list is refused before its items are
+checked one by one (600,000 of them held the server for seconds, issue 15)."""
+_MAX_PLACES = 6_000
+"""Most ids of a travel matrix: every site and job of the largest plan request."""
 
 EXAMPLE_REQUEST: dict[str, Any] = {
     "date": "2026-11-23",
@@ -83,8 +90,8 @@ class CourierIn(_Open):
     mode: str = "motorbike"
     capacity: int | None = Field(default=None, ge=0)
     shift: list[str] = Field(min_length=2, max_length=2)
-    breaks: list[BreakIn] | None = None
-    skills: list[str] | None = None
+    breaks: list[BreakIn] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
+    skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
 
 
 class CitizenIn(BaseModel):
@@ -118,7 +125,7 @@ class JobIn(_Open):
     ready_at: str | None = None
     due: str | None = None
     size: int | None = Field(default=None, ge=1)
-    skills: list[str] | None = None
+    skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
     address: str | None = Field(default=None, max_length=500)
     procedure: str | None = Field(default=None, max_length=200)
     citizen: CitizenIn | None = None
@@ -127,9 +134,9 @@ class JobIn(_Open):
 class TravelIn(_Open):
     """A travel matrix over site and job ids that replaces the travel model."""
 
-    ids: list[str]
-    minutes: list[list[float]]
-    km: list[list[float]] | None = None
+    ids: list[str] = Field(max_length=_MAX_PLACES)
+    minutes: list[list[float]] = Field(max_length=_MAX_PLACES)
+    km: list[list[float]] | None = Field(default=None, max_length=_MAX_PLACES)
 
 
 class OptionsIn(_Open):
@@ -286,7 +293,7 @@ class ReplanIn(BaseModel):
             ]
         },
     )  # fmt: skip
-    now: AwareDatetime | None = None
+    now: SaneDatetime | None = None
     added_jobs: list[JobIn] = Field(default_factory=list)
     cancelled_jobs: list[str] = Field(default_factory=list)
     time_limit_s: float | None = Field(default=None, gt=0)
@@ -316,7 +323,7 @@ class ScanEventIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=100)
     dossier: str = _ID
     type: str = Field(min_length=1, max_length=40)
-    at: AwareDatetime
+    at: SaneDatetime
     site: str | None = Field(default=None, max_length=100)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -364,7 +371,7 @@ class PositionIn(BaseModel):
             ]
         },
     )
-    at: AwareDatetime
+    at: SaneDatetime
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0)

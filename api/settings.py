@@ -7,6 +7,7 @@ the prefix ``BUUTA_`` (``BUUTA_DATABASE_URL``, ``BUUTA_MAX_BATCH`` ...); ``geo``
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +48,24 @@ class Settings(BaseSettings):
         Number of solver processes (each solve runs in one, apart from the web server).
     track_lookups_per_minute
         Public tracking lookups allowed per client address per minute; more are answered 429.
+        Counted in the database, so several API processes share the count.
+    track_failures_per_code
+        Lookups of one dossier code with wrong phone digits allowed per
+        ``track_code_window_s``; past it the code is not looked up (429) until the window
+        passes, whichever address asks.
+    track_code_window_s
+        The window of ``track_failures_per_code``, in seconds.
+    trusted_proxies
+        Comma-separated addresses or networks of reverse proxies whose ``X-Forwarded-For`` is
+        believed (``10.0.0.5,10.1.0.0/16``). Empty by default: the connection's peer is the
+        client, whatever the header says.
+    allowed_origins
+        Comma-separated origins (``https://buuta.example.vn``) besides the server's own from
+        which pages may post with the session cookie (DESIGN §10); see ``api/origin.py``.
+    solve_time_limit_dispatcher_cap_s
+        Upper bound on a dispatcher's requested solver time limit, in seconds, so that one
+        long solve cannot hold the solver for long; administrators have
+        ``solve_time_limit_cap_s``.
     auth_cache_s
         How long a token seen once is answered from memory, in seconds (0: always ask the
         database); a user made inactive keeps access for at most this long.
@@ -69,6 +88,11 @@ class Settings(BaseSettings):
     solve_grace_s: float = Field(default=20.0, ge=0)
     solver_workers: int = Field(default=1, ge=1, le=16)
     track_lookups_per_minute: int = Field(default=20, ge=1)
+    track_failures_per_code: int = Field(default=10, ge=1)
+    track_code_window_s: int = Field(default=3600, ge=1)
+    trusted_proxies: str = ""
+    allowed_origins: str = ""
+    solve_time_limit_dispatcher_cap_s: float = Field(default=60.0, gt=0)
     auth_cache_s: float = Field(default=30.0, ge=0)
     solver_queue: bool = False
 
@@ -82,6 +106,25 @@ class Settings(BaseSettings):
             )
             raise ValueError(msg)
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = "BUUTA_TRUSTED_PROXIES must list IP addresses or networks, comma-separated"
+                raise ValueError(msg) from None
+        return value
+
+    def proxy_list(self) -> list[str]:
+        """Return ``trusted_proxies`` as a list of addresses or networks."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    def origin_list(self) -> list[str]:
+        """Return ``allowed_origins`` as a list, without trailing slashes."""
+        return [p.strip().rstrip("/") for p in self.allowed_origins.split(",") if p.strip()]
 
     @model_validator(mode="after")
     def _osrm_needs_url(self) -> Settings:

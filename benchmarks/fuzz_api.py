@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/fuzz_api.py --cases 10000 [--seed 0] [--database sqlite|postgres]
+        [--abuse-share 0.2]
 
 A real ``buuta serve`` runs on loopback with a planned sample day in Cà Mau (solved through
 ``POST /v1/plans``). Users of every role are made with the real ``buuta user add`` command.
@@ -11,6 +12,14 @@ operation, valid ones and invalid ones (wrong types, missing fields, strings whe
 belong ...), sent as each role (admin, dispatcher, staff, a courier of the plan) and with no
 token. Path parameters are sometimes the real ids of the day (its plan id, a courier, a
 dossier code), so that generated requests also reach past the "not found" answers.
+
+Besides the schema's own strategies, a share of the cases (``--abuse-share``, 20 % by default)
+come from strategies aimed at what issue 15 found: **calendar edges** (years 1 and 9999 with
+offsets of ±14 h, in scans, positions, a re-plan's ``now``, plan dates and job windows; the
+schema's ``date-time`` format also draws them), **huge arrays** (up to 700,000 items, under
+and over the byte limit, for scans and positions) and **forwarded or forged headers**
+(``X-Forwarded-For``, ``Forwarded``, ``Origin``, ``Referer``, ``Sec-Fetch-Site``, with and
+without the session cookie) on the public lookup and on state-changing routes.
 
 Each answer is checked with schemathesis's ``not_a_server_error`` (no 5xx), and
 ``response_schema_conformance`` and ``content_type_conformance`` (the body matches what the
@@ -154,6 +163,153 @@ def prepare(server: RunningServer, *, jobs: int = 6, users_by_cli: bool = True) 
     return Target(server.base_url, tokens, ids)
 
 
+EDGE_TIMES = (
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59+00:00",
+    "1969-12-31T23:59:59Z",
+    "2199-12-31T23:59:59+14:00",
+)
+EDGE_DATES = ("0001-01-01", "9999-12-31", "1970-01-01", "2200-01-01", "2026-02-29")
+
+
+def edge_times() -> st.SearchStrategy[str]:
+    """ISO times at and near the ends of the calendar, with offsets up to ±14 h."""
+    offsets = st.integers(-14 * 60, 14 * 60).map(
+        lambda m: f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+    )
+    years = st.sampled_from([1, 2, 1969, 1970, 2026, 2199, 2200, 9998, 9999])
+    built = st.builds(
+        lambda y, mo, d, h, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:59:59{off}",
+        years, st.integers(1, 12), st.integers(1, 28), st.integers(0, 23), offsets,
+    )  # fmt: skip
+    return st.one_of(st.sampled_from(EDGE_TIMES), built)
+
+
+def _huge_array(item: bytes) -> st.SearchStrategy[bytes]:
+    counts = st.one_of(st.integers(0, 1_000), st.integers(499, 502), st.integers(1, 700_000))
+    return counts.map(lambda n: b"[" + b",".join([item] * n) + b"]")
+
+
+def _forged_headers(target: Target) -> st.SearchStrategy[dict[str, str]]:
+    hosts = st.one_of(
+        st.ip_addresses().map(str),
+        st.text(alphabet="0123456789abcdef.:,; []", max_size=60),
+        st.lists(st.ip_addresses().map(str), min_size=1, max_size=5).map(", ".join),
+    ).map(str.strip)  # a header value may not start or end with spaces (HTTP/1.1)
+    origins = st.sampled_from(
+        ["null", "http://evil.example", target.base_url, "http://127.0.0.1:1", "", "ftp://x"]
+    )
+    sites = st.sampled_from(["same-origin", "same-site", "cross-site", "none", "bogus"])
+    cookie = st.sampled_from(["", f"buuta_token={target.tokens['staff']}", "buuta_token=x"])
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "X-Forwarded-For": hosts,
+            "Forwarded": hosts.map(lambda h: f"for={h}"),
+            "X-Real-IP": hosts,
+            "Origin": origins,
+            "Referer": origins.map(lambda o: f"{o}/page"),
+            "Sec-Fetch-Site": sites,
+            "Cookie": cookie,
+        },
+    )
+
+
+def abuse_requests(target: Target) -> st.SearchStrategy[dict[str, Any]]:
+    """Requests aimed at issue 15: calendar edges, huge arrays, forged headers (docstring)."""
+    plan_id = target.ids["plan_id"][0]
+    courier = target.ids["courier_id"][0]
+    code = st.sampled_from([*target.ids["code"], "H00-0000"])
+    role = st.sampled_from(["admin", "staff", "courier", "dispatcher"])
+    scan = st.fixed_dictionaries(
+        {"event_id": st.uuids().map(str), "dossier": code,
+         "type": st.sampled_from(["at_hub", "delivered", "collected"]), "at": edge_times()},
+        optional={"site": st.sampled_from(["po-tvt", "centre"]),
+                  "proof": st.fixed_dictionaries({"id_last4": st.text("0123456789", max_size=5)})},
+    )  # fmt: skip
+    position = st.fixed_dictionaries(
+        {"at": edge_times(), "lat": st.just(9.1), "lon": st.just(105.1)}
+    )
+    window = st.lists(edge_times(), min_size=2, max_size=2)
+    job = st.fixed_dictionaries(
+        {"id": st.just("J1"), "kind": st.just("pickup"), "dossier": st.just("H0-1"),
+         "lat": st.just(9.12), "lon": st.just(105.12), "handoff_site": st.just("s"),
+         "window": window},
+    )  # fmt: skip
+    plan = st.fixed_dictionaries(
+        {"date": st.one_of(st.sampled_from(EDGE_DATES), st.dates().map(str)),
+         "sites": st.just([{"id": "s", "lat": 9.1, "lon": 105.1}]),
+         "couriers": st.just([{"id": "c", "start_site": "s", "shift": ["07:00", "17:00"]}]),
+         "jobs": st.lists(job, max_size=1),
+         "options": st.just({"time_limit_s": 0.2})},
+    )  # fmt: skip
+    positions = f"/v1/couriers/{courier}/positions"
+    replan = f"/v1/plans/{plan_id}/replan"
+    digits = st.text("0123456789", min_size=4, max_size=4)
+    one_position = b'{"at":"2026-11-23T08:00:00+07:00","lat":9.1,"lon":105.1}'
+
+    def req(method: str, path: str, kwargs: dict[str, Any], who: str) -> tuple[Any, ...]:
+        return (method, path, kwargs, who)
+
+    kinds = [
+        st.builds(lambda b, r: req("POST", "/v1/scans", {"json": b}, r),
+                  st.lists(scan, max_size=3), role),
+        st.builds(lambda b: req("POST", positions, {"json": b}, "courier"),
+                  st.lists(position, max_size=3)),
+        st.builds(lambda t: req("POST", replan, {"json": {"now": t, "time_limit_s": 0.2}},
+                                "dispatcher"), edge_times()),
+        st.builds(lambda b: req("POST", "/v1/plans", {"json": b}, "dispatcher"), plan),
+        st.builds(lambda b, r: req("POST", "/v1/scans", {"content": b}, r),
+                  _huge_array(b"{}"), role),
+        st.builds(lambda b: req("POST", positions, {"content": b}, "courier"),
+                  _huge_array(one_position)),
+        st.builds(lambda c, d: req("GET", f"/v1/track/{c}", {"params": {"phone_last4": d}},
+                                   "anonymous"), code, digits),
+        st.builds(lambda c: req("POST", f"/v1/dossiers/{c}/delivery-code", {}, "anonymous"),
+                  code),
+        st.just(req("POST", "/login", {"content": b"token=x"}, "anonymous")),
+    ]  # fmt: skip
+    return st.builds(
+        lambda k, h: {"method": k[0], "path": k[1], "kwargs": k[2], "role": k[3], "headers": h},
+        st.one_of(*kinds), _forged_headers(target),
+    )  # fmt: skip
+
+
+def fuzz_abuse(target: Target, *, cases: int, seed: int, report: FuzzReport) -> None:
+    """Send ``cases`` requests from :func:`abuse_requests`; any 5xx is recorded."""
+    client = httpx.Client(base_url=target.base_url, timeout=120)
+
+    def send(request: dict[str, Any]) -> None:
+        headers = dict(request["headers"])
+        if request["role"] != "anonymous" and "Cookie" not in headers:
+            headers["Authorization"] = f"Bearer {target.tokens[request['role']]}"
+        label = f"abuse {request['method']} {'/'.join(request['path'].split('/')[:3])}"
+        report.cases += 1
+        report.by_operation[label] += 1
+        try:
+            answer = client.request(
+                request["method"], request["path"], headers=headers, **request["kwargs"]
+            )
+        except httpx.HTTPError as exc:
+            report.transport_errors.append(f"{label}: {type(exc).__name__}: {exc}")
+            return
+        report.statuses[answer.status_code] += 1
+        if answer.status_code >= 500:
+            report.server_errors.append(f"{label} -> {answer.status_code} {answer.text[:300]}")
+
+    run = settings(
+        max_examples=cases,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )(given(request=abuse_requests(target))(send))
+    hypothesis_seed(seed)(run)()
+    client.close()
+
+
 def fuzz(target: Target, *, cases: int, seed: int = 0) -> FuzzReport:
     """Run about ``cases`` generated requests against ``target`` (module docstring).
 
@@ -255,6 +411,11 @@ def _sender(
     return send
 
 
+def _iso(moment: Any) -> str:
+    offset = random.Random(moment.toordinal()).randint(-14, 14)
+    return f"{moment.isoformat()}{'+' if offset >= 0 else '-'}{abs(offset):02d}:00"
+
+
 @contextlib.contextmanager
 def running_server(backend: str) -> Iterator[RunningServer]:
     """Run a server on a new empty database (SQLite file or throw-away PostgreSQL)."""
@@ -276,11 +437,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--abuse-share", type=float, default=0.2, help="share of cases from abuse_requests()"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
+    schemathesis.openapi.format("date-time", st.one_of(st.datetimes().map(_iso), edge_times()))
+    abuse = round(args.cases * args.abuse_share)
     with running_server(args.database) as server:
         target = prepare(server)
-        report = fuzz(target, cases=args.cases, seed=args.seed)
+        report = fuzz(target, cases=args.cases - abuse, seed=args.seed)
+        fuzz_abuse(target, cases=abuse, seed=args.seed, report=report)
         log = server.log_tail(100_000)
     for line in report.lines():
         print(line)

@@ -18,8 +18,11 @@ Run from the repository root::
     .venv/bin/python benchmarks/ingest.py                 # both databases
     .venv/bin/python benchmarks/ingest.py --backends sqlite --singles 2000 --clients 8
 
-Each line also gives the server process's CPU time per scan, a figure that depends less on
-what else the machine is running than the rates do (the clients share the same cores).
+Each kind of request is measured in ``--runs`` runs (3 by default), each on a new database
+with its own server, and the median of the runs is printed last, after a line stating the
+conditions (cores, the load average before the run, Python). Each line also gives the server
+process's CPU time per scan, a figure that depends less on what else the machine is running
+than the rates do (the clients share the same cores).
 
 Note: the test PostgreSQL server runs with ``fsync=off`` (tests/support/postgres.py), so its
 figures do not include disk flushes; SQLite runs with ``synchronous=FULL``.
@@ -37,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -155,10 +158,38 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def bench(database_url: str, name: str, args: argparse.Namespace, log_dir: Path) -> None:
-    """Benchmark one database: start a server, plan a day, send singles then batches."""
-    server = RunningServer(database_url, log_path=log_dir / f"{name}.log")
+def _line(row: tuple[float, float, float, float]) -> str:
+    rate, p50, p99, cpu_ms = row
+    return (
+        f"{rate:8.0f} scans/s  p50={p50:6.1f} ms  p99={p99:6.1f} ms  "
+        f"server CPU {cpu_ms:5.2f} ms/scan"
+    )
+
+
+def conditions() -> str:
+    """Describe the conditions of a run: cores, load before it, Python, the time (UTC)."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return (
+        f"# {started}; {os.cpu_count()} cores; load average before the run {load} "
+        f"(1, 5, 15 min; above 0 means other work shares the machine); Python "
+        f"{sys.version.split()[0]}; client threads on the same machine"
+    )
+
+
+Row = tuple[float, float, float, float]
+"""scans/s, p50 ms, p99 ms, server CPU ms per scan."""
+
+
+def bench_once(database_url: str, name: str, args: argparse.Namespace, log: Path) -> dict[str, Row]:
+    """One run on a new empty database: start a server, plan a day, send singles then batches.
+
+    Each run starts afresh, so that its figures do not depend on the events earlier runs left
+    (a dossier's longer history costs more to fold).
+    """
+    server = RunningServer(database_url, log_path=log)
     server.start()
+    figures: dict[str, Row] = {}
     try:
         tokens = create_tokens(database_url, {"bench-disp": "dispatcher", "bench-admin": "admin"})
         request = camau_day(jobs=args.jobs, seed=1)
@@ -174,27 +205,40 @@ def bench(database_url: str, name: str, args: argparse.Namespace, log_dir: Path)
             raise RuntimeError(msg)
         events = _events(request)
         token = tokens["bench-admin"]
-        for label, requests, size in (
-            ("single", args.singles, 1),
-            ("batch50", args.batches, 50),
-        ):
+        for label, requests, size in (("single", args.singles, 1), ("batch50", args.batches, 50)):
             _run(server.base_url, token, events, requests=args.clients * 2, size=size,
                  clients=args.clients)  # warm-up  # fmt: skip
             assert server.process is not None
             cpu_before = _cpu_s(server.process.pid)
             elapsed, lat, acked = _run(
-                server.base_url, token, events, requests=requests, size=size, clients=args.clients
-            )
+                server.base_url, token, events, requests=requests, size=size,
+                clients=args.clients,
+            )  # fmt: skip
             cpu_ms = 1000 * (_cpu_s(server.process.pid) - cpu_before) / max(acked, 1)
-            print(
-                f"{name:<10} {label:<8} clients={args.clients:<3} requests={len(lat):<6} "
-                f"scans={acked:<7} {acked / elapsed:8.0f} scans/s  "
-                f"p50={1000 * statistics.median(lat):6.1f} ms  "
-                f"p99={1000 * _pct(lat, 0.99):6.1f} ms  server CPU {cpu_ms:5.2f} ms/scan",
-                flush=True,
-            )
+            figures[label] = (acked / elapsed, 1000 * statistics.median(lat),
+                              1000 * _pct(lat, 0.99), cpu_ms)  # fmt: skip
     finally:
         server.stop()
+    return figures
+
+
+def bench(new_url: Callable[[int], str], name: str, args: argparse.Namespace, tmp: Path) -> None:
+    """Run ``args.runs`` runs, each on the database ``new_url(run)``; print each and the median."""
+    runs: list[dict[str, Row]] = []
+    for run in range(1, args.runs + 1):
+        figures = bench_once(new_url(run), name, args, tmp / f"{name}-{run}.log")
+        runs.append(figures)
+        for label, row in figures.items():
+            print(f"{name:<10} {label:<8} run {run}/{args.runs}  " + _line(row), flush=True)
+    for label in runs[0]:
+        rows = [figures[label] for figures in runs]
+        median = tuple(statistics.median(col) for col in zip(*rows, strict=True))
+        requests = args.singles if label == "single" else args.batches
+        print(
+            f"{name:<10} {label:<8} MEDIAN of {len(rows)} runs (clients={args.clients}, "
+            f"{requests} requests a run)  " + _line(median),  # type: ignore[arg-type]
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,16 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=300, help="50-event requests")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--jobs", type=int, default=1000, help="dossiers in the planned day")
+    parser.add_argument("--runs", type=int, default=3, help="runs; the median is printed")
     args = parser.parse_args(argv)
+    print(conditions(), flush=True)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="buuta-ingest-")))
         for backend in backends:
             if backend == "sqlite":
-                bench(f"sqlite:///{tmp / 'ingest.sqlite'}", "sqlite", args, tmp)
+                bench(lambda run: f"sqlite:///{tmp / f'ingest-{run}.sqlite'}", "sqlite", args, tmp)
             elif backend == "postgres":
                 pg = stack.enter_context(run_postgres_server())
-                bench(fresh_database(pg, "ingest"), "postgresql", args, tmp)
+                bench(
+                    lambda run, pg=pg: fresh_database(pg, f"ingest_{run}"), "postgresql", args, tmp
+                )
             else:
                 parser.error(f"unknown backend {backend!r} (sqlite, postgres)")
     return 0

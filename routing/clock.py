@@ -9,7 +9,7 @@ zone, or turns plan times into datetimes and back, uses these helpers. The indep
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 """Vietnam's time zone: UTC+07:00 all year, no daylight saving."""
@@ -26,13 +26,26 @@ def local_midnight(day: date) -> datetime:
 def local_day_bounds(day: str) -> tuple[datetime, datetime]:
     """Return the start and end of a ``YYYY-MM-DD`` day in Vietnam, as aware datetimes.
 
+    At the ends of the calendar (a day stored before plan dates were limited) a bound that
+    cannot be written as a datetime in UTC is the first or last datetime there is, so that
+    reads of such a day answer instead of failing.
+
     Raises
     ------
     ValueError
         If ``day`` is not a ``YYYY-MM-DD`` date.
     """
     start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=LOCAL_TZ)
-    return start, start + timedelta(days=1)
+    try:
+        start.astimezone(UTC)
+    except OverflowError:
+        start = datetime.min.replace(tzinfo=UTC)
+    try:
+        end = start + timedelta(days=1)
+        end.astimezone(UTC)
+    except OverflowError:
+        end = datetime.max.replace(tzinfo=UTC)
+    return start, end
 
 
 def local_now() -> datetime:

@@ -111,7 +111,7 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 def _applied(session: Session, code: str) -> tuple[Dossier, list[ScanEvent]]:
     dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
     if dossier is None or dossier.id is None:
-        msg = f"code: no dossier {code!r}"
+        msg = "code: no dossier with this code"
         raise NotFound(msg)
     track = load_tracks(session, [dossier])[dossier.id]
     by_id = {r.event_id: r for r in track.rows}

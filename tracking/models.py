@@ -169,6 +169,12 @@ class CitizenContact(SQLModel, table=True):
     id_hash: str | None = Field(default=None, max_length=64)
     id_last4_hash: str | None = Field(default=None, max_length=64)
     phone_last4_hash: str | None = Field(default=None, max_length=64)
+    id_wrong_tries: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Wrong ID digits tried at delivery since the last staff decision; at the limit the ID
+    digits stop counting as proof (a one-time code or a staff decision is needed)."""
+    id_cleared_by: str | None = Field(default=None, max_length=100)
+    """The staff user who last let the ID digits be tried again, for the audit."""
+    id_cleared_at: datetime | None = _ts(nullable=True)
 
 
 class ScanEvent(SQLModel, table=True):
@@ -234,6 +240,22 @@ class DeliveryCode(SQLModel, table=True):
     used_at: datetime | None = _ts(nullable=True)
 
 
+class AttemptCount(SQLModel, table=True):
+    """How many attempts a key made in one fixed time window (public lookups, guesses).
+
+    Kept in the database so that every API process counts together. ``key`` is a SHA-256 of
+    what is counted (a client address, a dossier code), never the value itself.
+    """
+
+    __tablename__ = "attempt_counts"
+
+    bucket: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=64)
+    window_no: int = Field(primary_key=True)
+    """The window's number: seconds since the epoch divided by the window's length."""
+    count: int = 0
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     User,
     Courier,
@@ -244,6 +266,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     ScanEvent,
     CourierPosition,
     DeliveryCode,
+    AttemptCount,
 )
 """buuta's tables, in an order that respects foreign keys."""
 

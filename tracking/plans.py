@@ -42,12 +42,12 @@ def _need(mapping: Mapping[str, Any], key: str, where: str) -> Any:
 def check_date(value: Any, *, where: str = "date") -> str:
     """Return ``value`` if it is a ``YYYY-MM-DD`` date, else raise :class:`InvalidInput`."""
     if not isinstance(value, str) or not _DATE.match(value):
-        msg = f"{where}: expected a date as YYYY-MM-DD, got {value!r}"
+        msg = f"{where}: expected a date as YYYY-MM-DD"
         raise InvalidInput(msg)
     try:
         datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        msg = f"{where}: {value!r} is not a calendar date"
+        msg = f"{where}: not a calendar date"
         raise InvalidInput(msg) from None
     return value
 
@@ -298,7 +298,7 @@ def get_plan(*, session: Session, plan_id: str) -> StoredPlan:
     """
     stored = session.get(StoredPlan, plan_id)
     if stored is None:
-        msg = f"plan_id: no plan {plan_id!r}"
+        msg = "plan_id: no plan with this id"
         raise NotFound(msg)
     return stored
 

@@ -76,13 +76,13 @@ def parse_time(value: Any, *, where: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            msg = f"{where}: {value!r} is not an ISO 8601 time"
+            msg = f"{where}: not an ISO 8601 time (write e.g. 2026-11-23T08:12:00+07:00)"
             raise InvalidInput(msg) from None
     else:
-        msg = f"{where}: expected an ISO 8601 time with offset, got {value!r}"
+        msg = f"{where}: expected an ISO 8601 time with offset, got {type(value).__name__}"
         raise InvalidInput(msg)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        msg = f"{where}: {value!s} has no UTC offset (write e.g. 2026-11-23T08:12:00+07:00)"
+        msg = f"{where}: the time has no UTC offset (write e.g. 2026-11-23T08:12:00+07:00)"
         raise InvalidInput(msg)
     return parsed
 
@@ -94,7 +94,7 @@ def _text(value: Any, *, where: str, required: bool, limit: int = MAX_ID_LENGTH)
             raise InvalidInput(msg)
         return None
     if not isinstance(value, str) or not value.strip():
-        msg = f"{where}: expected a non-empty string, got {value!r}"
+        msg = f"{where}: expected a non-empty string"
         raise InvalidInput(msg)
     if len(value) > limit:
         msg = f"{where}: longer than {limit} characters"
@@ -158,7 +158,7 @@ class ScanInput:
             object.__setattr__(self, "type", EventType(self.type))
         except ValueError:
             allowed = ", ".join(e.value for e in EventType)
-            msg = f"type: unknown event type {self.type!r} (one of {allowed})"
+            msg = f"type: not an event type (one of {allowed})"
             raise InvalidInput(msg) from None
         object.__setattr__(self, "at", parse_time(self.at, where="at"))
         if (self.lat is None) != (self.lon is None):
@@ -264,6 +264,11 @@ class ScanResult:
         For a duplicate: the status the event got when first recorded (``stored``/``flagged``).
     dossier_status
         The dossier's status after the batch (``None`` for a conflict).
+    reason_code
+        For a flagged event, a short code of ``reason`` a phone can act on:
+        ``id_digits_wrong``, ``id_digits_blocked`` (ask for the one-time code),
+        ``code_wrong``, ``code_blocked``, ``proof_missing``, ``device_time_ahead``,
+        ``life_cycle`` ... (see :mod:`tracking.delivery`).
     """
 
     event_id: str
@@ -271,11 +276,14 @@ class ScanResult:
     reason: str | None = None
     first_status: str | None = None
     dossier_status: str | None = None
+    reason_code: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Return the answer as the JSON object of ``POST /v1/scans`` (DESIGN §7)."""
         out: dict[str, Any] = {"event_id": self.event_id, "status": self.status}
         out["reason"] = self.reason
+        if self.reason_code is not None:
+            out["reason_code"] = self.reason_code
         if self.first_status is not None:
             out["first_status"] = self.first_status
         if self.dossier_status is not None:
@@ -293,6 +301,7 @@ class _New:
     proof_json: dict[str, Any] | None = None
     answer: ScanStatus = "stored"
     reason: str | None = None
+    reason_code: str | None = None
     lost_race: bool = False
 
 
@@ -473,19 +482,21 @@ class _Batch:
         self.dossiers = {d.code: d for d in self.session.exec(stmt)}
         named = sorted({e.site for e in self.events if e.site is not None})
         known = set(self.session.exec(select(Site.id).where(col(Site.id).in_(named))).all())
+        courier = self.actor.role is Role.COURIER
         for i, scan in enumerate(self.events):
             dossier = self.dossiers.get(scan.dossier)
+            if courier and (dossier is None or not _courier_may_see(dossier, self.actor.name)):
+                # One answer for an unknown code and another courier's dossier, given before
+                # any other check: a courier learns neither which codes exist nor their jobs.
+                raise Forbidden(_not_yours(i, self.actor.name))
             if dossier is None:
-                msg = f"events[{i}].dossier: unknown dossier {scan.dossier!r}"
+                msg = f"events[{i}].dossier: no dossier with this code"
                 raise InvalidInput(msg)
             if scan.site is not None and scan.site not in known:
-                msg = f"events[{i}].site: unknown site {scan.site!r}"
+                msg = f"events[{i}].site: no site with this id"
                 raise InvalidInput(msg)
             if scan.job is not None and dossier.job_id is not None and scan.job != dossier.job_id:
-                msg = (
-                    f"events[{i}].job: dossier {scan.dossier} is planned as job "
-                    f"{dossier.job_id!r}, not {scan.job!r}"
-                )
+                msg = f"events[{i}].job: this dossier is planned as job {dossier.job_id!r}"
                 raise InvalidInput(msg)
 
     def classify(self) -> None:
@@ -513,16 +524,19 @@ class _Batch:
             event_type=scan.type,
         )
         if reason is not None:
-            msg = f"events[{i}]: {reason} (dossier {scan.dossier})"
+            msg = f"events[{i}]: {reason}"
             raise Forbidden(msg)
         item = _New(index=i, scan=scan, content_hash=digest, dossier=dossier)
         item.void_reason = future_reason(scan.at, self.now)
+        if item.void_reason is not None:
+            item.reason_code = "device_time_ahead"
         if scan.type is EventType.DELIVERED:
             check = check_delivery_proof(
                 session=self.session, dossier=dossier, proof=scan.proof, now=self.now
             )
             item.proof_json = check.stored
-            item.void_reason = item.void_reason or check.reason
+            if item.void_reason is None and check.reason is not None:
+                item.void_reason, item.reason_code = check.reason, check.code
         elif scan.type is EventType.DELIVERY_FAILED:
             item.proof_json = {"reason": scan.failure_reason()}
         return item
@@ -562,6 +576,8 @@ class _Batch:
             for it in items:
                 reason = it.void_reason or fold.outcomes.get(f"new:{it.index}")
                 it.answer, it.reason = ("stored", None) if reason is None else ("flagged", reason)
+                if reason is not None and it.void_reason is None:
+                    it.reason_code = "life_cycle"
 
     def insert(self) -> None:
         """Insert the new events in one statement (ON CONFLICT DO NOTHING), then save state."""
@@ -626,12 +642,23 @@ class _Batch:
                 result = _repeat_in_batch(*self.repeats[i])
             elif result is None:
                 item = self.first[scan.event_id]
-                result = ScanResult(scan.event_id, item.answer, item.reason)
+                result = ScanResult(
+                    scan.event_id, item.answer, item.reason, reason_code=item.reason_code
+                )
             if result.status != "conflict":
                 status = self.dossiers[scan.dossier].status
                 result = replace(result, dossier_status=status)
             out.append(result)
         return out
+
+
+def _not_yours(index: int, courier: str) -> str:
+    return f"events[{index}]: courier {courier} is neither assigned this dossier nor holding it"
+
+
+def _courier_may_see(dossier: Dossier, courier: str) -> bool:
+    state = dossier_state(dossier)
+    return state.assigned_courier == courier or state.custodian == f"courier:{courier}"
 
 
 def _insert_for(session: Session) -> Any:
@@ -663,7 +690,11 @@ def _repeat_in_batch(first: _New, digest: str) -> ScanResult:
         return ScanResult(event_id=event_id, status="duplicate", reason=None)
     if first.content_hash == digest:
         return ScanResult(
-            event_id=event_id, status="duplicate", reason=first.reason, first_status=first.answer
+            event_id=event_id,
+            status="duplicate",
+            reason=first.reason,
+            first_status=first.answer,
+            reason_code=first.reason_code,
         )
     msg = f"event_id {event_id!r} appears earlier in this batch with different content"
     return ScanResult(event_id=event_id, status="conflict", reason=msg)

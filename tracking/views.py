@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from routing.clock import local_iso
+from tracking.delivery import ID_MAX_TRIES
 from tracking.hashing import digits_of, secret_matches
 from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
 from tracking.progress import load_tracks, next_step
@@ -142,6 +143,19 @@ def dossier_view(
             else None
         ),
         "history": history,
+        "identity_check": _identity_check(contact),
+    }
+
+
+def _identity_check(contact: CitizenContact | None) -> dict[str, Any] | None:
+    """What staff need to decide about the ID digits at delivery (no digits, no hashes)."""
+    if contact is None or contact.id_last4_hash is None:
+        return None
+    return {
+        "id_wrong_tries": contact.id_wrong_tries,
+        "id_digits_blocked": contact.id_wrong_tries >= ID_MAX_TRIES,
+        "cleared_by": contact.id_cleared_by,
+        "cleared_at": local_iso(contact.id_cleared_at),
     }
 
 

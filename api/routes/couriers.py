@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
+from api.batch import list_body_openapi, read_list_body
 from api.deps import COURIER, CurrentUser, SessionDep, SettingsDep, role_of
-from api.errors import PayloadTooLarge
 from api.schemas import PositionIn, PositionsOut
 from tracking.errors import Forbidden, InvalidInput
 from tracking.models import User
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/v1/couriers", tags=["couriers"])
 
 def _own_courier_only(user: User, courier_id: str, what: str) -> None:
     if role_of(user) == COURIER and user.name != courier_id:
-        msg = f"a courier may {what} only its own (you are {user.name!r}, not {courier_id!r})"
+        msg = f"a courier may {what} only its own (you are courier {user.name})"
         raise Forbidden(msg)
 
 
@@ -42,23 +43,30 @@ def courier_stops(
     return {"courier": courier_id, "date": date, "stops": stops}
 
 
-@router.post("/{courier_id}/positions", status_code=201, response_model=PositionsOut)
-def record_positions(
+@router.post(
+    "/{courier_id}/positions",
+    status_code=201,
+    response_model=PositionsOut,
+    openapi_extra=list_body_openapi(PositionIn, "Positions (at most BUUTA_MAX_BATCH)."),
+)
+async def record_positions(
     courier_id: str,
-    positions: list[PositionIn],
+    request: Request,
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
 ) -> PositionsOut:
     """Record positions reported by a courier's phone (that courier only)."""
     if role_of(user) != COURIER or user.name != courier_id:
-        msg = f"only courier {courier_id!r} may report its positions"
+        msg = "only the courier itself may report its positions"
         raise Forbidden(msg)
-    if len(positions) > settings.max_batch:
-        msg = f"at most {settings.max_batch} positions per request; this one has {len(positions)}"
-        raise PayloadTooLarge(msg)
+    positions = await read_list_body(
+        request, PositionIn, max_items=settings.max_batch, what="positions"
+    )
     rows = [_position(i, p) for i, p in enumerate(positions)]
-    n = store_positions(session=session, courier_id=courier_id, positions=rows)
+    n = await run_in_threadpool(
+        store_positions, session=session, courier_id=courier_id, positions=rows
+    )
     return PositionsOut(recorded=n)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 import tracking
 from api.deps import SessionDep, StaffUser
 from api.schemas import DeliveryCodeOut
+from tracking.delivery import clear_id_digit_block
 from tracking.delivery import issue_delivery_code as new_delivery_code
 from tracking.errors import NotFound
 from tracking.views import dossier_view
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/dossiers", tags=["dossiers"])
 
 
 def _not_found(code: str) -> NotFound:
-    return NotFound(f"dossier: no dossier with code {code!r}")
+    # The code is not repeated: error messages never echo what was sent (api/errors.py).
+    return NotFound("dossier: no dossier with this code")
 
 
 @router.get("/{code}")
@@ -56,3 +58,16 @@ def issue_delivery_code(code: str, session: SessionDep, _user: StaffUser) -> Del
     """
     otp = new_delivery_code(session=session, code=code)
     return DeliveryCodeOut(dossier=code, code=otp)
+
+
+@router.post("/{code}/id-check/clear")
+def allow_id_digits_again(code: str, session: SessionDep, user: StaffUser) -> dict[str, Any]:
+    """Let the citizen ID digits be tried again at delivery: a staff decision, recorded.
+
+    After 5 wrong tries of ``proof.id_last4`` on a dossier (counted across requests and
+    servers) the courier's ``delivered`` scans are flagged ``id_digits_blocked``, and the
+    hand-over needs a one-time code (``POST /v1/dossiers/{code}/delivery-code``) or this
+    decision, taken after checking the citizen's identity another way. The answer says how
+    many wrong tries were cleared; who decided and when are kept.
+    """
+    return clear_id_digit_block(session=session, code=code, by=user.name)

@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 import routing
 import tracking
+from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
+from api.limits import plan_lists_within_limits, solve_cap_s
 from api.planning import geocode_jobs, time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from tracking.models import StoredPlan
@@ -85,6 +87,7 @@ def _store(session: Session, request: dict[str, Any], plan: dict[str, Any], by: 
     "",
     status_code=201,
     response_model=None,
+    dependencies=[Depends(plan_lists_within_limits)],  # before the body is validated
     responses={
         201: {"model": PlanOut, "description": "The plan; every job is routed or unassigned."},
         422: {"description": "The request is invalid; the message names the field."},
@@ -109,9 +112,10 @@ async def create_plan(
     The solve runs in a separate solver process under a hard wall-clock limit (the time limit
     plus a grace period), so a crash or an endless solve answers 503 and the service stays up.
     """
+    check_plan_date(body.date)  # routing does not read the clock; a year from today at most
     request = body.model_dump(mode="json", exclude_unset=True)
     geocode_jobs(request, coder)
-    limit = time_limit_s(request, settings)
+    limit = min(time_limit_s(request, settings), solve_cap_s(user, settings))
     plan = await solver.solve(
         routing.plan_request,
         request,
@@ -157,6 +161,7 @@ def read_plan(plan_id: str, session: SessionDep, _user: StaffUser) -> dict[str, 
     "/{plan_id}/replan",
     status_code=201,
     response_model=None,
+    dependencies=[Depends(plan_lists_within_limits)],
     responses={201: {"model": PlanOut}, 503: {"description": "The solver is unavailable."}},
 )
 async def replan(
@@ -182,7 +187,7 @@ async def replan(
     done, positions = await run_in_threadpool(_progress, session, stored, now)
     added = [job.model_dump(mode="json", exclude_unset=True) for job in body.added_jobs]
     geocode_jobs({"jobs": added}, coder)
-    limit = time_limit_s(request, settings, body.time_limit_s)
+    limit = min(time_limit_s(request, settings, body.time_limit_s), solve_cap_s(user, settings))
     plan = await solver.solve(
         routing.replan,
         request,

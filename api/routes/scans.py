@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.batch import list_body_openapi, read_list_body
 from api.deps import ScanUser, SessionDep, SettingsDep
-from api.errors import PayloadTooLarge
 from api.schemas import ScanEventIn, ScanResultsOut
 from tracking.errors import InvalidInput
 from tracking.models import User
@@ -43,10 +43,12 @@ def _scan_input(index: int, event: ScanEventIn) -> ScanInput:
     responses={
         200: {"model": ScanResultsOut, "description": "One result per event, in order."},
         413: {"description": "More events than the batch limit, or a body too large."},
+        422: {"description": "Malformed JSON or an invalid event; the message names the field."},
     },
+    openapi_extra=list_body_openapi(ScanEventIn, "Scan events (at most BUUTA_MAX_BATCH)."),
 )
 async def post_scans(
-    events: list[ScanEventIn], session: SessionDep, user: ScanUser, settings: SettingsDep
+    request: Request, session: SessionDep, user: ScanUser, settings: SettingsDep
 ) -> JSONResponse:
     """Record a batch of scan events and answer one result per event, in order.
 
@@ -57,9 +59,9 @@ async def post_scans(
     batch is durably committed, so an acknowledged event is never lost. A courier may scan only
     dossiers on its route or in its custody.
     """
-    if len(events) > settings.max_batch:
-        msg = f"a batch may hold at most {settings.max_batch} events; this one has {len(events)}"
-        raise PayloadTooLarge(msg)
+    # Counted and validated item by item (api/batch.py): a huge batch is refused at once and
+    # no batch holds the event loop while others wait.
+    events = await read_list_body(request, ScanEventIn, max_items=settings.max_batch, what="events")
     inputs = [_scan_input(i, e) for i, e in enumerate(events)]
     # A detached copy: ingestion commits first, which would make the session reload the user.
     actor = User(id=user.id, name=user.name, role=user.role, token_hash=user.token_hash)

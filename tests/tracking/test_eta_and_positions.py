@@ -187,7 +187,7 @@ def test_position_input_is_checked(world: World) -> None:
         future = [PositionInput(at=at("12:00"), lat=9.0, lon=105.0)]
         with pytest.raises(InvalidInput, match=r"positions\[0\]\.at: .* in the server's future"):
             record_positions(session=session, courier_id="c1", positions=future, now=at("09:00"))
-        with pytest.raises(NotFound, match="courier_id: no courier 'c9'"):
+        with pytest.raises(NotFound, match="courier_id: this courier is in no stored plan"):
             record_positions(
                 session=session,
                 courier_id="c9",

@@ -150,9 +150,9 @@ def test_future_device_time_is_flagged_and_never_counts(world: World) -> None:
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        (dict(dossier="NOPE"), "events[1].dossier: unknown dossier 'NOPE'"),
-        (dict(site="po-xyz"), "events[1].site: unknown site 'po-xyz'"),
-        (dict(job="J9"), "events[1].job: dossier D1 is planned as job 'J1', not 'J9'"),
+        (dict(dossier="NOPE"), "events[1].dossier: no dossier with this code"),
+        (dict(site="po-xyz"), "events[1].site: no site with this id"),
+        (dict(job="J9"), "events[1].job: this dossier is planned as job 'J1'"),
     ],
 )
 def test_unknown_dossier_site_or_job_rejects_the_batch(
@@ -167,18 +167,39 @@ def test_unknown_dossier_site_or_job_rejects_the_batch(
             ingest_scans(
                 session=session,
                 events=[good, bad],
-                actor=world.user("c1", session),
+                actor=world.user("staff", session),
                 now=at("09:00"),
             )
         assert str(caught.value) == message
         assert _count_events(session) == 0
 
 
+def test_a_courier_cannot_tell_unknown_dossiers_from_other_couriers(world: World) -> None:
+    """For a courier, an unknown code, another courier's dossier, and another courier's
+    dossier with a wrong job or site all raise the same Forbidden: no code or job id leaks."""
+    cases = [
+        scan("NOPE", "at_hub", "08:30", site="po-tvt"),
+        scan("D1", "at_hub", "08:30", site="po-tvt"),
+        scan("D1", "at_hub", "08:30", site="po-xyz"),
+        scan("D1", "at_hub", "08:30", site="po-tvt", job="J9"),
+    ]
+    messages = set()
+    with world.session() as session:
+        for bad in cases:
+            with pytest.raises(Forbidden) as caught:
+                ingest_scans(
+                    session=session, events=[bad], actor=world.user("c2", session), now=at("09:00")
+                )
+            messages.add(str(caught.value))
+        assert _count_events(session) == 0
+    assert messages == {"events[0]: courier c2 is neither assigned this dossier nor holding it"}
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"type": "teleported"}, "events[0].type: unknown event type 'teleported'"),
-        ({"at": "2026-11-23T08:00:00"}, "events[0].at: 2026-11-23T08:00:00 has no UTC offset"),
+        ({"type": "teleported"}, "events[0].type: not an event type"),
+        ({"at": "2026-11-23T08:00:00"}, "events[0].at: the time has no UTC offset"),
         ({"lat": 95.0, "lon": 105.0}, "events[0].lat, lon: lat must be within [-90, 90]"),
         ({"lat": 9.0}, "events[0].lat, lon: give both or neither"),
         ({"type": "at_hub"}, "events[0].site: a 'at_hub' scan happens at a site"),

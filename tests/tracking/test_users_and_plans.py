@@ -135,7 +135,7 @@ def test_get_and_list_plans(world: World) -> None:
             "plan-1",
         ]
         assert list_plans(session=session, date="2026-11-24") == []
-        with pytest.raises(NotFound, match="plan_id: no plan 'nope'"):
+        with pytest.raises(NotFound, match="plan_id: no plan with this id"):
             get_plan(session=session, plan_id="nope")
         with pytest.raises(InvalidInput, match="date: expected a date as YYYY-MM-DD"):
             list_plans(session=session, date="23/11/2026")
