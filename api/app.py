@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
+from api.i18n import LanguageMiddleware
 from api.limits import BodySizeLimit, RateLimiter
 from api.pages import include_pages
 from api.planning import geocoder
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
     app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LanguageMiddleware)  # pages speak the request's language (api/i18n.py)
     install_error_handlers(app)
 
     app.include_router(health.router)
