@@ -47,6 +47,7 @@ from sqlmodel import Session, col, select
 
 import geo
 import tracking
+from api import words
 from api.deps import (
     ADMIN,
     COURIER,
@@ -56,7 +57,7 @@ from api.deps import (
     get_current_user,
     role_of,
 )
-from api.i18n import format_day, template_environment
+from api.i18n import format_day, format_money, template_environment
 from api.i18n import gettext as _
 from api.words import role_words
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
@@ -90,6 +91,15 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
 _env = template_environment(_TEMPLATES)
+_env.globals.update(  # codes shown to people become words (api/words.py)
+    reason_words=words.reason_words,
+    plan_status_words=words.plan_status_words,
+    status_words=words.status_words,
+    status_explanation=words.status_explanation,
+    scan_words=words.scan_words,
+    stop_type_words=words.stop_type_words,
+    site_kind_words=words.site_kind_words,
+)
 
 
 class LoginRequired(Exception):  # noqa: N818 (an answer, not a failure)
@@ -636,7 +646,35 @@ def plan_summary(plan: Mapping[str, Any], request: Mapping[str, Any]) -> dict[st
 
 
 def _vnd(value: int) -> str:
-    return f"{value:,}"
+    return format_money(value)
+
+
+def _reason_examples(
+    plan: Mapping[str, Any], request: Mapping[str, Any]
+) -> dict[str, dict[str, str]]:
+    """The first unassigned job of each reason, with its dossier and booked window (the
+    optimizer's own detail is an English sentence, shown only on the English page)."""
+    jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
+    examples: dict[str, dict[str, str]] = {}
+    for item in plan.get("unassigned", []):
+        if not isinstance(item, Mapping):
+            continue
+        job = jobs.get(str(item.get("job")), {})
+        window = job.get("window")
+        examples.setdefault(
+            str(item.get("reason", "unknown")),
+            {
+                "job": str(item.get("job", "")),
+                "dossier": str(job.get("dossier") or ""),
+                "window": (
+                    f"{_hhmm(window[0])}–{_hhmm(window[1])}"
+                    if isinstance(window, list | tuple) and len(window) == 2
+                    else ""
+                ),
+                "detail": str(item.get("detail") or ""),
+            },
+        )
+    return examples
 
 
 @router.get("/dispatch", response_class=HTMLResponse)
@@ -650,7 +688,7 @@ def dispatch_page(
     with _session(request) as session:
         user = _page_user(request, session, _STAFF_ROLES)
         stored, plans = _plan_of_day(session, day, plan)
-        context: dict[str, Any] = {"plan": None, "s": None, "others": []}
+        context: dict[str, Any] = {"plan": None, "s": None, "others": [], "examples": {}}
         if stored is not None:
             summary = plan_summary(stored.plan_json, stored.request_json)
             summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
@@ -663,6 +701,7 @@ def dispatch_page(
                     "created_at": _local_time(stored.created_at),
                 },
                 "s": summary,
+                "examples": _reason_examples(stored.plan_json, stored.request_json),
                 "others": [
                     {"id": p.id, "status": p.status, "created_at": _local_time(p.created_at)}
                     for p in plans
@@ -672,8 +711,15 @@ def dispatch_page(
         name, role = user.name, role_of(user)
     return _render(
         "dispatch.html",
-        title=f"Dispatch {day}",
+        title=_("Dispatch %(day)s", day=format_day(day)),
         date=day,
+        day_before=(date_cls.fromisoformat(day) - timedelta(days=1)).isoformat(),
+        day_after=(date_cls.fromisoformat(day) + timedelta(days=1)).isoformat(),
+        tariffs={
+            "pickup": TARIFF_PICKUP_VND,
+            "city": TARIFF_RETURN_CITY_VND,
+            "rural": TARIFF_RETURN_RURAL_VND,
+        },
         user={"name": name},
         role=role,
         # Re-planning keeps what is done and starts couriers where they are now: it is for

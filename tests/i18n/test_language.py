@@ -177,3 +177,15 @@ def test_forbidden_page_names_the_role_in_words(site: Any) -> None:
         assert page.status_code == 403
         assert "Không được phép" in page.text and "Bưu tá" in page.text
         assert "courier" not in page.text.lower().replace("buuta_", "")
+
+
+def test_a_typed_day_in_dd_mm_yyyy_is_understood(site: Any) -> None:
+    """The date field takes what a person types (23/11/2026) as well as the ISO form."""
+    with client(site) as c:
+        c.cookies.set("buuta_token", site[1]["d1"])
+        typed = c.get("/dispatch", params={"date": "23/11/2026"})
+        iso = c.get("/dispatch", params={"date": "2026-11-23"})
+        assert typed.status_code == iso.status_code == 200
+        assert "23/11/2026" in typed.text
+        bad = c.get("/dispatch", params={"date": "31/02/2026"})
+        assert bad.status_code == 422 and "dd/mm/yyyy" in bad.text
