@@ -17,6 +17,11 @@ The maps work with no internet:
 
 Coordinates are ``(lat, lon)`` in decimal degrees (folium's order), rounded to 5 decimals (about
 1 m), which keeps the HTML of a 2,000-job plan small.
+
+Every word on a map (legends, popups, tooltips, layer names) is in the current language of
+:mod:`api.i18n` (the page request's; Vietnamese in scripts and notebooks), and codes are shown
+as the words of :mod:`api.words`. Translated text is built outside f-strings, so that
+``make messages`` finds it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,16 @@ from typing import Any
 import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
+
+from api.i18n import (
+    N_,
+    current_locale,
+    format_day,
+    format_km,
+    gettext,
+    ngettext,
+)
+from api.words import reason_words, scan_words, site_kind_words, status_words, stop_type_words
 
 __all__ = [
     "STATIC_DIR",
@@ -106,12 +121,26 @@ _PALETTE = (
     "#636363",
 )
 
+# The letter on a site's marker; the Vietnamese catalogue gives its own (T for Trung tâm ...).
 _SITE_KINDS = {
-    "centre": ("C", "Provincial centre"),
-    "post_office": ("P", "Post office"),
-    "one_stop": ("U", "One-stop office"),
-    "department": ("D", "Department"),
+    "centre": (N_("C"), "centre"),
+    "post_office": (N_("P"), "post_office"),
+    "one_stop": (N_("U"), "one_stop"),
+    "department": (N_("D"), "department"),
 }
+
+
+def _site_kind(kind: str) -> tuple[str, str]:
+    """The marker letter and the words of a kind of site."""
+    letter = _SITE_KINDS[kind][0] if kind in _SITE_KINDS else "S"
+    words = site_kind_words(kind)
+    return gettext(letter), words[:1].upper() + words[1:]
+
+
+# The words of a stop's state on the progress map (CSS classes keep the codes).
+_STATES = {"done": N_("done"), "pending": N_("pending"), "failed": N_("failed")}
+_STOP_TIMES = {"arrive": N_("arrive %(time)s"), "start": N_("start %(time)s"),
+               "depart": N_("depart %(time)s")}  # fmt: skip
 
 _STOP_TYPES_AT_SITE = frozenset({"handoff", "collect"})
 _STOP_TYPES_AT_HOME = frozenset({"pickup", "delivery"})
@@ -212,9 +241,7 @@ def _plan_day(plan: Mapping[str, Any]) -> date | None:
 
 def _km(value: Any) -> str:
     """A distance in km for people: one decimal, thousands separated; ``?`` if unknown."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.1f}"
-    return "?"
+    return format_km(value)
 
 
 def _esc(value: Any) -> str:
@@ -482,7 +509,8 @@ def _base_map(
     fmap.default_css = list(_ASSETS_CSS)
     root = _figure(fmap)
     root.header.add_child(Element(f"<title>{_esc(title)}</title>"), name="buuta_title")
-    wards = folium.FeatureGroup(name="Wards (Cà Mau, 2025)", control=True, overlay=False)
+    wards_name = gettext("Wards and communes (Cà Mau, 2025)")
+    wards = folium.FeatureGroup(name=wards_name, control=True, overlay=False)
     wards.add_child(_Wards())
     wards.add_to(fmap)
     if tiles_url:
@@ -491,8 +519,8 @@ def _base_map(
             raise MapDataError(msg)
         folium.TileLayer(
             tiles=tiles_url,
-            attr=tiles_attribution or "Map tiles",
-            name="Tiles",
+            attr=tiles_attribution or gettext("Map tiles"),
+            name=gettext("Map tiles"),
             overlay=True,
             control=True,
         ).add_to(fmap)
@@ -516,15 +544,19 @@ def _legend(fmap: folium.Map, body_html: str, title: str) -> None:
 def _site_markers(
     fmap: folium.Map, index: _Index, used: set[str] | None = None
 ) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Sites", control=True)
+    group = folium.FeatureGroup(name=gettext("Sites"), control=True)
     for site_id, site in index.sites.items():
         if used is not None and site_id not in used:
             continue
         kind = str(site.get("kind", "site"))
-        letter, label = _SITE_KINDS.get(kind, ("S", kind.replace("_", " ").capitalize()))
+        letter, label = _site_kind(kind)
         name = str(site.get("name") or site_id)
         opening = site.get("opening")
-        hours = f"<br>open {_esc(opening[0])}–{_esc(opening[1])}" if opening else ""
+        hours = ""
+        if opening:
+            hours = "<br>" + gettext(
+                "open %(from)s–%(to)s", **{"from": _esc(opening[0]), "to": _esc(opening[1])}
+            )
         group.add_child(
             _Stop(
                 _latlon(site, f"request.sites[{site_id}]"),
@@ -546,10 +578,12 @@ def _job_line(job: Mapping[str, Any] | None) -> str:
         return ""
     parts = []
     if job.get("dossier"):
-        parts.append(f"dossier <code>{_esc(job['dossier'])}</code>")
+        code = f"<code>{_esc(job['dossier'])}</code>"
+        parts.append(gettext("dossier %(code)s", code=code))
     window = job.get("window")
     if isinstance(window, list | tuple) and len(window) == 2:
-        parts.append(f"window {_esc(_short(window[0]))}–{_esc(_short(window[1]))}")
+        span = f"{_esc(_short(window[0]))}–{_esc(_short(window[1]))}"
+        parts.append(gettext("booked %(window)s", window=span))
     if job.get("procedure"):
         parts.append(_esc(job["procedure"]))
     return "<br>".join(parts)
@@ -630,7 +664,8 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
         if point is not None:
             all_points.append(point)
 
-    title = f"buuta · plan {plan.get('plan_id', '')} · {plan.get('date', '')}".strip()
+    words = gettext("Plan")
+    title = f"buuta · {words} {plan.get('plan_id', '')} · {format_day(plan.get('date'))}".strip()
     fmap = _base_map(
         all_points, tiles_url=tiles_url, tiles_attribution=tiles_attribution, title=title
     )
@@ -640,7 +675,8 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
     for r, route, placed in drawn:
         courier = str(route.get("courier", f"#{r + 1}"))
         colour = courier_colour(r)
-        group = folium.FeatureGroup(name=f"Courier {_esc(courier)}", control=True)
+        courier_name = gettext("Courier %(name)s", name=_esc(courier))
+        group = folium.FeatureGroup(name=courier_name, control=True)
         line = [p for p, _ in placed]
         working = any(str(stop.get("type")) not in {"start", "end"} for _, stop in placed)
         if working and len(line) >= 2:  # an idle courier (start → end) gets no line
@@ -649,9 +685,11 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
                     line,
                     colour=colour,
                     class_name="buuta-route",
-                    popup=(
-                        f"<b>Courier {_esc(courier)}</b><br>{_km(route.get('distance_km'))}"
-                        f" km · {_esc(route.get('duration_min', '?'))} min"
+                    popup=f"<b>{courier_name}</b><br>"
+                    + gettext(
+                        "%(km)s km · %(min)s min",
+                        km=_km(route.get("distance_km")),
+                        min=_esc(route.get("duration_min", "?")),
                     ),
                 )
             )
@@ -668,21 +706,26 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
                     class_name=f"buuta-stop buuta-stop-{re.sub(r'[^a-z]', '', kind)}",
                     colour=colour,
                     popup=_plan_stop_popup(courier, number, stop, index, day),
-                    title=f"{courier} #{number} {kind}" + _run_note(stop),
+                    title=f"{courier} #{number} {stop_type_words(kind)}" + _run_note(stop),
                 )
             )
         group.add_to(fmap)
+        stops_words = ngettext("%(num)s stop", "%(num)s stops", number)
         legend_rows.append(
             f'<li><span class="buuta-swatch" style="background:{colour}"></span>'
-            f"{_esc(courier)} · {number} stops · {_km(route.get('distance_km'))} km</li>"
+            f"{_esc(courier)} · {stops_words} · {_km(route.get('distance_km'))} km</li>"
         )
 
     if unassigned_points:
-        group = folium.FeatureGroup(name="Unassigned", control=True)
+        group = folium.FeatureGroup(name=gettext("Not planned"), control=True)
         for point, item in unassigned_points:
             if point is None:
                 continue
             job = index.jobs.get(str(item.get("job")))
+            code = str(item.get("reason", "unknown"))
+            heading = gettext("Not planned: %(job)s", job=_esc(item.get("job")))
+            # The optimizer's detail is an English sentence: the English map shows it.
+            detail = f"<br>{_esc(item.get('detail', ''))}" if current_locale() == "en" else ""
             group.add_child(
                 _Stop(
                     point,
@@ -690,11 +733,10 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
                     class_name="buuta-stop buuta-unassigned",
                     colour="#9e9e9e",
                     popup=(
-                        f"<b>Unassigned {_esc(item.get('job'))}</b>"
-                        f"<br>reason: <b>{_esc(item.get('reason', 'unknown'))}</b>"
-                        f"<br>{_esc(item.get('detail', ''))}<br>{_job_line(job)}"
+                        f"<b>{heading}</b><br><b data-reason={_esc(code)}>"
+                        f"{_esc(reason_words(code))}</b>{detail}<br>{_job_line(job)}"
                     ),
-                    title=f"unassigned {item.get('job')}: {item.get('reason', 'unknown')}",
+                    title=f"{item.get('job')}: {reason_words(code)}",
                 )
             )
         group.add_to(fmap)
@@ -703,26 +745,41 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
     assert isinstance(kpis, Mapping)
     reasons = Counter(str(item.get("reason", "unknown")) for item in unassigned)
     reason_rows = "".join(
-        f"<li>{_esc(reason)}: {count}</li>" for reason, count in sorted(reasons.items())
+        f"<li data-reason={_esc(reason)}>{_esc(reason_words(reason))}: {count}</li>"
+        for reason, count in sorted(reasons.items())
     )
     kinds = sorted({str(s.get("kind", "site")) for s in index.sites.values()})
     site_rows = "".join(
-        f'<li><span class="buuta-key">{_SITE_KINDS.get(k, ("S", k))[0]}</span>'
-        f"{_esc(_SITE_KINDS.get(k, ('S', k.replace('_', ' ').capitalize()))[1])}</li>"
+        f'<li><span class="buuta-key">{_site_kind(k)[0]}</span>{_esc(_site_kind(k)[1])}</li>'
         for k in kinds
     )
+    served = gettext(
+        "%(served)s of %(jobs)s jobs served · %(km)s km · %(status)s",
+        served=_esc(kpis.get("served", "?")),
+        jobs=_esc(kpis.get("jobs", "?")),
+        km=_km(kpis.get("distance_km")),
+        status=_esc(_plan_status(plan.get("status"))),
+    )
+    handoff = gettext("hand-over (its popup names the shuttle run)")
+    not_planned = gettext("Not planned (%(num)s):", num=len(unassigned))
     body = (
-        f"<p>{_esc(kpis.get('served', '?'))} of {_esc(kpis.get('jobs', '?'))} jobs served · "
-        f"{_km(kpis.get('distance_km'))} km · status {_esc(plan.get('status', '?'))}</p>"
+        f"<p>{served}</p>"
         f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
         f"<ul>{site_rows}"
-        '<li><span class="buuta-key buuta-key-handoff">⇄</span>'
-        "hand-off (popup names the run)</li></ul>"
-        + (f"<p>Unassigned ({len(unassigned)}):</p><ul>{reason_rows}</ul>" if unassigned else "")
+        f'<li><span class="buuta-key buuta-key-handoff">⇄</span>{handoff}</li></ul>'
+        + (f"<p>{not_planned}</p><ul>{reason_rows}</ul>" if unassigned else "")
     )
-    _legend(fmap, body, f"Plan {plan.get('date', '')}")
+    _legend(fmap, body, gettext("Plan %(day)s", day=format_day(plan.get("date"))))
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
+
+
+def _plan_status(code: Any) -> str:
+    if code == "complete":
+        return gettext("every job planned")
+    if code == "partial":
+        return gettext("some jobs not planned")
+    return str(code or "?")
 
 
 def _run_note(stop: Mapping[str, Any]) -> str:
@@ -730,6 +787,24 @@ def _run_note(stop: Mapping[str, Any]) -> str:
     if stop.get("type") == "handoff" and stop.get("shuttle"):
         return f" → {stop['shuttle']}"
     return ""
+
+
+def _site_jobs_line(kind: str, jobs: Sequence[Any]) -> str:
+    """``hand over 2 dossiers: J1, J2`` (or collect), naming at most 12 jobs."""
+    listed = _esc(", ".join(map(str, jobs[:12])))
+    if kind == "handoff":
+        return ngettext(
+            "hand over %(num)s dossier: %(list)s",
+            "hand over %(num)s dossiers: %(list)s",
+            len(jobs),
+            list=listed,
+        )
+    return ngettext(
+        "collect %(num)s result: %(list)s",
+        "collect %(num)s results: %(list)s",
+        len(jobs),
+        list=listed,
+    )
 
 
 def _plan_stop_popup(
@@ -740,17 +815,23 @@ def _plan_stop_popup(
     day: date | None,
 ) -> str:
     kind = str(stop.get("type"))
-    lines = [f"<b>{_esc(courier)} · stop {number} · {_esc(kind)}</b>"]
+    heading = gettext(
+        "%(courier)s · stop %(number)s · %(kind)s",
+        courier=_esc(courier),
+        number=number,
+        kind=_esc(stop_type_words(kind)),
+    )
+    lines = [f"<b>{heading}</b>"]
     if stop.get("site") is not None:
         site = index.sites.get(str(stop["site"]), {})
         lines.append(_esc(site.get("name") or stop["site"]))
     if kind in _STOP_TYPES_AT_HOME:
-        lines.append(f"job <code>{_esc(stop.get('job'))}</code>")
+        job_code = f"<code>{_esc(stop.get('job'))}</code>"
+        lines.append(gettext("request %(job)s", job=job_code))
         lines.append(_job_line(index.jobs.get(str(stop.get("job")))))
     jobs = stop.get("jobs")
     if kind in _STOP_TYPES_AT_SITE and isinstance(jobs, list):
-        verb = "hand over" if kind == "handoff" else "collect"
-        lines.append(f"{verb} {len(jobs)} dossier(s): {_esc(', '.join(map(str, jobs[:12])))}")
+        lines.append(_site_jobs_line(kind, jobs))
         if len(jobs) > 12:
             lines[-1] += " …"
     if kind == "handoff":
@@ -758,20 +839,25 @@ def _plan_stop_popup(
         shuttle = index.shuttles.get(str(run)) if run else None
         if shuttle:
             lines.append(
-                f"catches run <b>{_esc(run)}</b> departing {_esc(_short(shuttle.get('departs')))}"
+                gettext(
+                    "catches run %(run)s departing %(time)s",
+                    run=f"<b>{_esc(run)}</b>",
+                    time=_esc(_short(shuttle.get("departs"))),
+                )
             )
         elif run:
-            lines.append(f"catches run <b>{_esc(run)}</b>")
+            lines.append(gettext("catches run %(run)s", run=f"<b>{_esc(run)}</b>"))
         else:
-            lines.append("no shuttle run (kept at the site)")
+            lines.append(gettext("no shuttle run (kept at the site)"))
     times = []
     for key in ("arrive", "start", "depart"):
         if stop.get(key):
-            times.append(f"{key} {_hhmm(_parse_time(stop[key], day, f'stop.{key}'))}")
+            at = _hhmm(_parse_time(stop[key], day, f"stop.{key}"))
+            times.append(gettext(_STOP_TIMES[key], time=at))
     if times:
         lines.append(" · ".join(times))
     if "load" in stop:
-        lines.append(f"load after: {_esc(stop['load'])}")
+        lines.append(gettext("dossiers carried after: %(load)s", load=_esc(stop["load"])))
     return "<br>".join(line for line in lines if line)
 
 
@@ -884,7 +970,11 @@ def _stop_states(  # noqa: PLR0912, PLR0915 (status, delay and risk of each stop
         if expected is not None and kind in _STOP_TYPES_AT_HOME:
             end = _window_end(index.jobs.get(str(stop.get("job"))), day)
             if end is not None and expected > end:
-                risk = f"expected {_hhmm(expected)}, after the window closes at {_hhmm(end)}"
+                risk = gettext(
+                    "expected %(expected)s, after the booked time ends at %(end)s",
+                    expected=_hhmm(expected),
+                    end=_hhmm(end),
+                )
         if expected is not None and kind == "handoff" and stop.get("shuttle"):
             shuttle = index.shuttles.get(str(stop["shuttle"]))
             if shuttle and shuttle.get("departs"):
@@ -893,9 +983,12 @@ def _stop_states(  # noqa: PLR0912, PLR0915 (status, delay and risk of each stop
                 arrive_raw = stop.get("arrive")
                 arrive = _parse_time(arrive_raw, day, "stop.arrive") if arrive_raw else planned
                 if arrive is not None and arrive + delay > cutoff:
-                    risk = (
-                        f"expected {_hhmm(arrive + delay)}, after the hand-off cut-off "
-                        f"{_hhmm(cutoff)} of run {stop['shuttle']}"
+                    risk = gettext(
+                        "expected %(expected)s, after the hand-off cut-off %(cutoff)s of run "
+                        "%(run)s",
+                        expected=_hhmm(arrive + delay),
+                        cutoff=_hhmm(cutoff),
+                        run=stop["shuttle"],
                     )
         states.append(_StopState("pending", risk, None, expected))
     return states
@@ -955,7 +1048,11 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
     day = _plan_day(plan)
     routes = _list_of_dicts(plan.get("routes"), "plan.routes")
     if courier is not None and all(str(r.get("courier")) != courier for r in routes):
-        msg = f"courier: {courier!r} has no route in plan {plan.get('plan_id', '')}."
+        msg = gettext(
+            "courier: %(courier)s has no route in plan %(plan)s.",
+            courier=repr(courier),
+            plan=plan.get("plan_id", ""),
+        )
         raise MapDataError(msg)
     scan_index = _scans_by_dossier(_list_of_dicts(scans, "scans"), index, day)
 
@@ -986,8 +1083,9 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
         states = _stop_states(stops, index, scan_index, now, day)
         prepared.append((r, route, stops, points, states))
 
-    label = courier or "all couriers"
-    title = f"buuta · progress {plan.get('date', '')} · {label}"
+    label = courier or gettext("all couriers")
+    progress_words = gettext("Progress")
+    title = f"buuta · {progress_words} {format_day(plan.get('date'))} · {label}"
     fmap = _base_map(
         all_points, tiles_url=tiles_url, tiles_attribution=tiles_attribution, title=title
     )
@@ -1001,7 +1099,7 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
     for r, route, stops, points, states in prepared:
         who = str(route.get("courier", f"#{r + 1}"))
         colour = courier_colour(r)
-        group = folium.FeatureGroup(name=f"Courier {_esc(who)}", control=True)
+        group = folium.FeatureGroup(name=gettext("Courier %(name)s", name=_esc(who)), control=True)
         planned_line = [p for p in points if p is not None]
         working = any(str(stop.get("type")) not in {"start", "end", "break"} for stop in stops)
         if working and len(planned_line) >= 2:
@@ -1010,7 +1108,7 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
                     planned_line,
                     colour=colour,
                     class_name="buuta-route buuta-planned",
-                    popup=f"<b>{_esc(who)}</b>: planned route",
+                    popup=f"<b>{_esc(who)}</b>: " + gettext("planned route"),
                     dash="6 6",
                     opacity=0.6,
                 )
@@ -1022,7 +1120,12 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
                     [p for _, p in trace],
                     colour=colour,
                     class_name="buuta-trace",
-                    popup=f"<b>{_esc(who)}</b>: actual trace ({len(trace)} positions)",
+                    popup=f"<b>{_esc(who)}</b>: "
+                    + ngettext(
+                        "actual trace (%(num)s position)",
+                        "actual trace (%(num)s positions)",
+                        len(trace),
+                    ),
                     weight=4,
                     opacity=0.95,
                 )
@@ -1040,13 +1143,15 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
             css = f"buuta-stop buuta-{state.status}" + (" buuta-risk" if state.at_risk else "")
             fill = {"done": colour, "failed": "#c62828"}.get(state.status, "#ffffff")
             detail = (
-                f"done at {_hhmm(state.done_at)}"
+                gettext("done at %(time)s", time=_hhmm(state.done_at))
                 if state.status == "done"
-                else f"failed at {_hhmm(state.done_at)}"
+                else gettext("failed at %(time)s", time=_hhmm(state.done_at))
                 if state.status == "failed"
-                else f"expected {_hhmm(state.expected)}"
+                else gettext("expected %(time)s", time=_hhmm(state.expected))
             )
-            risk = f"<br><b>at risk</b>: {_esc(state.at_risk)}" if state.at_risk else ""
+            at_risk = gettext("at risk")
+            risk = f"<br><b>{at_risk}</b>: {_esc(state.at_risk)}" if state.at_risk else ""
+            state_words = gettext(_STATES[state.status])
             group.add_child(
                 _Stop(
                     point,
@@ -1055,9 +1160,9 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
                     colour=fill,
                     popup=(
                         _plan_stop_popup(who, number, stop, index, day)
-                        + f"<br><b>{_esc(state.status)}</b>: {detail}{risk}"
+                        + f"<br><b>{_esc(state_words)}</b>: {detail}{risk}"
                     ),
-                    title=f"{who} #{number} {kind} {state.status}",
+                    title=f"{who} #{number} {stop_type_words(kind)} · {state_words}",
                 )
             )
         if trace:
@@ -1069,33 +1174,61 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
                     label="▲",
                     class_name="buuta-position",
                     colour=colour,
-                    popup=(f"<b>{_esc(who)}</b> last seen {_hhmm(last_at)}, {age_min} min ago"),
-                    title=f"{who} last seen {age_min} min ago",
+                    popup=gettext(
+                        "%(who)s last seen %(time)s, %(min)s min ago",
+                        who=f"<b>{_esc(who)}</b>",
+                        time=_hhmm(last_at),
+                        min=age_min,
+                    ),
+                    title=gettext("%(who)s last seen %(min)s min ago", who=who, min=age_min),
                     size_px=26,
                 )
             )
-            seen = f" · seen {age_min} min ago"
+            seen = " · " + gettext("seen %(min)s min ago", min=age_min)
         else:
-            seen = " · no position yet"
+            seen = " · " + gettext("no position yet")
         group.add_to(fmap)
         totals.update(counts)
         legend_rows.append(
             f'<li><span class="buuta-swatch" style="background:{colour}"></span>{_esc(who)}: '
-            f"{counts['done']} done, {counts['pending']} pending, {counts['failed']} failed"
-            f"{', ' + str(counts['at_risk']) + ' at risk' if counts['at_risk'] else ''}"
-            f"{seen}</li>"
+            + gettext(
+                "%(done)s done, %(pending)s pending, %(failed)s failed",
+                done=counts["done"],
+                pending=counts["pending"],
+                failed=counts["failed"],
+            )
+            + (
+                ", " + gettext("%(num)s at risk", num=counts["at_risk"])
+                if counts["at_risk"]
+                else ""
+            )
+            + f"{seen}</li>"
         )
-    body = (
-        f"<p>at {_hhmm(now)}: {totals['done']} done · {totals['pending']} pending · "
-        f"{totals['failed']} failed · {totals['at_risk']} at risk</p>"
-        f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
-        '<ul><li><span class="buuta-key buuta-key-done">1</span>done</li>'
-        '<li><span class="buuta-key buuta-key-pending">1</span>pending</li>'
-        '<li><span class="buuta-key buuta-key-failed">1</span>failed</li>'
-        '<li><span class="buuta-key buuta-key-risk">1</span>at risk of missing window/run</li>'
-        "<li>dashed: planned · solid: actual · ▲ last position</li></ul>"
+    summary = gettext(
+        "at %(time)s: %(done)s done · %(pending)s pending · %(failed)s failed · %(risk)s at risk",
+        time=_hhmm(now),
+        done=totals["done"],
+        pending=totals["pending"],
+        failed=totals["failed"],
+        risk=totals["at_risk"],
     )
-    _legend(fmap, body, f"Progress {plan.get('date', '')} · {label}")
+    keys = "".join(
+        f'<li><span class="buuta-key buuta-key-{key}">1</span>{_esc(words)}</li>'
+        for key, words in (
+            ("done", gettext("done")),
+            ("pending", gettext("pending")),
+            ("failed", gettext("failed")),
+            ("risk", gettext("at risk of missing the booked time or the shuttle run")),
+        )
+    )
+    lines_key = gettext("dashed: planned · solid: actual · ▲ last position")
+    body = (
+        f"<p>{summary}</p>"
+        f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
+        f"<ul>{keys}<li>{lines_key}</li></ul>"
+    )
+    legend_title = gettext("Progress %(day)s", day=format_day(plan.get("date")))
+    _legend(fmap, body, f"{legend_title} · {label}")
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
 
@@ -1164,32 +1297,38 @@ def journey_map(
         points,
         tiles_url=tiles_url,
         tiles_attribution=tiles_attribution,
-        title=f"buuta · dossier {code}",
+        title="buuta · " + gettext("Dossier %(code)s", code=code),
     )
-    group = folium.FeatureGroup(name=f"Dossier {_esc(code)}", control=True)
+    group = folium.FeatureGroup(name=gettext("Dossier %(code)s", code=_esc(code)), control=True)
     if len(points) >= 2:
         group.add_child(
             _Line(
                 points,
                 colour="#1565c0",
                 class_name="buuta-route buuta-journey",
-                popup=f"journey of <code>{_esc(code)}</code>",
+                popup=gettext("journey of %(code)s", code=f"<code>{_esc(code)}</code>"),
             )
         )
     items = []
     for n, (at, _, event, point, place) in enumerate(rows, start=1):
         custodian = event.get("custodian", event.get("custodian_after"))
         flagged = bool(event.get("flagged"))
+        flag_words = gettext("to be checked")
         text = (
-            f"<b>{n}. {_esc(event.get('type'))}</b> "
+            f"<b>{n}. {_esc(scan_words(event.get('type')))}</b> "
             f"{_esc(at.astimezone(VIETNAM_TZ).strftime('%d/%m %H:%M'))}"
-            + (f"<br>at {_esc(place)}" if place else "")
-            + (f"<br>custodian: {_esc(custodian)}" if custodian else "")
-            + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")
-            + (f"<br><b>flagged</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
+            + ("<br>" + gettext("at %(place)s", place=_esc(place)) if place else "")
+            + ("<br>" + gettext("held by: %(who)s", who=_esc(custodian)) if custodian else "")
+            + (
+                "<br>" + gettext("scanned by %(who)s", who=_esc(event["actor"]))
+                if event.get("actor")
+                else ""
+            )
+            + (f"<br><b>{flag_words}</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
         )
         listed = text.replace(f"<b>{n}. ", "<b>", 1)  # the list numbers its items itself
-        items.append(f"<li>{listed}{'' if point else ' <i>(no place)</i>'}</li>")
+        no_place = "" if point else " <i>" + gettext("(no place)") + "</i>"
+        items.append(f"<li>{listed}{no_place}</li>")
         if point is not None:
             group.add_child(
                 _Stop(
@@ -1198,15 +1337,20 @@ def journey_map(
                     class_name="buuta-stop buuta-scan" + (" buuta-flagged" if flagged else ""),
                     colour="#c62828" if flagged else "#1565c0",
                     popup=text,
-                    title=f"{n}. {event.get('type')}",
+                    title=f"{n}. {scan_words(event.get('type'))}",
                 )
             )
     group.add_to(fmap)
-    body = (
-        f"<p>status: <b>{_esc(status or (rows[-1][2].get('type') if rows else 'no scans yet'))}"
-        f'</b> · {len(rows)} scan(s)</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
-    )
-    _legend(fmap, body, f"Dossier {code}")
+    if status:
+        now_words = status_words(status)
+    elif rows:
+        now_words = scan_words(rows[-1][2].get("type"))
+    else:
+        now_words = gettext("no scans yet")
+    scans = ngettext("%(num)s scan", "%(num)s scans", len(rows))
+    status_line = gettext("status: %(status)s", status=f"<b>{_esc(now_words)}</b>")
+    body = f'<p>{status_line} · {scans}</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
+    _legend(fmap, body, gettext("Dossier %(code)s", code=code))
     return fmap
 
 
@@ -1242,6 +1386,7 @@ def render_html(fmap: folium.Map, *, static_url: str = "/static") -> str:
     fmap.default_css = list(_ASSETS_CSS)
     page = str(fmap.get_root().render())
     page = page.replace(_STATIC_MARK, static_url.rstrip("/"))
+    page = page.replace("<html>", f'<html lang="{current_locale()}">', 1)
     match = _EXTERNAL_ASSET.search(page)
     if match:
         msg = f"map page would load an asset from the internet: {match.group(0)!r}"

@@ -42,7 +42,7 @@ def catalogue() -> Catalog:
 def test_extraction_finds_the_pages_and_the_code() -> None:
     """The extraction reaches templates, pages, maps and the words table (not an empty set)."""
     files = {f for users in extracted().values() for f in users}
-    for expected in ("api/templates/base.html", "api/pages.py", "api/words.py"):
+    for expected in ("api/templates/base.html", "api/pages.py", "api/words.py", "api/maps.py"):
         assert expected in files, f"no string extracted from {expected}"
 
 

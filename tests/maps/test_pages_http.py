@@ -145,7 +145,7 @@ def test_bad_requests_get_clear_html_errors(site: Any) -> None:
     assert "2026-02-30" in answer.text
     answer = get(site, "/progress?date=2026-11-23&courier=c9", "s1")
     assert answer.status_code == 422
-    assert "courier: &#39;c9&#39; has no route" in answer.text
+    assert "bưu tá &#39;c9&#39; không có lộ trình" in answer.text
     answer = get(site, "/progress?date=2026-11-24", "s1")
     assert answer.status_code == 404
     assert "Ngày 24/11/2026 chưa có kế hoạch" in answer.text
