@@ -51,7 +51,14 @@ from api.i18n import (
     gettext,
     ngettext,
 )
-from api.words import reason_words, scan_words, site_kind_words, status_words, stop_type_words
+from api.words import (
+    custodian_words,
+    reason_words,
+    scan_words,
+    site_kind_words,
+    status_words,
+    stop_type_words,
+)
 
 __all__ = [
     "STATIC_DIR",
@@ -1273,6 +1280,7 @@ def journey_map(
         If an event has no valid time, an unknown site or bad coordinates.
     """
     site_index = _index({"sites": list(sites)}).sites
+    names = {sid: str(site.get("name") or sid) for sid, site in site_index.items()}
     rows = []
     for i, event in enumerate(_list_of_dicts(list(events), "events")):
         where = f"events[{i}]"
@@ -1318,7 +1326,11 @@ def journey_map(
             f"<b>{n}. {_esc(scan_words(event.get('type')))}</b> "
             f"{_esc(at.astimezone(VIETNAM_TZ).strftime('%d/%m %H:%M'))}"
             + ("<br>" + gettext("at %(place)s", place=_esc(place)) if place else "")
-            + ("<br>" + gettext("held by: %(who)s", who=_esc(custodian)) if custodian else "")
+            + (
+                "<br>" + gettext("held by: %(who)s", who=_esc(custodian_words(custodian, names)))
+                if custodian
+                else ""
+            )
             + (
                 "<br>" + gettext("scanned by %(who)s", who=_esc(event["actor"]))
                 if event.get("actor")

@@ -18,6 +18,7 @@ __all__ = [
     "SITE_KINDS",
     "STATUSES",
     "STOP_TYPES",
+    "custodian_words",
     "plan_status_words",
     "reason_words",
     "role_words",
@@ -163,3 +164,20 @@ def plan_status_words(code: str | None) -> str:
     if code == "partial":
         return pgettext("plan status", "partial")
     return "" if code is None else str(code)
+
+
+def custodian_words(code: str | None, site_names: dict[str, str] | None = None) -> str:
+    """Who holds a dossier (``courier:c1``, ``site:po-tvt``, ``shuttle:centre``, ``citizen``)."""
+    if not code:
+        return ""
+    kind, _, who = str(code).partition(":")
+    place = (site_names or {}).get(who) or who
+    if kind == "courier":
+        return gettext("Courier %(name)s", name=who)
+    if kind == "site":
+        return place
+    if kind == "shuttle":
+        return gettext("Shuttle from %(place)s", place=place)
+    if kind == "citizen":
+        return gettext("The citizen")
+    return str(code)
