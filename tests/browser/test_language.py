@@ -95,12 +95,12 @@ def test_every_page_speaks_vietnamese_to_every_role(browser: Any, day: Day, size
             lang = page.locator("html").get_attribute("lang")
             if lang != "vi":
                 problems.append(f"{path} as {user}: <html lang={lang!r}>")
+            page.screenshot(path=str(SHOTS / f"{name}-{user or 'visitor'}-{size}.png"),
+                            full_page=True)  # fmt: skip
             if name != "stops" or STOP_LIST_WORDS_CHECKED:
                 left = english_left(visible_text(page))
                 if left:
                     problems.append(f"{path} as {user}: English words {left}")
-            page.screenshot(path=str(SHOTS / f"{name}-{user or 'visitor'}-{size}.png"),
-                            full_page=True)  # fmt: skip
             context.close()
     assert problems == [], "\n".join(problems)
 

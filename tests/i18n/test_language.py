@@ -189,3 +189,40 @@ def test_a_typed_day_in_dd_mm_yyyy_is_understood(site: Any) -> None:
         assert "23/11/2026" in typed.text
         bad = c.get("/dispatch", params={"date": "31/02/2026"})
         assert bad.status_code == 422 and "dd/mm/yyyy" in bad.text
+
+
+def test_a_crash_is_a_500_page_for_a_browser_and_json_for_the_api(tmp_path: Path) -> None:
+    """An unexpected error on a page answers an HTML 500 in the visitor's language; on the API
+    it stays the JSON {"error": "internal"} (the real app and its middleware)."""
+    import asyncio
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'b.sqlite'}"))
+
+    @app.get("/boom")
+    @app.get("/v1/boom")
+    def boom() -> None:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    async def calls() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        html = {"Accept": "text/html"}
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://buuta") as client,
+        ):
+            return [
+                await client.get("/boom", headers=html),
+                await client.get("/boom?lang=en", headers=html),
+                await client.get("/v1/boom", headers=html),
+            ]
+
+    page, english, api = asyncio.run(calls())
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="vi">' in page.text and "Đã có lỗi" in page.text
+    assert "a bug" not in page.text
+    assert english.status_code == 500 and "Something went wrong" in english.text
+    assert api.status_code == 500 and api.json()["error"] == "internal"
