@@ -440,6 +440,26 @@ class _Line(_Script):
         )
 
 
+class _ControlWords(_Script):
+    """Leaflet's own control words (zoom buttons' tooltips) in the map's language."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "BuutaControlWords"
+        self.zoom_in = gettext("Zoom in")
+        self.zoom_out = gettext("Zoom out")
+
+    def script(self) -> str:
+        """Replace the default zoom control by one with translated tooltips."""
+        name = self.parent_name()
+        options = {"zoomInTitle": self.zoom_in, "zoomOutTitle": self.zoom_out}
+        return (
+            f"if({name}.zoomControl){{{name}.zoomControl.remove();"
+            f"L.control.zoom({_js(options)}).addTo({name});}}"
+            f"{name}.attributionControl.setPrefix('<a href=\"https://leafletjs.com\">Leaflet</a>');"
+        )
+
+
 @lru_cache(maxsize=1)
 def _wards_geojson() -> str:
     """The embedded ward boundaries, trimmed to what the map shows (name, kind), as JSON."""
@@ -517,6 +537,7 @@ def _base_map(
     root = _figure(fmap)
     root.header.add_child(Element(f"<title>{_esc(title)}</title>"), name="buuta_title")
     wards_name = gettext("Wards and communes (Cà Mau, 2025)")
+    fmap.add_child(_ControlWords())
     wards = folium.FeatureGroup(name=wards_name, control=True, overlay=False)
     wards.add_child(_Wards())
     wards.add_to(fmap)

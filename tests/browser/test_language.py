@@ -60,6 +60,8 @@ def visible_text(page: Any) -> str:
     page.add_style_tag(content="code { display: none !important; }")
     text = str(page.evaluate("document.body.innerText"))
     if page.locator(".leaflet-container").count():
+        titles = page.eval_on_selector_all("[title]", "els => els.map(e => e.title)")
+        text += "\n" + "\n".join(titles)  # tooltips: the zoom buttons, the markers
         for kind in (".buuta-site", ".buuta-stop", ".buuta-unassigned", ".buuta-position"):
             marker = page.locator(kind)
             if marker.count():
@@ -117,6 +119,7 @@ def test_english_on_request_and_remembered(browser: Any, day: Day) -> None:
     page.wait_for_selector(".leaflet-container")
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Plan " in page.locator(".buuta-legend summary").inner_text()
+    assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom in"
     page.screenshot(path=str(SHOTS / "plan-map-d1-english.png"))
     page.goto(f"{day.base_url}/dispatch?date={day.date}")
     assert page.locator("html").get_attribute("lang") == "en"
@@ -172,4 +175,24 @@ def test_pages_have_an_icon_and_log_no_404(browser: Any, day: Day) -> None:
     assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
     assert failed == []
     watch.assert_clean()
+    context.close()
+
+
+def test_offline_page_for_a_stop_list_never_loaded(browser: Any, day: Day) -> None:
+    """Offline, a stop list the phone never loaded shows the Vietnamese offline page kept by
+    the service worker, not the browser's own error."""
+    context, watch = open_context(browser, day, day.active, phone=True, service_workers="allow")
+    page = watch_page(context, watch)
+    page.goto(f"{day.base_url}/couriers/{day.active}/stops?date={day.date}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("caches.match('/offline').then(r => r !== undefined)")
+    context.set_offline(True)
+    page.goto(f"{day.base_url}/couriers/{day.active}/stops?date=2020-01-01")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.locator("h1").inner_text() == "Mất kết nối"
+    page.screenshot(path=str(SHOTS / "offline-never-loaded-phone.png"), full_page=True)
+    context.set_offline(False)
+    assert watch.blocked == []
     context.close()
