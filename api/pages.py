@@ -693,6 +693,13 @@ def dispatch_page(
             summary = plan_summary(stored.plan_json, stored.request_json)
             summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
             summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
+            names = {
+                str(x.get("id")): str(x.get("name") or x.get("id"))
+                for x in stored.request_json.get("sites", [])
+                if isinstance(x, Mapping)
+            }
+            for run in summary["runs"]:  # a site's name reads better than its id
+                run["site_name"] = names.get(str(run["site"]), run["site"])
             context = {
                 "plan": {
                     "plan_id": stored.id,
