@@ -116,10 +116,16 @@ def _validation_fields(errors: Sequence[Any], list_name: str = "") -> list[dict[
     return fields
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     fields = _validation_fields(exc.errors(), LIST_BODIES.get(last, "body"))
+    if wants_html(request.url.path, request.headers.get("accept", "")):
+        from api.pages import error_page  # noqa: PLC0415 (the pages import this module's callers)
+
+        names = ", ".join(sorted({f["field"].rsplit(".", 1)[-1] for f in fields}))
+        message = gettext("These values of the address are not valid: %(names)s.", names=names)
+        return error_page(422, gettext("Bad request"), message)
     shown = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         shown += f"; and {len(fields) - 5} more"

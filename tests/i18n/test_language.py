@@ -189,6 +189,11 @@ def test_a_typed_day_in_dd_mm_yyyy_is_understood(site: Any) -> None:
         assert "23/11/2026" in typed.text
         bad = c.get("/dispatch", params={"date": "31/02/2026"})
         assert bad.status_code == 422 and "dd/mm/yyyy" in bad.text
+        garbage = c.get("/dispatch", params={"date": "abc"}, headers={"Accept": "text/html"})
+        assert garbage.status_code == 422 and "Yêu cầu không hợp lệ" in garbage.text
+        assert "date" in garbage.text
+        api = c.get("/v1/plans", params={"date": "abc"}, headers={"Accept": "text/html"})
+        assert api.status_code == 422 and api.json()["error"] == "invalid_request"
 
 
 def test_a_crash_is_a_500_page_for_a_browser_and_json_for_the_api(tmp_path: Path) -> None:
