@@ -39,9 +39,13 @@ How a page adds a string
        raise PageError(404, _("No such plan"), _("There is no plan %(plan)s.", plan=plan_id))
 
    A table built at import time marks its words with :func:`N_` (so they are extracted) and
-   translates them when used: ``_(HEADINGS[kind])``. Codes shown to people (reasons, statuses,
-   roles, stop types) are turned into words by :mod:`api.words`, the one table used by every
-   page and map. The JSON API never goes through this module: it keeps its English codes.
+   translates them when used: ``_(HEADINGS[kind])``. Two things hide a string from
+   ``make messages``: a call inside an f-string (build the words first, then the f-string),
+   and ``_`` reused as a throwaway variable in the same function (it then is no longer the
+   function; where ``_`` is taken, as in :mod:`api.maps`, call ``gettext`` by name). Codes
+   shown to people (reasons, statuses, roles, stop types) are turned into words by
+   :mod:`api.words`, the one table used by every page and map. The JSON API never goes
+   through this module: it keeps its English codes.
 
 3. **Update the catalogue**: ``make messages`` extracts every string of ``api/**.py`` and
    ``api/templates/**.html`` (``babel.cfg``) and merges them into the ``.po``; then write the
