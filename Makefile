@@ -37,10 +37,12 @@ serve: $(VENV)/.synced
 POT := out/messages.pot
 messages: $(VENV)/.synced
 	mkdir -p out
-	$(RUN) pybabel extract -F babel.cfg --sort-output --no-location --no-wrap --omit-header -o $(POT) \
+	$(RUN) pybabel -q extract -F babel.cfg --sort-output --no-location --no-wrap --omit-header -o $(POT) \
 	  -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 .
-	$(RUN) pybabel update -i $(POT) -d api/locale -l vi --no-wrap --no-fuzzy-matching \
+	$(RUN) pybabel -q update -i $(POT) -d api/locale -l vi --no-wrap --no-fuzzy-matching \
 	  --ignore-obsolete --init-missing
+	# The dates in the header would change at every run and make every merge conflict.
+	sed -i '/^"POT-Creation-Date:/d; /^"PO-Revision-Date:/d' api/locale/vi/LC_MESSAGES/messages.po
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)

@@ -865,16 +865,14 @@ def _plan_stop_popup(
     if kind == "handoff":
         run = stop.get("shuttle")
         shuttle = index.shuttles.get(str(run)) if run else None
+        bold_run = f"<b>{_esc(run)}</b>"
         if shuttle:
+            departs = _esc(_short(shuttle.get("departs")))
             lines.append(
-                gettext(
-                    "catches run %(run)s departing %(time)s",
-                    run=f"<b>{_esc(run)}</b>",
-                    time=_esc(_short(shuttle.get("departs"))),
-                )
+                gettext("catches run %(run)s departing %(time)s", run=bold_run, time=departs)
             )
         elif run:
-            lines.append(gettext("catches run %(run)s", run=f"<b>{_esc(run)}</b>"))
+            lines.append(gettext("catches run %(run)s", run=bold_run))
         else:
             lines.append(gettext("no shuttle run (kept at the site)"))
     times = []
@@ -1196,6 +1194,7 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
         if trace:
             last_at, last_point = trace[-1]
             age_min = max(0, int((now - last_at).total_seconds() // 60))
+            bold_who = f"<b>{_esc(who)}</b>"
             group.add_child(
                 _Stop(
                     last_point,
@@ -1204,7 +1203,7 @@ def progress_map(  # noqa: PLR0912, PLR0915 (one pass over routes, traces, legen
                     colour=colour,
                     popup=gettext(
                         "%(who)s last seen %(time)s, %(min)s min ago",
-                        who=f"<b>{_esc(who)}</b>",
+                        who=bold_who,
                         time=_hhmm(last_at),
                         min=age_min,
                     ),
@@ -1329,13 +1328,14 @@ def journey_map(
         title="buuta · " + gettext("Dossier %(code)s", code=code),
     )
     group = folium.FeatureGroup(name=gettext("Dossier %(code)s", code=_esc(code)), control=True)
+    code_html = f"<code>{_esc(code)}</code>"
     if len(points) >= 2:
         group.add_child(
             _Line(
                 points,
                 colour="#1565c0",
                 class_name="buuta-route buuta-journey",
-                popup=gettext("journey of %(code)s", code=f"<code>{_esc(code)}</code>"),
+                popup=gettext("journey of %(code)s", code=code_html),
             )
         )
     items = []
@@ -1381,7 +1381,8 @@ def journey_map(
     else:
         now_words = gettext("no scans yet")
     scans = ngettext("%(num)s scan", "%(num)s scans", len(rows))
-    status_line = gettext("status: %(status)s", status=f"<b>{_esc(now_words)}</b>")
+    bold = f"<b>{_esc(now_words)}</b>"
+    status_line = gettext("status: %(status)s", status=bold)
     body = f'<p>{status_line} · {scans}</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
     _legend(fmap, body, gettext("Dossier %(code)s", code=code))
     return fmap
