@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import contextlib
 import gettext as gettext_module
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
@@ -387,6 +387,17 @@ def language_links() -> list[dict[str, str | bool]]:
 # --------------------------------------------------------------------------- templates
 
 
+def _per_request(format_value: Callable[..., str]) -> Callable[..., str]:
+    """A filter Jinja must not compute at compile time: ``{{ 13000|money }}`` would otherwise
+    be folded into the template in the language of the request that compiled it."""
+
+    @jinja2.pass_context
+    def apply(_context: Any, value: Any, *args: Any) -> str:
+        return format_value(value, *args)
+
+    return apply
+
+
 def template_environment(directory: Path) -> jinja2.Environment:
     """A Jinja2 environment for buuta's pages, speaking the request's language.
 
@@ -414,8 +425,13 @@ def template_environment(directory: Path) -> jinja2.Environment:
         pgettext=lambda c, m: translations(current_locale()).pgettext(c, m),
         newstyle=True,
     )
-    env.filters.update(
-        day=format_day, hhmm=format_hhmm, number=format_number, km=format_km, money=format_money
-    )
+    formats: dict[str, Callable[..., str]] = {
+        "day": format_day,
+        "hhmm": format_hhmm,
+        "number": format_number,
+        "km": format_km,
+        "money": format_money,
+    }
+    env.filters.update({name: _per_request(f) for name, f in formats.items()})
     env.globals.update(current_locale=current_locale, language_links=language_links)
     return env

@@ -73,6 +73,30 @@ def test_gettext_fills_named_variables_and_plurals() -> None:
         pass
 
 
+def test_one_template_environment_serves_two_languages_at_once(tmp_path: Path) -> None:
+    """The shared Jinja environment reads each thread's language: 8 threads in turn Vietnamese
+    and English render the same template at once and each gets its own words."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "t.html").write_text(
+        '<html lang="{{ current_locale() }}">{{ _("Log in") }} {{ 13000|money }}</html>',
+        encoding="utf-8",
+    )
+    env = i18n.template_environment(tmp_path)
+
+    def render(n: int) -> str:
+        with i18n.use_locale("vi" if n % 2 else "en"):
+            return env.get_template("t.html").render()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(render, range(64)))
+    for n, page in enumerate(pages):
+        if n % 2:
+            assert page == '<html lang="vi">Đăng nhập 13.000\xa0₫</html>'
+        else:
+            assert page == '<html lang="en">Log in 13,000\xa0₫</html>'
+
+
 def test_every_reason_and_status_has_words() -> None:
     """Each routing reason code reads as a sentence; unknown codes show as they are."""
     from routing.dossiers import REASONS as CODES
