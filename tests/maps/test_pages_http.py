@@ -158,7 +158,7 @@ def test_dispatch_page_for_staff_has_no_replan_button(site: Any) -> None:
     assert "36.000\xa0₫" in staff
     assert "Không kịp giờ hẹn của người dân" in staff  # J9's reason, in a dispatcher's words
     english = get(site, "/dispatch?date=2026-11-23&lang=en", "s1").text
-    assert "3 (2 pickups, 1 returns)" in english and "36,000\xa0₫" in english
+    assert "3 (2 pickups, 1 return)" in english and "36,000\xa0₫" in english
     assert 'id="replan"' not in staff
     assert 'href="/plans/p-test-1/map"' in staff
 
