@@ -566,7 +566,12 @@ def _legend(fmap: folium.Map, body_html: str, title: str) -> None:
     box = (
         f'<details class="buuta-legend" open><summary>{_esc(title)}</summary>{body_html}</details>'
     )
-    _figure(fmap).html.add_child(Element(box), name="buuta_legend")
+    # On a phone the open legend would cover most of the map: it starts folded there.
+    fold = (
+        "<script>if(window.innerWidth<600){"
+        "document.querySelector('.buuta-legend').removeAttribute('open');}</script>"
+    )
+    _figure(fmap).html.add_child(Element(box + fold), name="buuta_legend")
 
 
 def _site_markers(

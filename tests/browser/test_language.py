@@ -58,6 +58,7 @@ def visible_text(page: Any) -> str:
     Codes shown as data (``<code>``: dossier codes, site and plan ids) are left out.
     """
     page.add_style_tag(content="code { display: none !important; }")
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     text = str(page.evaluate("document.body.innerText"))
     if page.locator(".leaflet-container").count():
         titles = page.eval_on_selector_all("[title]", "els => els.map(e => e.title)")
