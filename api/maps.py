@@ -53,6 +53,7 @@ from api.i18n import (
 )
 from api.words import (
     custodian_words,
+    detail_words,
     reason_words,
     scan_words,
     site_kind_words,
@@ -757,8 +758,9 @@ def plan_map(  # noqa: PLR0912, PLR0915 (one pass over routes, stops, legend)
             job = index.jobs.get(str(item.get("job")))
             code = str(item.get("reason", "unknown"))
             heading = gettext("Not planned: %(job)s", job=_esc(item.get("job")))
-            # The optimizer's detail is an English sentence: the English map shows it.
-            detail = f"<br>{_esc(item.get('detail', ''))}" if current_locale() == "en" else ""
+            names = {sid: str(site.get("name") or sid) for sid, site in index.sites.items()}
+            explained = detail_words(item.get("detail"), names)  # the optimizer's, translated
+            detail = f"<br>{_esc(explained)}" if explained else ""
             group.add_child(
                 _Stop(
                     point,

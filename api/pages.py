@@ -652,9 +652,14 @@ def _vnd(value: int) -> str:
 def _reason_examples(
     plan: Mapping[str, Any], request: Mapping[str, Any]
 ) -> dict[str, dict[str, str]]:
-    """The first unassigned job of each reason, with its dossier and booked window (the
-    optimizer's own detail is an English sentence, shown only on the English page)."""
+    """The first unassigned job of each reason, with its dossier, booked window and the
+    optimizer's detail (an English sentence that :func:`api.words.detail_words` translates)."""
     jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
+    names = {
+        str(x.get("id")): str(x.get("name") or x.get("id"))
+        for x in request.get("sites", [])
+        if isinstance(x, Mapping)
+    }
     examples: dict[str, dict[str, str]] = {}
     for item in plan.get("unassigned", []):
         if not isinstance(item, Mapping):
@@ -671,7 +676,7 @@ def _reason_examples(
                     if isinstance(window, list | tuple) and len(window) == 2
                     else ""
                 ),
-                "detail": str(item.get("detail") or ""),
+                "detail": words.detail_words(str(item.get("detail") or ""), names),
             },
         )
     return examples

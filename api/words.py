@@ -9,7 +9,10 @@ is hidden.
 
 from __future__ import annotations
 
-from api.i18n import N_, gettext, pgettext
+import re
+from collections.abc import Mapping
+
+from api.i18n import N_, current_locale, gettext, pgettext
 
 __all__ = [
     "REASONS",
@@ -19,6 +22,7 @@ __all__ = [
     "STATUSES",
     "STOP_TYPES",
     "custodian_words",
+    "detail_words",
     "plan_status_words",
     "reason_words",
     "role_words",
@@ -181,3 +185,92 @@ def custodian_words(code: str | None, site_names: dict[str, str] | None = None) 
     if kind == "citizen":
         return gettext("The citizen")
     return str(code)
+
+
+_TIME = r"(?P<time>\d{2}:\d{2})"
+_WINDOW = r"(?P<window>\d{2}:\d{2}–\d{2}:\d{2})"
+DETAILS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), words)
+    for pattern, words in (
+        (
+            rf"The earliest any able courier can be at the home is {_TIME}, after the window "
+            rf"{_WINDOW} closes\.",
+            N_("The earliest a courier can reach the home is %(time)s, after the booked time "
+               "%(window)s."),
+        ),
+        (
+            rf"No able courier can serve the window {_WINDOW} and still reach (?P<site>.+) and "
+            r"the end of their shift in time\.",
+            N_("No courier can come at the booked time %(window)s and still reach %(site)s "
+               "before the end of their shift."),
+        ),
+        (
+            rf"No courier could fit it among the other jobs: the couriers' time and capacity are "
+            rf"used up around its window {_WINDOW}\.",
+            N_("The couriers' time and bags are already taken around the booked time "
+               "%(window)s."),
+        ),
+        (
+            rf"Its window {_WINDOW} lies outside every shift \((?P<shifts>.+)\)\.",
+            N_("The booked time %(window)s is outside every shift (%(shifts)s)."),
+        ),
+        (
+            rf"It is ready at (?P<site>.+) only at {_TIME}, after the citizen's window "
+            rf"{_WINDOW} closes\.",
+            N_("The result is ready at %(site)s only at %(time)s, after the booked time "
+               "%(window)s."),
+        ),
+        (
+            r"Its size (?P<size>\d+) exceeds every able courier's capacity \(largest "
+            r"(?P<cap>\d+)\)\.",
+            N_("It is %(size)s dossiers; the most a courier can carry is %(cap)s."),
+        ),
+        (
+            r"It needs the skill\(s\) (?P<skills>.+), which no courier has\.",
+            N_("It needs %(skills)s, which no courier has."),
+        ),
+        (
+            rf"(?P<site>.+) closes at {_TIME}, before the result is ready there "
+            r"\((?P<ready>\d{2}:\d{2})\)\.",
+            N_("%(site)s closes at %(time)s, before the result is ready there (%(ready)s)."),
+        ),
+        (
+            r"(?P<site>.+) is open (?P<hours>\d{2}:\d{2}–\d{2}:\d{2}); no courier can be there "
+            rf"in that time for this job \(window {_WINDOW}\)\.",
+            N_("%(site)s is open %(hours)s; no courier can be there then for this request "
+               "(booked %(window)s)."),
+        ),
+    )
+)  # fmt: skip
+"""The optimizer's English details of an unassigned job (``routing.dossiers``), read back into
+their facts and said in the page's language; ``tests/i18n`` checks the patterns still match the
+sentences the optimizer writes."""
+
+
+SKILLS = {"boat": N_("a boat")}
+"""Courier skills a job may need (sample days use ``boat`` for hamlets reached by water)."""
+
+
+def detail_words(detail: str | None, site_names: Mapping[str, str] | None = None) -> str:
+    """The optimizer's detail of an unassigned job, in the current language.
+
+    English pages show the detail as written; other languages get it only when it is one of the
+    known sentences of :data:`DETAILS` (an unknown one is left out rather than shown in English).
+    Site ids in it are replaced by the sites' names from ``site_names``, skills by their words.
+    """
+    if not detail:
+        return ""
+    if current_locale() == "en":
+        return detail
+    for pattern, words in DETAILS:
+        match = pattern.fullmatch(detail.strip())
+        if match:
+            facts = match.groupdict()
+            if "site" in facts:
+                facts["site"] = (site_names or {}).get(facts["site"], facts["site"])
+            if "skills" in facts:
+                facts["skills"] = ", ".join(
+                    gettext(SKILLS[k]) if k in SKILLS else k for k in facts["skills"].split(", ")
+                )
+            return gettext(words, **facts)
+    return ""
