@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
+from api.i18n import DEFAULT_LOCALE, LanguageMiddleware, translations
 from api.limits import BodySizeLimit, RateLimiter
 from api.pages import include_pages
 from api.planning import geocoder
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The application; its lifespan opens and upgrades the database and starts the solver pool.
     """
     settings = settings or Settings()
+    translations(DEFAULT_LOCALE)  # compile the Vietnamese catalogue now: a broken .po fails here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
     app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LanguageMiddleware)  # pages speak the request's language (api/i18n.py)
     install_error_handlers(app)
 
     app.include_router(health.router)
