@@ -242,9 +242,9 @@ DETAILS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
     )
 )  # fmt: skip
-"""The optimizer's English details of an unassigned job (``routing.dossiers``), read back into
-their facts and said in the page's language; ``tests/i18n`` checks the patterns still match the
-sentences the optimizer writes."""
+"""The optimizer's English details of an unassigned job (``routing.dossiers``; a job the solver
+left out, ``routing.planner``), read back into their facts and said in the page's language;
+``tests/i18n`` checks the patterns still match the sentences the optimizer writes."""
 
 
 SKILLS = {"boat": N_("a boat")}

@@ -1,8 +1,9 @@
 """The optimizer's English detail of an unassigned job, said in Vietnamese (api.words).
 
-The optimizer (``routing.dossiers``) writes each detail as an English sentence with facts in
-it; ``api.words.DETAILS`` reads the facts back. These tests fail when the optimizer's wording
-drifts from the patterns, so the Vietnamese page never silently loses the explanation.
+The optimizer (``routing.dossiers``, and ``routing.planner`` for a job the solver left out)
+writes each detail as an English sentence with facts in it; ``api.words.DETAILS`` reads the
+facts back. These tests fail when the optimizer's wording drifts from the patterns, so the
+Vietnamese page never silently loses the explanation.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SENTENCES = [
     "po-tvt is open 07:00–11:00; no courier can be there in that time for this job "
     "(window 13:00–14:00).",
 ]
-"""One sentence of each kind, written as routing/dossiers.py writes them."""
+"""One sentence of each kind, written as routing/dossiers.py and routing/planner.py write them."""
 
 
 @pytest.mark.parametrize("sentence", SENTENCES)
@@ -54,8 +55,12 @@ def test_each_detail_reads_in_vietnamese_with_its_facts(sentence: str) -> None:
 
 
 def test_every_pattern_is_still_written_by_the_optimizer() -> None:
-    """The fixed words of each pattern still appear in routing/dossiers.py."""
-    source = re.sub(r'"\s*\n\s*f?"', "", (ROOT / "routing" / "dossiers.py").read_text("utf-8"))
+    """The fixed words of each pattern still appear in the optimizer's modules that write
+    details: routing/dossiers.py and routing/planner.py (the plan writer)."""
+    source = "\n".join(
+        re.sub(r'"\s*\n\s*f?"', "", (ROOT / "routing" / name).read_text("utf-8"))
+        for name in ("dossiers.py", "planner.py")
+    )
     for pattern, _ in DETAILS:
         fixed = re.split(r"\(\?P<|\\", pattern.pattern)[0].strip()
         if fixed:
