@@ -17,6 +17,7 @@ from sqlmodel import Session
 import tracking
 from api import i18n
 from api.words import REASONS, reason_words, status_explanation, status_words
+from tests.support.loop import run_alone
 from tests.support.server import serve, sqlite_url
 
 
@@ -223,8 +224,6 @@ def test_a_typed_day_in_dd_mm_yyyy_is_understood(site: Any) -> None:
 def test_a_crash_is_a_500_page_for_a_browser_and_json_for_the_api(tmp_path: Path) -> None:
     """An unexpected error on a page answers an HTML 500 in the visitor's language; on the API
     it stays the JSON {"error": "internal"} (the real app and its middleware)."""
-    import asyncio
-
     from api.app import create_app
     from api.settings import Settings
 
@@ -249,7 +248,7 @@ def test_a_crash_is_a_500_page_for_a_browser_and_json_for_the_api(tmp_path: Path
                 await client.get("/v1/boom", headers=html),
             ]
 
-    page, english, api = asyncio.run(calls())
+    page, english, api = run_alone(calls())
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="vi">' in page.text and "Đã có lỗi" in page.text
     assert "a bug" not in page.text
