@@ -91,11 +91,6 @@ def _site_kind(kind: str) -> tuple[str, str]:
     return gettext(letter), words[:1].upper() + words[1:]
 
 
-# The words of a stop's state on the progress map (CSS classes keep the codes).
-_STATES = {"done": N_("done"), "pending": N_("pending"), "failed": N_("failed")}
-_STOP_TIMES = {"arrive": N_("arrive %(time)s"), "start": N_("start %(time)s"),
-               "depart": N_("depart %(time)s")}  # fmt: skip
-
 _STOP_TYPES_AT_SITE = frozenset({"handoff", "collect"})
 _STOP_TYPES_AT_HOME = frozenset({"pickup", "delivery"})
 

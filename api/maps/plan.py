@@ -9,9 +9,8 @@ from typing import Any
 
 import folium
 
-from api.i18n import format_day, gettext, ngettext
+from api.i18n import N_, format_day, gettext, ngettext
 from api.maps.base import (
-    _STOP_TIMES,
     _STOP_TYPES_AT_HOME,
     _STOP_TYPES_AT_SITE,
     _as_plan,
@@ -34,6 +33,10 @@ from api.maps.base import (
 )
 from api.words import detail_words, reason_words, stop_type_words
 from routing.plan import Kpis, Plan, Route, Stop, Unassigned
+
+# The words of a stop's planned times in its popup.
+_STOP_TIMES = {"arrive": N_("arrive %(time)s"), "start": N_("start %(time)s"),
+               "depart": N_("depart %(time)s")}  # fmt: skip
 
 
 def plan_map(

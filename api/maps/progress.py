@@ -10,11 +10,10 @@ from typing import Any
 
 import folium
 
-from api.i18n import format_day, gettext, ngettext
+from api.i18n import N_, format_day, gettext, ngettext
 from api.maps.base import (
     _DONE_BY,
     _FAILED_BY,
-    _STATES,
     _STOP_TYPES_AT_HOME,
     MapDataError,
     _as_plan,
@@ -36,6 +35,9 @@ from api.maps.base import (
 from api.maps.plan import _plan_stop_popup
 from api.words import stop_type_words
 from routing.plan import Plan, Route, Stop
+
+# The words of a stop's state on the progress map (CSS classes keep the codes).
+_STATES = {"done": N_("done"), "pending": N_("pending"), "failed": N_("failed")}
 
 
 @dataclass(frozen=True, slots=True)
