@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 unexport PYTHONDONTWRITEBYTECODE
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: demo test lint typecheck pytest bench clean serve
+.PHONY: demo test lint typecheck pytest bench clean serve messages
 
 demo: $(VENV)/.synced
 	$(RUN) buuta demo
@@ -30,6 +30,19 @@ pytest: $(VENV)/.synced
 
 serve: $(VENV)/.synced
 	$(RUN) buuta serve
+
+# Extract every page and code string (babel.cfg) and merge them into the Vietnamese catalogue;
+# then write the msgstr of each new entry (api/i18n.py says how). No .mo is kept: the service
+# compiles the .po when it starts.
+POT := out/messages.pot
+messages: $(VENV)/.synced
+	mkdir -p out
+	$(RUN) pybabel -q extract -F babel.cfg --sort-output --no-location --no-wrap --omit-header -o $(POT) \
+	  -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 .
+	$(RUN) pybabel -q update -i $(POT) -d api/locale -l vi --no-wrap --no-fuzzy-matching \
+	  --ignore-obsolete --init-missing
+	# The dates in the header would change at every run and make every merge conflict.
+	sed -i '/^"POT-Creation-Date:/d; /^"PO-Revision-Date:/d' api/locale/vi/LC_MESSAGES/messages.po
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
+from api.i18n import DEFAULT_LOCALE, LanguageMiddleware, translations
 from api.limits import BodySizeLimit, RateLimiter
 from api.origin import SameOriginForms
 from api.pages import include_pages
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The application; its lifespan opens and upgrades the database and starts the solver pool.
     """
     settings = settings or Settings()
+    translations(DEFAULT_LOCALE)  # compile the Vietnamese catalogue now: a broken .po fails here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SameOriginForms, cookie=TOKEN_COOKIE, allowed_origins=settings.origin_list())
+    app.add_middleware(LanguageMiddleware)  # pages speak the request's language (api/i18n.py)
     install_error_handlers(app)
 
     app.include_router(health.router)

@@ -19,6 +19,10 @@ missing or unknown token                     401     ``unauthorized``
 :class:`SolverUnavailable`                   503     ``solver_unavailable``
 anything else                                500     ``internal``
 ===========================================  ======  =====================
+
+A browser asking for a page (``Accept: text/html``, a path outside ``/v1/`` and ``/static/``)
+gets the same status as an HTML page in its language instead (:func:`wants_html`): an unknown
+address is a 404 page, a crash a 500 page. The JSON API never answers HTML.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.i18n import N_, gettext, locale_of_scope, use_locale
 from api.solver_pool import SolveRejected, SolverUnavailable
 from routing import RequestError
 from tracking.errors import Forbidden, InvalidInput, NotFound
@@ -116,13 +121,19 @@ MAX_FIELDS = 100
 """Fields listed in a 422 answer at most; the last entry says how many more there were."""
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     errors = exc.errors()
     fields = _validation_fields(errors[:MAX_FIELDS], LIST_BODIES.get(last, "body"))
     if len(errors) > MAX_FIELDS:
         fields.append({"field": "body", "message": f"and {len(errors) - MAX_FIELDS} more errors"})
+    if wants_html(request.url.path, request.headers.get("accept", "")):
+        from api.pages import error_page  # noqa: PLC0415 (the pages import this module's callers)
+
+        names = ", ".join(sorted({f["field"].rsplit(".", 1)[-1] for f in fields}))
+        message = gettext("These values of the address are not valid: %(names)s.", names=names)
+        return error_page(422, gettext("Bad request"), message)
     shown = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         shown += f"; and {len(fields) - 5} more"
@@ -192,8 +203,34 @@ _HTTP_CODES = {
 }
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+def wants_html(path: str, accept: str) -> bool:
+    """Whether an error answer should be an HTML page: a browser's request for a page."""
+    return "text/html" in accept and not path.startswith(("/v1/", "/static/"))
+
+
+_PAGE_ERRORS = {
+    401: (N_("Please log in"), N_("This page needs you to log in first.")),
+    403: (N_("Not allowed"), N_("Your role may not open this page.")),
+    404: (N_("Page not found"), N_("There is no page at this address. Check the link.")),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
+}
+_PAGE_ERROR_OTHER = (N_("Something went wrong"), N_("buuta could not answer this request."))
+
+
+def _html_error(status: int) -> Response:
+    from api.pages import error_page  # noqa: PLC0415 (the pages import this module's callers)
+
+    heading, message = _PAGE_ERRORS.get(status, _PAGE_ERROR_OTHER)
+    return error_page(status, gettext(heading), gettext(message))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if wants_html(request.url.path, request.headers.get("accept", "")):
+        page = _html_error(exc.status_code)
+        for key, value in (exc.headers or {}).items():
+            page.headers[key] = value
+        return page
     message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     response = _json(exc.status_code, _HTTP_CODES.get(exc.status_code, "error"), message)
     for key, value in (exc.headers or {}).items():
@@ -242,8 +279,18 @@ class CatchUnexpected:
         except Exception as exc:
             log_unexpected(scope.get("method", "?"), scope.get("path", "?"), exc)
             if not started:
-                response = _json(500, "internal", INTERNAL_MESSAGE)
-                await response(scope, receive, send)
+                await self._answer_500(scope)(scope, receive, send)
+
+    @staticmethod
+    def _answer_500(scope: Scope) -> Response:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if wants_html(scope.get("path", ""), headers.get("accept", "")):
+            try:
+                with use_locale(locale_of_scope(scope)):
+                    return _html_error(500)
+            except Exception as exc:  # the error page itself failed: fall back to JSON
+                log_unexpected("render", "error page", exc)
+        return _json(500, "internal", INTERNAL_MESSAGE)
 
 
 def install_error_handlers(app: FastAPI) -> None:

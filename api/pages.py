@@ -8,6 +8,8 @@ does (:func:`api.deps.get_current_user`). A page asked for without a valid token
 ==================================  =================================  =========================
 page                                what                               who
 ==================================  =================================  =========================
+``/``                               start page: sends each role to     anyone
+                                    its work; log-in and look-up
 ``/login`` (GET, POST)              paste a token, get the cookie      anyone
 ``/logout``                         forget the cookie                  anyone
 ``/dispatch?date=&plan=``           the day's plan summary, re-plan    dispatcher, admin, staff
@@ -16,9 +18,14 @@ page                                what                               who
 ``/dossiers/{code}/map``            a dossier's journey                dispatcher, admin, staff
 ``/couriers/{id}/stops?date=``      the courier's stop list (phone)    that courier; staff roles
 ``/sw.js``                          keeps the stop list offline        anyone
+``/offline``                        shown offline for a page never     anyone
+                                    loaded (cached by ``/sw.js``)
+``/favicon.ico``                    buuta's icon (SVG)                 anyone
 ==================================  =================================  =========================
 
-:func:`include_pages` adds the pages and the ``/static`` assets to the app.
+:func:`include_pages` adds the pages and the ``/static`` assets to the app. Every word on a page
+goes through the message catalogue (:mod:`api.i18n`: how to add a string) and every code shown
+to a person through :mod:`api.words`.
 """
 
 from __future__ import annotations
@@ -27,12 +34,11 @@ import html
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date as date_cls
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import jinja2
 from branca.element import Element, Figure
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -41,6 +47,7 @@ from sqlmodel import Session, col, select
 
 import geo
 import tracking
+from api import words
 from api.deps import (
     ADMIN,
     COURIER,
@@ -50,6 +57,9 @@ from api.deps import (
     get_current_user,
     role_of,
 )
+from api.i18n import format_day, format_money, template_environment
+from api.i18n import gettext as _
+from api.words import role_words
 from routing.clock import LOCAL_TZ, local_day_bounds
 from routing.plan import Kpis, Plan, Unassigned, plan_from_json
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
@@ -75,15 +85,21 @@ TARIFF_RETURN_RURAL_VND = 10_000
 """Home return in a rural commune (xã), per dossier (DESIGN §1)."""
 
 _STAFF_ROLES = frozenset({STAFF, DISPATCHER, ADMIN})
-_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# A day is YYYY-MM-DD (links, the API's form) or dd/mm/yyyy (typed by a person, DESIGN §11).
+_DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_TEMPLATES),
-    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-    undefined=jinja2.StrictUndefined,
+_env = template_environment(_TEMPLATES)
+_env.globals.update(  # codes shown to people become words (api/words.py)
+    reason_words=words.reason_words,
+    plan_status_words=words.plan_status_words,
+    status_words=words.status_words,
+    status_explanation=words.status_explanation,
+    scan_words=words.scan_words,
+    stop_type_words=words.stop_type_words,
+    site_kind_words=words.site_kind_words,
 )
 
 
@@ -138,6 +154,7 @@ def _page_error(request: Request, exc: Exception) -> Response:
 
 
 def _render(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("role_name", role_words(context.get("role")) if context.get("role") else "")
     page = _env.get_template(template).render(**context)
     return HTMLResponse(
         page,
@@ -164,8 +181,8 @@ def _page_user(request: Request, session: Session, roles: frozenset[str]) -> Use
             raise LoginRequired(here) from None
         raise
     if role_of(user) not in roles:
-        msg = f"The {role_of(user)} role may not open this page."
-        raise PageError(403, "Not allowed", msg)
+        msg = _("This page is not open to the role %(role)s.", role=role_words(role_of(user)))
+        raise PageError(403, _("Not allowed"), msg)
     return user
 
 
@@ -174,11 +191,14 @@ def _today() -> str:
 
 
 def _check_date(value: str) -> str:
+    """The ISO day of ``value``, given as ``YYYY-MM-DD`` or ``dd/mm/yyyy``."""
     try:
+        if "/" in value:
+            return datetime.strptime(value.strip(), "%d/%m/%Y").date().isoformat()
         return date_cls.fromisoformat(value).isoformat()
     except ValueError:
-        msg = f"date: {value!r} is not a day (YYYY-MM-DD)."
-        raise PageError(422, "Bad request", msg) from None
+        msg = _("date: %(value)s is not a day (dd/mm/yyyy).", value=repr(value))
+        raise PageError(422, _("Bad request"), msg) from None
 
 
 def _safe_next(value: str | None) -> str | None:
@@ -198,8 +218,12 @@ def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = No
 
     root = fmap.get_root()
     if isinstance(root, Figure):
-        link = f'<a class="buuta-back" href="{html.escape(back_url, quote=True)}">← Dispatch</a>'
+        back = html.escape(back_url, quote=True)
+        words = html.escape(_("Dispatch"))
+        link = f'<a class="buuta-back" href="{back}">← {words}</a>'
         root.html.add_child(Element(link), name="buuta_back")
+        icon = '<link rel="icon" href="/favicon.ico" type="image/svg+xml">'
+        root.header.add_child(Element(icon), name="buuta_icon")
         if refresh_s:
             meta = f'<meta http-equiv="refresh" content="{int(refresh_s)}">'
             root.header.add_child(Element(meta), name="refresh")
@@ -212,7 +236,8 @@ def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = No
 def _load_plan(session: Session, plan_id: str) -> StoredPlan:
     stored = tracking.get_plan(session=session, plan_id=plan_id)
     if stored is None:
-        raise PageError(404, "No such plan", f"plan_id: there is no plan {plan_id!r}.")
+        msg = _("There is no plan %(plan)s.", plan=repr(plan_id))
+        raise PageError(404, _("No such plan"), msg)
     return stored
 
 
@@ -223,8 +248,10 @@ def _plan_of_day(
     if plan_id:
         chosen = next((p for p in plans if p.id == plan_id), None)
         if chosen is None:
-            msg = f"plan: there is no plan {plan_id!r} on {day}."
-            raise PageError(404, "No such plan", msg)
+            msg = _(
+                "There is no plan %(plan)s on %(day)s.", plan=repr(plan_id), day=format_day(day)
+            )
+            raise PageError(404, _("No such plan"), msg)
         return chosen, plans
     return (plans[0] if plans else None), plans
 
@@ -232,11 +259,55 @@ def _plan_of_day(
 # --------------------------------------------------------------------------- log-in
 
 
+def _home_of(user: User) -> str:
+    """Where a user works: a courier's stop list of today, the dispatch page for the others."""
+    if role_of(user) == COURIER:
+        return f"/couriers/{quote(user.name)}/stops?date={_today()}"
+    return "/dispatch"
+
+
+def error_page(status: int, heading: str, message: str) -> HTMLResponse:
+    """An HTML error answer in the request's language (for browsers; the API answers JSON)."""
+    return _render(
+        "error.html", status=status, title=heading, heading=heading, message=message, user=None
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    """The start page: a logged-in user goes to their work; anyone else sees the log-in form
+    and the public look-up of a dossier."""
+    with _session(request) as session:
+        try:
+            user: User | None = get_current_user(request, session)
+        except HTTPException:
+            user = None
+    if user is not None:
+        return RedirectResponse(_home_of(user), status_code=303)
+    return _render("home.html", title=_("Home"), next="", error=None, user=None, role="")
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """buuta's icon (an SVG, which browsers accept under the usual name)."""
+    return FileResponse(
+        STATIC_DIR / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/offline", response_class=HTMLResponse)
+def offline_page() -> HTMLResponse:
+    """What a phone shows offline for a page it never loaded (``/sw.js`` keeps a copy)."""
+    return _render("offline.html", title=_("No connection"), user=None, role="")
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(next: str | None = None) -> HTMLResponse:
     """Show the log-in form (a token field)."""
     return _render(
-        "login.html", title="Log in", next=_safe_next(next) or "", error=None, user=None, role=""
+        "login.html", title=_("Log in"), next=_safe_next(next) or "", error=None, user=None, role=""
     )
 
 
@@ -252,18 +323,14 @@ async def login(request: Request) -> Response:
         return _render(
             "login.html",
             status=401,
-            title="Log in",
+            title=_("Log in"),
             next=wanted or "",
-            error="That token is not valid (unknown or revoked).",
+            error=_("That access key is not valid (unknown or revoked)."),
             user=None,
             role="",
         )
     if wanted is None:
-        wanted = (
-            f"/couriers/{quote(user.name)}/stops?date={_today()}"
-            if role_of(user) == COURIER
-            else "/dispatch"
-        )
+        wanted = _home_of(user)
     answer = RedirectResponse(wanted, status_code=303)
     answer.set_cookie(
         TOKEN_COOKIE,
@@ -311,7 +378,7 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
     try:
         fmap = plan_map(plan, req, tiles_url=tiles_url, tiles_attribution=attribution)
     except MapDataError as exc:
-        raise PageError(422, "Cannot draw this plan", str(exc)) from None
+        raise PageError(422, _("Cannot draw this plan"), str(exc)) from None
     back = f"/dispatch?{urlencode({'date': plan.date.isoformat(), 'plan': plan_id})}"
     return _map_response(fmap, back_url=back)
 
@@ -319,6 +386,14 @@ def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
     date_cls.fromisoformat(day)  # a malformed day raises ValueError here, as before
     return local_day_bounds(day)  # clamped at the ends of the calendar
+
+
+def _day_step(day: str, days: int) -> str:
+    """The day ``days`` away from ``day``, or ``day`` itself at the ends of the calendar."""
+    try:
+        return (date_cls.fromisoformat(day) + timedelta(days=days)).isoformat()
+    except OverflowError:
+        return day
 
 
 def _dossier_codes(request_json: Mapping[str, Any]) -> list[str]:
@@ -369,10 +444,13 @@ def progress_page(
     day = _check_date(date or _today())
     with _session(request) as session:
         _page_user(request, session, _STAFF_ROLES)
-        stored, _ = _plan_of_day(session, day, plan)
+        stored, _others = _plan_of_day(session, day, plan)
         if stored is None:
-            msg = f"There is no plan for {day}, so there is no progress to show."
-            raise PageError(404, "No plan", msg)
+            msg = _(
+                "There is no plan for %(day)s, so there is no progress to show.",
+                day=format_day(day),
+            )
+            raise PageError(404, _("No plan"), msg)
         shown, req = stored.plan(), dict(stored.request_json)
         positions = _positions_of_day(session, day)
         scans = _scans_of(session, _dossier_codes(req))
@@ -391,7 +469,7 @@ def progress_page(
             tiles_attribution=attribution,
         )
     except MapDataError as exc:
-        raise PageError(422, "Cannot draw the progress", str(exc)) from None
+        raise PageError(422, _("Cannot draw the progress"), str(exc)) from None
     back = f"/dispatch?{urlencode({'date': day, 'plan': stored.id})}"
     return _map_response(fmap, back_url=back, refresh_s=PROGRESS_REFRESH_S)
 
@@ -418,7 +496,8 @@ def journey_page(code: str, request: Request) -> HTMLResponse:
         _page_user(request, session, _STAFF_ROLES)
         dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
         if dossier is None:
-            raise PageError(404, "No such dossier", f"code: there is no dossier {code!r}.")
+            msg = _("There is no dossier %(code)s.", code=repr(code))
+            raise PageError(404, _("No such dossier"), msg)
         events = session.exec(
             select(ScanEvent)
             .where(ScanEvent.dossier_id == dossier.id)
@@ -453,7 +532,7 @@ def journey_page(code: str, request: Request) -> HTMLResponse:
             tiles_attribution=attribution,
         )
     except MapDataError as exc:
-        raise PageError(422, "Cannot draw this journey", str(exc)) from None
+        raise PageError(422, _("Cannot draw this journey"), str(exc)) from None
     return _map_response(fmap, back_url="/dispatch")
 
 
@@ -587,7 +666,41 @@ def _reason_rows(unassigned: Sequence[Unassigned]) -> list[dict[str, Any]]:
 
 
 def _vnd(value: int) -> str:
-    return f"{value:,}"
+    return format_money(value)
+
+
+def _site_names(request: Mapping[str, Any]) -> dict[str, str]:
+    """Each site's name by its id (a site's name reads better than its id)."""
+    return {
+        str(x.get("id")): str(x.get("name") or x.get("id"))
+        for x in request.get("sites", [])
+        if isinstance(x, Mapping)
+    }
+
+
+def _reason_examples(plan: Plan, request: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The first unassigned job of each reason, with its dossier, booked window and the
+    optimizer's detail (an English sentence that :func:`api.words.detail_words` translates)."""
+    jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
+    names = _site_names(request)
+    examples: dict[str, dict[str, str]] = {}
+    for item in plan.unassigned:
+        job = jobs.get(item.job, {})
+        window = job.get("window")
+        examples.setdefault(
+            item.reason or "unknown",
+            {
+                "job": item.job,
+                "dossier": str(job.get("dossier") or ""),
+                "window": (
+                    f"{_hhmm(window[0])}–{_hhmm(window[1])}"
+                    if isinstance(window, list | tuple) and len(window) == 2
+                    else ""
+                ),
+                "detail": words.detail_words(item.detail, names),
+            },
+        )
+    return examples
 
 
 @router.get("/dispatch", response_class=HTMLResponse)
@@ -601,11 +714,15 @@ def dispatch_page(
     with _session(request) as session:
         user = _page_user(request, session, _STAFF_ROLES)
         stored, plans = _plan_of_day(session, day, plan)
-        context: dict[str, Any] = {"plan": None, "s": None, "others": []}
+        context: dict[str, Any] = {"plan": None, "s": None, "others": [], "examples": {}}
         if stored is not None:
-            summary = plan_summary(stored.plan(), stored.request_json)
+            typed = stored.plan()
+            summary = plan_summary(typed, stored.request_json)
             summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
             summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
+            names = _site_names(stored.request_json)
+            for run in summary["runs"]:  # a site's name reads better than its id
+                run["site_name"] = names.get(str(run["site"]), run["site"])
             context = {
                 "plan": {
                     "plan_id": stored.id,
@@ -614,6 +731,7 @@ def dispatch_page(
                     "created_at": _local_time(stored.created_at),
                 },
                 "s": summary,
+                "examples": _reason_examples(typed, stored.request_json),
                 "others": [
                     {"id": p.id, "status": p.status, "created_at": _local_time(p.created_at)}
                     for p in plans
@@ -623,8 +741,15 @@ def dispatch_page(
         name, role = user.name, role_of(user)
     return _render(
         "dispatch.html",
-        title=f"Dispatch {day}",
+        title=_("Dispatch %(day)s", day=format_day(day)),
         date=day,
+        day_before=_day_step(day, -1),
+        day_after=_day_step(day, +1),
+        tariffs={
+            "pickup": TARIFF_PICKUP_VND,
+            "city": TARIFF_RETURN_CITY_VND,
+            "rural": TARIFF_RETURN_RURAL_VND,
+        },
         user={"name": name},
         role=role,
         # Re-planning keeps what is done and starts couriers where they are now: it is for
@@ -788,8 +913,8 @@ def stops_page(
     with _session(request) as session:
         user = _page_user(request, session, _STAFF_ROLES | {COURIER})
         if role_of(user) == COURIER and user.name != courier_id:
-            msg = f"A courier sees only its own stop list (you are {user.name})."
-            raise PageError(403, "Not allowed", msg)
+            msg = _("A courier sees only their own stop list (you are %(name)s).", name=user.name)
+            raise PageError(403, _("Not allowed"), msg)
         raw = tracking.courier_stops(session=session, courier_id=courier_id, date=day)
         stored = tracking.plan_for_courier(session=session, courier_id=courier_id, date=day)
         req = dict(stored.request_json) if stored is not None else {}

@@ -19,6 +19,11 @@ The maps work with no internet:
 Coordinates are ``(lat, lon)`` in decimal degrees (folium's order), rounded to 5 decimals (about
 1 m), which keeps the HTML of a 2,000-job plan small.
 
+Every word on a map (legends, popups, tooltips, layer names) is in the current language of
+:mod:`api.i18n` (the page request's; Vietnamese in scripts and notebooks), and codes are shown
+as the words of :mod:`api.words`. Translated text is built outside f-strings, so that
+``make messages`` finds it.
+
 The package: :mod:`api.maps.base` (what every map shares), :mod:`api.maps.plan`,
 :mod:`api.maps.progress`, :mod:`api.maps.journey` and :mod:`api.maps.output` (HTML).
 """

@@ -1,5 +1,8 @@
 """What every map shares: the assets, colours and errors, plan and request reading, folium
-elements, the offline base layer of wards, the legend and the site markers."""
+elements, the offline base layer of wards, the legend and the site markers.
+
+The modules of this package translate with ``gettext`` of :mod:`api.i18n` called by name,
+never ``_``, which they use for values they skip."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
+from api.i18n import N_, format_km, gettext
+from api.words import site_kind_words
 from routing.clock import LOCAL_TZ
 from routing.plan import Plan, PlanError, Stop, plan_from_json
 
@@ -70,12 +75,21 @@ _PALETTE = (
     "#636363",
 )
 
+# The letter on a site's marker; the Vietnamese catalogue gives its own (T for Trung tâm ...).
 _SITE_KINDS = {
-    "centre": ("C", "Provincial centre"),
-    "post_office": ("P", "Post office"),
-    "one_stop": ("U", "One-stop office"),
-    "department": ("D", "Department"),
+    "centre": (N_("C"), "centre"),
+    "post_office": (N_("P"), "post_office"),
+    "one_stop": (N_("U"), "one_stop"),
+    "department": (N_("D"), "department"),
 }
+
+
+def _site_kind(kind: str) -> tuple[str, str]:
+    """The marker letter and the words of a kind of site."""
+    letter = _SITE_KINDS[kind][0] if kind in _SITE_KINDS else "S"
+    words = site_kind_words(kind)
+    return gettext(letter), words[:1].upper() + words[1:]
+
 
 _STOP_TYPES_AT_SITE = frozenset({"handoff", "collect"})
 _STOP_TYPES_AT_HOME = frozenset({"pickup", "delivery"})
@@ -176,9 +190,7 @@ def _plan_day(plan: Mapping[str, Any]) -> date | None:
 
 def _km(value: Any) -> str:
     """A distance in km for people: one decimal, thousands separated; ``?`` if unknown."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.1f}"
-    return "?"
+    return format_km(value)
 
 
 def _esc(value: Any) -> str:
@@ -379,6 +391,26 @@ class _Line(_Script):
         )
 
 
+class _ControlWords(_Script):
+    """Leaflet's own control words (zoom buttons' tooltips) in the map's language."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "BuutaControlWords"
+        self.zoom_in = gettext("Zoom in")
+        self.zoom_out = gettext("Zoom out")
+
+    def script(self) -> str:
+        """Replace the default zoom control by one with translated tooltips."""
+        name = self.parent_name()
+        options = {"zoomInTitle": self.zoom_in, "zoomOutTitle": self.zoom_out}
+        return (
+            f"if({name}.zoomControl){{{name}.zoomControl.remove();"
+            f"L.control.zoom({_js(options)}).addTo({name});}}"
+            f"{name}.attributionControl.setPrefix('<a href=\"https://leafletjs.com\">Leaflet</a>');"
+        )
+
+
 @lru_cache(maxsize=1)
 def _wards_geojson() -> str:
     """The embedded ward boundaries, trimmed to what the map shows (name, kind), as JSON."""
@@ -455,7 +487,9 @@ def _base_map(
     fmap.default_css = list(_ASSETS_CSS)
     root = _figure(fmap)
     root.header.add_child(Element(f"<title>{_esc(title)}</title>"), name="buuta_title")
-    wards = folium.FeatureGroup(name="Wards (Cà Mau, 2025)", control=True, overlay=False)
+    wards_name = gettext("Wards and communes (Cà Mau, 2025)")
+    fmap.add_child(_ControlWords())
+    wards = folium.FeatureGroup(name=wards_name, control=True, overlay=False)
     wards.add_child(_Wards())
     wards.add_to(fmap)
     if tiles_url:
@@ -464,8 +498,8 @@ def _base_map(
             raise MapDataError(msg)
         folium.TileLayer(
             tiles=tiles_url,
-            attr=tiles_attribution or "Map tiles",
-            name="Tiles",
+            attr=tiles_attribution or gettext("Map tiles"),
+            name=gettext("Map tiles"),
             overlay=True,
             control=True,
         ).add_to(fmap)
@@ -483,21 +517,30 @@ def _legend(fmap: folium.Map, body_html: str, title: str) -> None:
     box = (
         f'<details class="buuta-legend" open><summary>{_esc(title)}</summary>{body_html}</details>'
     )
-    _figure(fmap).html.add_child(Element(box), name="buuta_legend")
+    # On a phone the open legend would cover most of the map: it starts folded there.
+    fold = (
+        "<script>if(window.innerWidth<600){"
+        "document.querySelector('.buuta-legend').removeAttribute('open');}</script>"
+    )
+    _figure(fmap).html.add_child(Element(box + fold), name="buuta_legend")
 
 
 def _site_markers(
     fmap: folium.Map, index: _Index, used: set[str] | None = None
 ) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="Sites", control=True)
+    group = folium.FeatureGroup(name=gettext("Sites"), control=True)
     for site_id, site in index.sites.items():
         if used is not None and site_id not in used:
             continue
         kind = str(site.get("kind", "site"))
-        letter, label = _SITE_KINDS.get(kind, ("S", kind.replace("_", " ").capitalize()))
+        letter, label = _site_kind(kind)
         name = str(site.get("name") or site_id)
         opening = site.get("opening")
-        hours = f"<br>open {_esc(opening[0])}–{_esc(opening[1])}" if opening else ""
+        hours = ""
+        if opening:
+            hours = "<br>" + gettext(
+                "open %(from)s–%(to)s", **{"from": _esc(opening[0]), "to": _esc(opening[1])}
+            )
         group.add_child(
             _Stop(
                 _latlon(site, f"request.sites[{site_id}]"),
@@ -519,10 +562,12 @@ def _job_line(job: Mapping[str, Any] | None) -> str:
         return ""
     parts = []
     if job.get("dossier"):
-        parts.append(f"dossier <code>{_esc(job['dossier'])}</code>")
+        code = f"<code>{_esc(job['dossier'])}</code>"
+        parts.append(gettext("dossier %(code)s", code=code))
     window = job.get("window")
     if isinstance(window, list | tuple) and len(window) == 2:
-        parts.append(f"window {_esc(_short(window[0]))}–{_esc(_short(window[1]))}")
+        span = f"{_esc(_short(window[0]))}–{_esc(_short(window[1]))}"
+        parts.append(gettext("booked %(window)s", window=span))
     if job.get("procedure"):
         parts.append(_esc(job["procedure"]))
     return "<br>".join(parts)

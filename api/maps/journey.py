@@ -8,6 +8,7 @@ from typing import Any
 
 import folium
 
+from api.i18n import gettext, ngettext
 from api.maps.base import (
     MapDataError,
     _base_map,
@@ -20,6 +21,7 @@ from api.maps.base import (
     _parse_time,
     _Stop,
 )
+from api.words import custodian_words, scan_words, status_words
 from routing.clock import LOCAL_TZ
 
 
@@ -60,30 +62,39 @@ def journey_map(
         If an event has no valid time, an unknown site or bad coordinates.
     """
     rows = _placed_events(events, sites)
+    site_index = _index({"sites": list(sites)}).sites
+    names = {sid: str(site.get("name") or sid) for sid, site in site_index.items()}
     points = [row[3] for row in rows if row[3] is not None]
     fmap = _base_map(
         points,
         tiles_url=tiles_url,
         tiles_attribution=tiles_attribution,
-        title=f"buuta · dossier {code}",
+        title="buuta · " + gettext("Dossier %(code)s", code=code),
     )
-    group = folium.FeatureGroup(name=f"Dossier {_esc(code)}", control=True)
+    group = folium.FeatureGroup(name=gettext("Dossier %(code)s", code=_esc(code)), control=True)
+    code_html = f"<code>{_esc(code)}</code>"
     if len(points) >= 2:
         group.add_child(
             _Line(
                 points,
                 colour="#1565c0",
                 class_name="buuta-route buuta-journey",
-                popup=f"journey of <code>{_esc(code)}</code>",
+                popup=gettext("journey of %(code)s", code=code_html),
             )
         )
-    items = [_scan_marker(group, n, row) for n, row in enumerate(rows, start=1)]
+    items = [_scan_marker(group, n, row, names) for n, row in enumerate(rows, start=1)]
     group.add_to(fmap)
-    body = (
-        f"<p>status: <b>{_esc(status or (rows[-1][2].get('type') if rows else 'no scans yet'))}"
-        f'</b> · {len(rows)} scan(s)</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
-    )
-    _legend(fmap, body, f"Dossier {code}")
+    if status:
+        now_words = status_words(status)
+    elif rows:
+        now_words = scan_words(rows[-1][2].get("type"))
+    else:
+        now_words = gettext("no scans yet")
+    scans = ngettext("%(num)s scan", "%(num)s scans", len(rows))
+    bold = f"<b>{_esc(now_words)}</b>"
+    status_line = gettext("status: %(status)s", status=bold)
+    body = f'<p>{status_line} · {scans}</p><ol class="buuta-journey-list">{"".join(items)}</ol>'
+    _legend(fmap, body, gettext("Dossier %(code)s", code=code))
     return fmap
 
 
@@ -116,18 +127,27 @@ def _placed_events(
     return rows
 
 
-def _scan_marker(group: folium.FeatureGroup, n: int, row: _Row) -> str:
+def _scan_marker(group: folium.FeatureGroup, n: int, row: _Row, site_names: dict[str, str]) -> str:
     """Mark the ``n``-th scan on the map (when it has a place); return its legend item."""
     at, _, event, point, place = row
     custodian = event.get("custodian", event.get("custodian_after"))
     flagged = bool(event.get("flagged"))
+    flag_words = gettext("to be checked")
     text = (
-        f"<b>{n}. {_esc(event.get('type'))}</b> "
+        f"<b>{n}. {_esc(scan_words(event.get('type')))}</b> "
         f"{_esc(at.astimezone(LOCAL_TZ).strftime('%d/%m %H:%M'))}"
-        + (f"<br>at {_esc(place)}" if place else "")
-        + (f"<br>custodian: {_esc(custodian)}" if custodian else "")
-        + (f"<br>by {_esc(event['actor'])}" if event.get("actor") else "")
-        + (f"<br><b>flagged</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
+        + ("<br>" + gettext("at %(place)s", place=_esc(place)) if place else "")
+        + (
+            "<br>" + gettext("held by: %(who)s", who=_esc(custodian_words(custodian, site_names)))
+            if custodian
+            else ""
+        )
+        + (
+            "<br>" + gettext("scanned by %(who)s", who=_esc(event["actor"]))
+            if event.get("actor")
+            else ""
+        )
+        + (f"<br><b>{flag_words}</b>: {_esc(event.get('flag_reason', ''))}" if flagged else "")
     )
     listed = text.replace(f"<b>{n}. ", "<b>", 1)  # the list numbers its items itself
     if point is not None:
@@ -138,7 +158,8 @@ def _scan_marker(group: folium.FeatureGroup, n: int, row: _Row) -> str:
                 class_name="buuta-stop buuta-scan" + (" buuta-flagged" if flagged else ""),
                 colour="#c62828" if flagged else "#1565c0",
                 popup=text,
-                title=f"{n}. {event.get('type')}",
+                title=f"{n}. {scan_words(event.get('type'))}",
             )
         )
-    return f"<li>{listed}{'' if point else ' <i>(no place)</i>'}</li>"
+    no_place = "" if point else " <i>" + gettext("(no place)") + "</i>"
+    return f"<li>{listed}{no_place}</li>"

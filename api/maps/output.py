@@ -11,6 +11,7 @@ from pathlib import Path
 
 import folium
 
+from api.i18n import current_locale
 from api.maps.base import (
     _ASSET_FILES,
     _ASSETS_CSS,
@@ -49,6 +50,7 @@ def render_html(fmap: folium.Map, *, static_url: str = "/static") -> str:
     fmap.default_css = list(_ASSETS_CSS)
     page = str(fmap.get_root().render())
     page = page.replace(_STATIC_MARK, static_url.rstrip("/"))
+    page = page.replace("<html>", f'<html lang="{current_locale()}">', 1)
     match = _EXTERNAL_ASSET.search(page)
     if match:
         msg = f"map page would load an asset from the internet: {match.group(0)!r}"

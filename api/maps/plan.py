@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
 
+from api.i18n import N_, format_day, gettext, ngettext
 from api.maps.base import (
-    _SITE_KINDS,
     _STOP_TYPES_AT_HOME,
     _STOP_TYPES_AT_SITE,
     _as_plan,
@@ -25,12 +25,18 @@ from api.maps.base import (
     _legend,
     _Line,
     _short,
+    _site_kind,
     _site_markers,
     _Stop,
     _stop_point,
     courier_colour,
 )
+from api.words import detail_words, reason_words, stop_type_words
 from routing.plan import Kpis, Plan, Route, Stop, Unassigned
+
+# The words of a stop's planned times in its popup.
+_STOP_TIMES = {"arrive": N_("arrive %(time)s"), "start": N_("start %(time)s"),
+               "depart": N_("depart %(time)s")}  # fmt: skip
 
 
 def plan_map(
@@ -76,7 +82,8 @@ def plan_map(
     drawn, all_points = _placed_routes(typed, index)
     unassigned_points = _placed_unassigned(typed, index)
     all_points += [p for p, _ in unassigned_points if p is not None]
-    title = f"buuta · plan {typed.plan_id} · {typed.date.isoformat()}".strip()
+    words = gettext("Plan")
+    title = f"buuta · {words} {typed.plan_id} · {format_day(typed.date)}".strip()
     fmap = _base_map(
         all_points, tiles_url=tiles_url, tiles_attribution=tiles_attribution, title=title
     )
@@ -125,7 +132,8 @@ def _route_layer(fmap: folium.Map, r: int, route: Route, placed: _Placed, index:
     """Draw one courier's route and numbered stops; return its row of the legend."""
     courier = route.courier
     colour = courier_colour(r)
-    group = folium.FeatureGroup(name=f"Courier {_esc(courier)}", control=True)
+    courier_name = gettext("Courier %(name)s", name=_esc(courier))
+    group = folium.FeatureGroup(name=courier_name, control=True)
     line = [p for p, _ in placed]
     working = any(stop.kind not in {"start", "end"} for _, stop in placed)
     duration = route.duration_min if route.duration_min is not None else "?"
@@ -135,9 +143,11 @@ def _route_layer(fmap: folium.Map, r: int, route: Route, placed: _Placed, index:
                 line,
                 colour=colour,
                 class_name="buuta-route",
-                popup=(
-                    f"<b>Courier {_esc(courier)}</b><br>{_km(route.distance_km)}"
-                    f" km · {_esc(duration)} min"
+                popup=f"<b>{courier_name}</b><br>"
+                + gettext(
+                    "%(km)s km · %(min)s min",
+                    km=_km(route.distance_km),
+                    min=_esc(duration),
                 ),
             )
         )
@@ -154,13 +164,14 @@ def _route_layer(fmap: folium.Map, r: int, route: Route, placed: _Placed, index:
                 class_name=f"buuta-stop buuta-stop-{re.sub(r'[^a-z]', '', kind)}",
                 colour=colour,
                 popup=_plan_stop_popup(courier, number, stop, index),
-                title=f"{courier} #{number} {kind}" + _run_note(stop),
+                title=f"{courier} #{number} {stop_type_words(kind)}" + _run_note(stop),
             )
         )
     group.add_to(fmap)
+    stops_words = ngettext("%(num)s stop", "%(num)s stops", number)
     return (
         f'<li><span class="buuta-swatch" style="background:{colour}"></span>'
-        f"{_esc(courier)} · {number} stops · {_km(route.distance_km)} km</li>"
+        f"{_esc(courier)} · {stops_words} · {_km(route.distance_km)} km</li>"
     )
 
 
@@ -169,11 +180,16 @@ def _unassigned_layer(
     unassigned_points: list[tuple[tuple[float, float] | None, Unassigned]],
     index: _Index,
 ) -> None:
-    group = folium.FeatureGroup(name="Unassigned", control=True)
+    group = folium.FeatureGroup(name=gettext("Not planned"), control=True)
+    names = {sid: str(site.get("name") or sid) for sid, site in index.sites.items()}
     for point, item in unassigned_points:
         if point is None:
             continue
         job = index.jobs.get(item.job)
+        code = item.reason or "unknown"
+        heading = gettext("Not planned: %(job)s", job=_esc(item.job))
+        explained = detail_words(item.detail, names)  # the optimizer's, translated
+        detail = f"<br>{_esc(explained)}" if explained else ""
         group.add_child(
             _Stop(
                 point,
@@ -181,11 +197,10 @@ def _unassigned_layer(
                 class_name="buuta-stop buuta-unassigned",
                 colour="#9e9e9e",
                 popup=(
-                    f"<b>Unassigned {_esc(item.job)}</b>"
-                    f"<br>reason: <b>{_esc(item.reason or 'unknown')}</b>"
-                    f"<br>{_esc(item.detail)}<br>{_job_line(job)}"
+                    f"<b>{heading}</b><br><b data-reason={_esc(code)}>"
+                    f"{_esc(reason_words(code))}</b>{detail}<br>{_job_line(job)}"
                 ),
-                title=f"unassigned {item.job}: {item.reason or 'unknown'}",
+                title=f"{item.job}: {reason_words(code)}",
             )
         )
     group.add_to(fmap)
@@ -196,26 +211,39 @@ def _plan_legend(fmap: folium.Map, plan: Plan, index: _Index, legend_rows: list[
     unassigned = plan.unassigned
     reasons = Counter(item.reason or "unknown" for item in unassigned)
     reason_rows = "".join(
-        f"<li>{_esc(reason)}: {count}</li>" for reason, count in sorted(reasons.items())
+        f"<li data-reason={_esc(reason)}>{_esc(reason_words(reason))}: {count}</li>"
+        for reason, count in sorted(reasons.items())
     )
     kinds = sorted({str(s.get("kind", "site")) for s in index.sites.values()})
     site_rows = "".join(
-        f'<li><span class="buuta-key">{_SITE_KINDS.get(k, ("S", k))[0]}</span>'
-        f"{_esc(_SITE_KINDS.get(k, ('S', k.replace('_', ' ').capitalize()))[1])}</li>"
+        f'<li><span class="buuta-key">{_site_kind(k)[0]}</span>{_esc(_site_kind(k)[1])}</li>'
         for k in kinds
     )
-    served = kpis.served if kpis.served is not None else "?"
-    jobs = kpis.jobs if kpis.jobs is not None else "?"
+    served = gettext(
+        "%(served)s of %(jobs)s jobs served · %(km)s km · %(status)s",
+        served=_esc(kpis.served if kpis.served is not None else "?"),
+        jobs=_esc(kpis.jobs if kpis.jobs is not None else "?"),
+        km=_km(kpis.distance_km),
+        status=_esc(_plan_status(plan.status)),
+    )
+    handoff = gettext("hand-over (its popup names the shuttle run)")
+    not_planned = gettext("Not planned (%(num)s):", num=len(unassigned))
     body = (
-        f"<p>{_esc(served)} of {_esc(jobs)} jobs served · "
-        f"{_km(kpis.distance_km)} km · status {_esc(plan.status)}</p>"
+        f"<p>{served}</p>"
         f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
         f"<ul>{site_rows}"
-        '<li><span class="buuta-key buuta-key-handoff">⇄</span>'
-        "hand-off (popup names the run)</li></ul>"
-        + (f"<p>Unassigned ({len(unassigned)}):</p><ul>{reason_rows}</ul>" if unassigned else "")
+        f'<li><span class="buuta-key buuta-key-handoff">⇄</span>{handoff}</li></ul>'
+        + (f"<p>{not_planned}</p><ul>{reason_rows}</ul>" if unassigned else "")
     )
-    _legend(fmap, body, f"Plan {plan.date.isoformat()}")
+    _legend(fmap, body, gettext("Plan %(day)s", day=format_day(plan.date)))
+
+
+def _plan_status(code: Any) -> str:
+    if code == "complete":
+        return gettext("every job planned")
+    if code == "partial":
+        return gettext("some jobs not planned")
+    return str(code or "?")
 
 
 def _run_note(stop: Stop) -> str:
@@ -225,6 +253,24 @@ def _run_note(stop: Stop) -> str:
     return ""
 
 
+def _site_jobs_line(kind: str, jobs: Sequence[Any]) -> str:
+    """``hand over 2 dossiers: J1, J2`` (or collect), naming at most 12 jobs."""
+    listed = _esc(", ".join(map(str, jobs[:12])))
+    if kind == "handoff":
+        return ngettext(
+            "hand over %(num)s dossier: %(list)s",
+            "hand over %(num)s dossiers: %(list)s",
+            len(jobs),
+            list=listed,
+        )
+    return ngettext(
+        "collect %(num)s result: %(list)s",
+        "collect %(num)s results: %(list)s",
+        len(jobs),
+        list=listed,
+    )
+
+
 def _plan_stop_popup(
     courier: str,
     number: int,
@@ -232,36 +278,44 @@ def _plan_stop_popup(
     index: _Index,
 ) -> str:
     kind = stop.kind
-    lines = [f"<b>{_esc(courier)} · stop {number} · {_esc(kind)}</b>"]
+    heading = gettext(
+        "%(courier)s · stop %(number)s · %(kind)s",
+        courier=_esc(courier),
+        number=number,
+        kind=_esc(stop_type_words(kind)),
+    )
+    lines = [f"<b>{heading}</b>"]
     if stop.site is not None:
         site = index.sites.get(stop.site, {})
         lines.append(_esc(site.get("name") or stop.site))
     if kind in _STOP_TYPES_AT_HOME:
-        lines.append(f"job <code>{_esc(stop.job)}</code>")
+        job_code = f"<code>{_esc(stop.job)}</code>"
+        lines.append(gettext("request %(job)s", job=job_code))
         lines.append(_job_line(index.jobs.get(str(stop.job))))
     jobs = list(stop.jobs)
     if kind in _STOP_TYPES_AT_SITE:
-        verb = "hand over" if kind == "handoff" else "collect"
-        lines.append(f"{verb} {len(jobs)} dossier(s): {_esc(', '.join(map(str, jobs[:12])))}")
+        lines.append(_site_jobs_line(kind, jobs))
         if len(jobs) > 12:
             lines[-1] += " …"
     if kind == "handoff":
         run = stop.shuttle
         shuttle = index.shuttles.get(str(run)) if run else None
+        bold_run = f"<b>{_esc(run)}</b>"
         if shuttle:
+            departs = _esc(_short(shuttle.get("departs")))
             lines.append(
-                f"catches run <b>{_esc(run)}</b> departing {_esc(_short(shuttle.get('departs')))}"
+                gettext("catches run %(run)s departing %(time)s", run=bold_run, time=departs)
             )
         elif run:
-            lines.append(f"catches run <b>{_esc(run)}</b>")
+            lines.append(gettext("catches run %(run)s", run=bold_run))
         else:
-            lines.append("no shuttle run (kept at the site)")
+            lines.append(gettext("no shuttle run (kept at the site)"))
     times = []
     for key, moment in (("arrive", stop.arrive), ("start", stop.start), ("depart", stop.depart)):
         if moment:
-            times.append(f"{key} {_hhmm(moment)}")
+            times.append(gettext(_STOP_TIMES[key], time=_hhmm(moment)))
     if times:
         lines.append(" · ".join(times))
     if stop.load is not None:
-        lines.append(f"load after: {_esc(stop.load)}")
+        lines.append(gettext("dossiers carried after: %(load)s", load=_esc(stop.load)))
     return "<br>".join(line for line in lines if line)

@@ -10,6 +10,7 @@ from typing import Any
 
 import folium
 
+from api.i18n import N_, format_day, gettext, ngettext
 from api.maps.base import (
     _DONE_BY,
     _FAILED_BY,
@@ -32,7 +33,11 @@ from api.maps.base import (
     courier_colour,
 )
 from api.maps.plan import _plan_stop_popup
+from api.words import stop_type_words
 from routing.plan import Plan, Route, Stop
+
+# The words of a stop's state on the progress map (CSS classes keep the codes).
+_STATES = {"done": N_("done"), "pending": N_("pending"), "failed": N_("failed")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,11 @@ def _risk(
     if stop.kind in _STOP_TYPES_AT_HOME:
         end = _window_end(index.jobs.get(str(stop.job)), day)
         if end is not None and expected > end:
-            risk = f"expected {_hhmm(expected)}, after the window closes at {_hhmm(end)}"
+            risk = gettext(
+                "expected %(expected)s, after the booked time ends at %(end)s",
+                expected=_hhmm(expected),
+                end=_hhmm(end),
+            )
     if stop.kind == "handoff" and stop.shuttle:
         shuttle = index.shuttles.get(stop.shuttle)
         if shuttle and shuttle.get("departs"):
@@ -139,9 +148,11 @@ def _risk(
             cutoff = departs - timedelta(minutes=float(shuttle.get("handoff_min", 0) or 0))
             arrive = stop.arrive or stop.begins
             if arrive is not None and arrive + delay > cutoff:
-                risk = (
-                    f"expected {_hhmm(arrive + delay)}, after the hand-off cut-off "
-                    f"{_hhmm(cutoff)} of run {stop.shuttle}"
+                risk = gettext(
+                    "expected %(expected)s, after the hand-off cut-off %(cutoff)s of run %(run)s",
+                    expected=_hhmm(arrive + delay),
+                    cutoff=_hhmm(cutoff),
+                    run=stop.shuttle,
                 )
     return risk
 
@@ -221,7 +232,11 @@ def progress_map(
     index = _index(request)
     day = typed.date
     if courier is not None and typed.route_of(courier) is None:
-        msg = f"courier: {courier!r} has no route in plan {typed.plan_id}."
+        msg = gettext(
+            "courier: %(courier)s has no route in plan %(plan)s.",
+            courier=repr(courier),
+            plan=typed.plan_id,
+        )
         raise MapDataError(msg)
     scan_index = _scans_by_dossier(_list_of_dicts(scans, "scans"), index, day)
     traces = _traces(positions, day)
@@ -233,8 +248,9 @@ def progress_map(
     all_points = [p for route in prepared for p in route.points if p is not None]
     for route in prepared:
         all_points.extend(p for _, p in traces.get(route.route.courier, []))
-    label = courier or "all couriers"
-    title = f"buuta · progress {day.isoformat()} · {label}"
+    label = courier or gettext("all couriers")
+    progress_words = gettext("Progress")
+    title = f"buuta · {progress_words} {format_day(day)} · {label}"
     fmap = _base_map(
         all_points, tiles_url=tiles_url, tiles_attribution=tiles_attribution, title=title
     )
@@ -246,7 +262,8 @@ def progress_map(
         counts, row = _courier_layer(fmap, route, traces.get(route.route.courier, []), index, now)
         totals.update(counts)
         legend_rows.append(row)
-    _progress_legend(fmap, totals, legend_rows, now, f"Progress {day.isoformat()} · {label}")
+    legend_title = gettext("Progress %(day)s", day=format_day(day))
+    _progress_legend(fmap, totals, legend_rows, now, f"{legend_title} · {label}")
     folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap
 
@@ -300,7 +317,7 @@ def _courier_layer(
     """Draw one courier: planned route, actual trace, stops by state, last position."""
     who = drawn.route.courier
     colour = courier_colour(drawn.r)
-    group = folium.FeatureGroup(name=f"Courier {_esc(who)}", control=True)
+    group = folium.FeatureGroup(name=gettext("Courier %(name)s", name=_esc(who)), control=True)
     planned_line = [p for p in drawn.points if p is not None]
     working = any(stop.kind not in {"start", "end", "break"} for stop in drawn.route.stops)
     if working and len(planned_line) >= 2:
@@ -309,7 +326,7 @@ def _courier_layer(
                 planned_line,
                 colour=colour,
                 class_name="buuta-route buuta-planned",
-                popup=f"<b>{_esc(who)}</b>: planned route",
+                popup=f"<b>{_esc(who)}</b>: " + gettext("planned route"),
                 dash="6 6",
                 opacity=0.6,
             )
@@ -320,7 +337,12 @@ def _courier_layer(
                 [p for _, p in trace],
                 colour=colour,
                 class_name="buuta-trace",
-                popup=f"<b>{_esc(who)}</b>: actual trace ({len(trace)} positions)",
+                popup=f"<b>{_esc(who)}</b>: "
+                + ngettext(
+                    "actual trace (%(num)s position)",
+                    "actual trace (%(num)s positions)",
+                    len(trace),
+                ),
                 weight=4,
                 opacity=0.95,
             )
@@ -330,9 +352,14 @@ def _courier_layer(
     group.add_to(fmap)
     row = (
         f'<li><span class="buuta-swatch" style="background:{colour}"></span>{_esc(who)}: '
-        f"{counts['done']} done, {counts['pending']} pending, {counts['failed']} failed"
-        f"{', ' + str(counts['at_risk']) + ' at risk' if counts['at_risk'] else ''}"
-        f"{seen}</li>"
+        + gettext(
+            "%(done)s done, %(pending)s pending, %(failed)s failed",
+            done=counts["done"],
+            pending=counts["pending"],
+            failed=counts["failed"],
+        )
+        + (", " + gettext("%(num)s at risk", num=counts["at_risk"]) if counts["at_risk"] else "")
+        + f"{seen}</li>"
     )
     return counts, row
 
@@ -355,13 +382,15 @@ def _stop_markers(
         css = f"buuta-stop buuta-{state.status}" + (" buuta-risk" if state.at_risk else "")
         fill = {"done": colour, "failed": "#c62828"}.get(state.status, "#ffffff")
         detail = (
-            f"done at {_hhmm(state.done_at)}"
+            gettext("done at %(time)s", time=_hhmm(state.done_at))
             if state.status == "done"
-            else f"failed at {_hhmm(state.done_at)}"
+            else gettext("failed at %(time)s", time=_hhmm(state.done_at))
             if state.status == "failed"
-            else f"expected {_hhmm(state.expected)}"
+            else gettext("expected %(time)s", time=_hhmm(state.expected))
         )
-        risk = f"<br><b>at risk</b>: {_esc(state.at_risk)}" if state.at_risk else ""
+        at_risk = gettext("at risk")
+        risk = f"<br><b>{at_risk}</b>: {_esc(state.at_risk)}" if state.at_risk else ""
+        state_words = gettext(_STATES[state.status])
         group.add_child(
             _Stop(
                 point,
@@ -370,9 +399,9 @@ def _stop_markers(
                 colour=fill,
                 popup=(
                     _plan_stop_popup(who, number, stop, index)
-                    + f"<br><b>{_esc(state.status)}</b>: {detail}{risk}"
+                    + f"<br><b>{_esc(state_words)}</b>: {detail}{risk}"
                 ),
-                title=f"{who} #{number} {kind} {state.status}",
+                title=f"{who} #{number} {stop_type_words(kind)} · {state_words}",
             )
         )
     return counts
@@ -383,34 +412,53 @@ def _position_marker(
 ) -> str:
     """Mark the courier's last known position with its age; return the legend's note."""
     if not trace:
-        return " · no position yet"
+        return " · " + gettext("no position yet")
     last_at, last_point = trace[-1]
     age_min = max(0, int((now - last_at).total_seconds() // 60))
+    bold_who = f"<b>{_esc(who)}</b>"
     group.add_child(
         _Stop(
             last_point,
             label="▲",
             class_name="buuta-position",
             colour=colour,
-            popup=(f"<b>{_esc(who)}</b> last seen {_hhmm(last_at)}, {age_min} min ago"),
-            title=f"{who} last seen {age_min} min ago",
+            popup=gettext(
+                "%(who)s last seen %(time)s, %(min)s min ago",
+                who=bold_who,
+                time=_hhmm(last_at),
+                min=age_min,
+            ),
+            title=gettext("%(who)s last seen %(min)s min ago", who=who, min=age_min),
             size_px=26,
         )
     )
-    return f" · seen {age_min} min ago"
+    return " · " + gettext("seen %(min)s min ago", min=age_min)
 
 
 def _progress_legend(
     fmap: folium.Map, totals: Counter[str], legend_rows: list[str], now: datetime, title: str
 ) -> None:
+    summary = gettext(
+        "at %(time)s: %(done)s done · %(pending)s pending · %(failed)s failed · %(risk)s at risk",
+        time=_hhmm(now),
+        done=totals["done"],
+        pending=totals["pending"],
+        failed=totals["failed"],
+        risk=totals["at_risk"],
+    )
+    keys = "".join(
+        f'<li><span class="buuta-key buuta-key-{key}">1</span>{_esc(words)}</li>'
+        for key, words in (
+            ("done", gettext("done")),
+            ("pending", gettext("pending")),
+            ("failed", gettext("failed")),
+            ("risk", gettext("at risk of missing the booked time or the shuttle run")),
+        )
+    )
+    lines_key = gettext("dashed: planned · solid: actual · ▲ last position")
     body = (
-        f"<p>at {_hhmm(now)}: {totals['done']} done · {totals['pending']} pending · "
-        f"{totals['failed']} failed · {totals['at_risk']} at risk</p>"
+        f"<p>{summary}</p>"
         f'<ul class="buuta-couriers">{"".join(legend_rows)}</ul>'
-        '<ul><li><span class="buuta-key buuta-key-done">1</span>done</li>'
-        '<li><span class="buuta-key buuta-key-pending">1</span>pending</li>'
-        '<li><span class="buuta-key buuta-key-failed">1</span>failed</li>'
-        '<li><span class="buuta-key buuta-key-risk">1</span>at risk of missing window/run</li>'
-        "<li>dashed: planned · solid: actual · ▲ last position</li></ul>"
+        f"<ul>{keys}<li>{lines_key}</li></ul>"
     )
     _legend(fmap, body, title)

@@ -3,7 +3,16 @@
 // buuta's own static files from the cache once fetched.
 var CACHE = "buuta-stops-v1";
 
-self.addEventListener("install", function () { self.skipWaiting(); });
+// The offline page (in the language the phone last used) is kept from the start, for a page
+// that was never loaded here.
+var OFFLINE_URL = "/offline";
+
+self.addEventListener("install", function (event) {
+  self.skipWaiting();
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return cache.add(OFFLINE_URL);
+  }).catch(function () {}));
+});
 self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
 
 self.addEventListener("fetch", function (event) {
@@ -23,8 +32,10 @@ self.addEventListener("fetch", function (event) {
       return response;
     }).catch(function () {
       return caches.match(request).then(function (hit) {
-        return hit || new Response("Offline, and this page was never loaded here.",
-          {status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}});
+        return hit || caches.match(OFFLINE_URL).then(function (page) {
+          return page || new Response("Mất kết nối · Offline",
+            {status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}});
+        });
       });
     })
   );

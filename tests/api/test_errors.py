@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
+from tests.support.loop import run_alone
 
 
 def test_unexpected_error_is_a_500_json_without_details(
@@ -40,7 +40,7 @@ def test_unexpected_error_is_a_500_json_without_details(
                 await client.delete("/v1/scans"),
             ]
 
-    answer, unknown, wrong = asyncio.run(calls())
+    answer, unknown, wrong = run_alone(calls())
     assert answer.status_code == 500
     assert answer.json() == {
         "error": "internal",

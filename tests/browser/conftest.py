@@ -75,7 +75,8 @@ def _yesterday_request() -> tuple[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
-    """A server on a SQLite file with users d1 (dispatcher), s1 (staff), c1/c2 (couriers),
+    """A server on a SQLite file with users d1 (dispatcher), s1 (staff), c1/c2 (couriers), a1
+    (admin),
     a stored plan of yesterday, the scans of J1 (and of the pickups handed over with it) by its
     courier and three of its positions."""
     directory = tmp_path_factory.mktemp("browser-db")
@@ -85,7 +86,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         engine = tracking.make_engine(url)
         with Session(engine) as session:
             for name, role in (("d1", "dispatcher"), ("s1", "staff"), ("c1", "courier"),
-                               ("c2", "courier")):  # fmt: skip
+                               ("c2", "courier"), ("a1", "admin")):  # fmt: skip
                 _, tokens[name] = tracking.create_user(session=session, name=name, role=role)
             session.commit()
         engine.dispose()
@@ -181,9 +182,14 @@ def open_context(
     *,
     phone: bool = False,
     service_workers: str = "block",
+    locale: str = "vi-VN",
 ) -> tuple[Any, Watch]:
-    """A fresh browser context logged in as ``user`` (cookie), with the network fenced in."""
-    options: dict[str, Any] = {"service_workers": service_workers}
+    """A fresh browser context logged in as ``user`` (cookie), with the network fenced in.
+
+    The browser is set up as a Vietnamese user's (``locale``: its ``Accept-Language`` and the
+    language of its own controls), unless a test asks for another.
+    """
+    options: dict[str, Any] = {"service_workers": service_workers, "locale": locale}
     if phone:
         options.update(
             viewport={"width": 390, "height": 844},

@@ -47,7 +47,7 @@ def test_plan_map_draws_routes_stops_and_wards_offline(browser: Any, day: Day) -
     assert page.locator("path.leaflet-interactive").count() >= 64 + len(working_routes(day.plan))
     assert page.locator(".leaflet-tile").count() == 0
     page.locator(".buuta-stop-handoff").first.dispatch_event("click")  # stacked at the site
-    assert "catches run" in page.locator(".leaflet-popup-content").inner_text()
+    assert "kịp chuyến" in page.locator(".leaflet-popup-content").inner_text()
     screenshot(page, "plan-map")
     watch.assert_clean()
     context.close()
@@ -87,7 +87,7 @@ def test_dossier_journey_map_numbers_the_scans(browser: Any, day: Day) -> None:
     assert [scans.nth(i).inner_text() for i in range(2)] == ["1", "2"]
     scans.nth(1).dispatch_event("click")
     popup = page.locator(".leaflet-popup-content").inner_text()
-    assert "at_hub" in popup and "custodian" in popup
+    assert "Bàn giao tại bưu cục" in popup and "người giữ" in popup
     screenshot(page, "journey-map")
     watch.assert_clean()
     context.close()
@@ -140,7 +140,7 @@ def test_courier_cannot_open_another_couriers_stop_list_or_the_maps(browser: Any
     ):
         answer = page.goto(day.base_url + path)
         assert answer is not None and answer.status == 403, path
-        assert "Not allowed" in page.locator("h1").inner_text()
+        assert "Không được phép" in page.locator("h1").inner_text()
     assert watch.blocked == []
     context.close()
 
@@ -153,11 +153,12 @@ def test_login_page_sets_the_cookie_and_returns_to_the_page(browser: Any, day: D
     assert "/login" in page.url
     page.fill("#token", "not-a-token")
     page.click("button[type=submit]")
-    assert "not valid" in page.locator(".error").inner_text()
+    assert "không đúng" in page.locator(".error").inner_text()
     page.fill("#token", day.tokens["d1"])
     page.click("button[type=submit]")
     page.wait_for_url(f"**/dispatch?date={day.date}")
-    assert page.locator("h1").inner_text() == f"Dispatch · {day.date}"
+    shown = "/".join(reversed(day.date.split("-")))  # dd/mm/yyyy
+    assert page.locator("h1").inner_text() == f"Điều phối · {shown}"
     cookie = next(c for c in context.cookies() if c["name"] == "buuta_token")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert watch.blocked == []
@@ -197,14 +198,15 @@ def test_dispatch_page_summarises_and_links_the_maps(browser: Any, day: Day) -> 
     page.goto(f"{day.base_url}/dispatch?date={day.date}")
     kpis = page.locator("table.kpis").inner_text()
     served = day.plan["kpis"]["served"]
-    assert f"Served\t{served} (" in kpis
-    assert "VND per dossier" in kpis
-    reasons = page.locator("table.reasons").inner_text()
-    for item in day.plan["unassigned"]:
-        assert item["reason"] in reasons
+    assert f"Đã xếp\t{served} (" in kpis
+    assert "₫ mỗi hồ sơ" in kpis
+    reasons = page.locator("table.reasons")
+    for item in day.plan["unassigned"]:  # each reason in a dispatcher's words, not its code
+        cell = reasons.locator(f"td[data-reason={item['reason']}]")
+        assert cell.count() == 1 and item["reason"] not in cell.inner_text()
     assert page.locator("#replan").count() == 0
     screenshot(page, "dispatch")
-    page.click("text=Plan map")
+    page.click("text=Bản đồ kế hoạch")
     page.wait_for_selector(".leaflet-container")
     assert page.locator("path.buuta-route").count() == len(working_routes(day.plan))
     watch.assert_clean()
@@ -234,7 +236,7 @@ def test_dispatch_page_replans_today(browser: Any, day: Day) -> None:
     status = page.locator("#replan-status")
     page.wait_for_function(
         "location.search.includes('plan=') || "
-        "document.getElementById('replan-status').textContent.includes('failed')",
+        "document.getElementById('replan-status').textContent.includes('không thành')",
         timeout=60_000,
     )
     assert "plan=" in page.url, status.inner_text()

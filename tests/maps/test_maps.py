@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from folium.plugins import Fullscreen
 
+from api.i18n import use_locale
 from api.maps import (
     MapDataError,
     courier_colour,
@@ -26,6 +27,14 @@ from api.maps import (
     render_html,
     save_map,
 )
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    """These tests read the English maps (the Vietnamese ones: tests/i18n/test_maps_vi.py)."""
+    with use_locale("en"):
+        yield
+
 
 _MARKER = re.compile(
     r"^L\.marker\((?P<loc>\[[^\]]*\]),\{icon:L\.divIcon\((?P<icon>\{.*?\})\),"
@@ -92,8 +101,10 @@ def test_plan_map_one_line_per_courier_and_stops_numbered_in_visiting_order(
     c1 = [m for m in stops if m["title"].startswith("c1 ")]
     c2 = [m for m in stops if m["title"].startswith("c2 ")]
     assert [m["label"] for m in c1] == ["1", "2", "3", "4"]
-    assert [m["title"].split()[2] for m in c1] == ["pickup", "handoff", "collect", "delivery"]
-    assert c1[1]["title"] == "c1 #2 handoff → run-1000"  # the run shows when hovering
+    kinds = [re.sub(r".*buuta-stop-(\w+).*", r"\1", m["class"]) for m in c1]
+    assert kinds == ["pickup", "handoff", "collect", "delivery"]
+    # The run shows when hovering.
+    assert c1[1]["title"] == "c1 #2 Hand-over at the office → run-1000"
     assert c1[0]["loc"] == [9.05, 104.98]
     assert c1[3]["loc"] == [9.02, 105.01]
     assert [m["label"] for m in c2] == ["1", "2"]
@@ -129,7 +140,10 @@ def test_plan_map_shows_unassigned_jobs_apart_with_their_reason(
     assert "earliest arrival is 07:52" in unassigned[0]["popup"]
     routed_parents = {m["parent"] for m in markers(page) if m["title"].startswith("c1 ")}
     assert unassigned[0]["parent"] not in routed_parents
-    assert "window_unreachable: 1" in page
+    assert (
+        "<li data-reason=window_unreachable>Cannot reach the citizen within the booked time: 1"
+        in page
+    )
     assert "3 of 4 jobs served" in page
     assert "32.5 km" in page and "c1 · 4 stops · 20.5 km" in page
 
@@ -253,7 +267,7 @@ def test_progress_map_styles_done_pending_and_at_risk_stops(
     assert not any("buuta-risk" in m["class"] for m in c1)
     c2 = [m for m in stops if m["title"].startswith("c2 ")]
     assert all("buuta-pending" in m["class"] and "buuta-risk" in m["class"] for m in c2)
-    assert "after the window closes at 09:30" in c2[0]["popup"]
+    assert "after the booked time ends at 09:30" in c2[0]["popup"]
     assert "after the hand-off cut-off 09:50 of run run-1000" in c2[1]["popup"]
     assert len(status) == 6
     assert "4 pending · 0 failed · 2 at risk" in page
@@ -343,15 +357,15 @@ def test_journey_map_numbers_scans_in_time_order_with_custodian(
     page = render_html(journey_map("H12.22-261123-0001", events, sites=request_day["sites"]))
     scans = [m for m in markers(page) if "buuta-scan" in m["class"]]
     assert [m["title"] for m in scans] == [
-        "1. collected",
-        "2. at_hub",
-        "3. on_shuttle",
-        "4. received",
+        "1. Collected from the citizen",
+        "2. Handed over at the post office",
+        "3. Put on the shuttle",
+        "4. Received by the agency",
     ]
     assert scans[1]["loc"] == [9.0806, 104.9744]
     assert scans[3]["loc"] == [9.1769, 105.1524]
-    assert "custodian: c1" in scans[0]["popup"]
-    assert "custodian: run-1000" in scans[2]["popup"]
+    assert "held by: c1" in scans[0]["popup"]
+    assert "held by: run-1000" in scans[2]["popup"]
     assert "23/11 08:05" in scans[0]["popup"]
     journey = [ln for ln in lines(page) if "buuta-journey" in ln["options"]["className"]]
     assert journey[0]["points"][0] == [9.05, 104.98]
@@ -419,8 +433,8 @@ def test_journey_legend_lists_each_scan_once_numbered_by_the_list(
     legend = page[page.index('<ol class="buuta-journey-list">') :]
     legend = legend[: legend.index("</ol>")]
     assert legend.count("<li>") == 2
-    assert "<li><b>collected</b>" in legend
-    assert "1. collected" not in legend
+    assert "<li><b>Collected from the citizen</b>" in legend
+    assert "1. Collected" not in legend
 
 
 def test_names_from_requests_cannot_inject_markup_or_script(

@@ -83,7 +83,7 @@ def test_login_sets_a_strict_http_only_cookie_and_refuses_open_redirects(site: A
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status_code == 401
-    assert "not valid" in answer.text
+    assert "Mã truy cập không đúng" in answer.text
     courier = client.post(
         "/login",
         content=f"token={tokens['c1']}",
@@ -111,7 +111,7 @@ def test_couriers_see_only_their_own_stop_list(site: Any) -> None:
         answer = get(site, path, "c1")
         assert answer.status_code == 403, path
         assert answer.headers["content-type"].startswith("text/html")
-        assert "Not allowed" in answer.text
+        assert "Không được phép" in answer.text
 
 
 def test_stop_list_gives_the_courier_contact_but_never_the_citizen_id(site: Any) -> None:
@@ -145,17 +145,20 @@ def test_bad_requests_get_clear_html_errors(site: Any) -> None:
     assert "2026-02-30" in answer.text
     answer = get(site, "/progress?date=2026-11-23&courier=c9", "s1")
     assert answer.status_code == 422
-    assert "courier: &#39;c9&#39; has no route" in answer.text
+    assert "bưu tá &#39;c9&#39; không có lộ trình" in answer.text
     answer = get(site, "/progress?date=2026-11-24", "s1")
     assert answer.status_code == 404
-    assert "no plan for 2026-11-24" in answer.text
+    assert "Ngày 24/11/2026 chưa có kế hoạch" in answer.text
 
 
 def test_dispatch_page_for_staff_has_no_replan_button(site: Any) -> None:
     """Staff read the day's summary; only dispatchers and admins get the re-plan button."""
     staff = get(site, "/dispatch?date=2026-11-23", "s1").text
-    assert "3 (2 pickups, 1 returns)" in staff
-    assert "36,000 VND" in staff
+    assert "3 (2 lượt nhận hồ sơ, 1 lượt trả kết quả)" in staff
+    assert "36.000\xa0₫" in staff
+    assert "Không kịp giờ hẹn của người dân" in staff  # J9's reason, in a dispatcher's words
+    english = get(site, "/dispatch?date=2026-11-23&lang=en", "s1").text
+    assert "3 (2 pickups, 1 return)" in english and "36,000\xa0₫" in english
     assert 'id="replan"' not in staff
     assert 'href="/plans/p-test-1/map"' in staff
 
