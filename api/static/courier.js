@@ -243,6 +243,7 @@
     return native.then(function (formats) {
       var usable = wanted.filter(function (f) { return formats.indexOf(f) >= 0; });
       if (usable.indexOf("qr_code") >= 0) {
+        document.documentElement.setAttribute("data-decoder", "native");
         var detector = new BarcodeDetector({formats: usable});
         return function (video) {
           return detector.detect(video).then(function (found) {
@@ -266,6 +267,7 @@
   }
 
   function zxingDecoder(Z) {
+    document.documentElement.setAttribute("data-decoder", "zxing");
     var hints = new Map();
     hints.set(Z.DecodeHintType.POSSIBLE_FORMATS, [Z.BarcodeFormat.QR_CODE,
       Z.BarcodeFormat.CODE_128, Z.BarcodeFormat.CODE_39, Z.BarcodeFormat.DATA_MATRIX]);
@@ -508,8 +510,16 @@
         var key = button.getAttribute("data-dossier") + " " + button.getAttribute("data-event");
         var state = done[key];
         // A failed attempt may be followed by another one: that button stays usable.
-        if (!state || button.getAttribute("data-event") === "delivery_failed") { return; }
+        if (!state || button.getAttribute("data-event") === "delivery_failed") {
+          if (button.hasAttribute("data-done-here")) {  // a refused hand-over: try again
+            button.disabled = false;
+            button.removeAttribute("data-done");
+            button.removeAttribute("data-done-here");
+          }
+          return;
+        }
         button.disabled = true;
+        button.setAttribute("data-done-here", "");
         button.setAttribute("data-done", state === "pending" ? "pending" : "sent");
       });
       $all("button.all[data-event]").forEach(function (button) {
