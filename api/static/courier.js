@@ -603,6 +603,7 @@
   keepForOffline();
   refresh().then(function () {
     document.documentElement.setAttribute("data-courier-ready", "1");
+    if (window.performance && performance.mark) { performance.mark("buuta-courier-ready"); }
     if (cfg.can_record) {
       sync();
       sendPositions();

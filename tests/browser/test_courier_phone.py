@@ -79,8 +79,8 @@ class PhoneDay:
         return data
 
 
-def _phone_request(day: str) -> dict[str, Any]:
-    """50 pickups within 5 km of the post office, open all day, and two returns."""
+def _phone_request(day: str, pickups: int = PICKUPS + len(SCANNED)) -> dict[str, Any]:
+    """``pickups`` pickups within 5 km of the post office, open all day, and two returns."""
     rng = random.Random(12)
     request = copy.deepcopy(REQUEST)
     request["date"] = day
@@ -96,7 +96,7 @@ def _phone_request(day: str) -> dict[str, Any]:
          "lon": round(104.975 + rng.uniform(-0.02, 0.02), 5),
          "window": ["07:00", "16:30"], "service_min": 1, "handoff_site": "po-tvt",
          "destination_site": "centre"}
-        for i in range(1, PICKUPS + len(SCANNED) + 1)
+        for i in range(1, pickups + 1)
     ]  # fmt: skip
     for n, job_id in enumerate(RETURNS, start=1):
         jobs.append(
@@ -134,9 +134,16 @@ def phone_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneDay]:
         plan = answer.json()
         assert plan["unassigned"] == [], "the test day needs every job on c1's route"
         ready = [
-            {"event_id": str(uuid.uuid4()), "dossier": job["dossier"], "type": "result_ready",
-             "at": f"{day}T07:00:00+07:00", "site": "po-tvt", "job": job["id"]}
-            for job in request["jobs"] if job["id"] in RETURNS
+            {
+                "event_id": str(uuid.uuid4()),
+                "dossier": job["dossier"],
+                "type": "result_ready",
+                "at": f"{day}T07:00:00+07:00",
+                "site": "po-tvt",
+                "job": job["id"],
+            }
+            for job in request["jobs"]
+            if job["id"] in RETURNS
         ]  # fmt: skip  (the results are ready at the post office when c1 comes for them)
         answer = httpx.post(
             f"{server.base_url}/v1/scans",
@@ -398,8 +405,12 @@ def test_camera_reads_a_qr_code_and_records_the_pickup(
     code = phone_day.dossier(SCANNED[1])
     assert phone_day.history(code)["history"] == []
     video = _y4m_of_qr(code, tmp_path / f"qr-{uuid.uuid4().hex[:6]}.y4m")
-    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"]  # fmt: skip
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     # A second Chromium of the session's Playwright, started with the fake camera.
     camera_browser = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args)
     context, watch, page = _open(camera_browser, phone_day)
@@ -421,9 +432,7 @@ def test_camera_reads_a_qr_code_and_records_the_pickup(
     camera_browser.close()
 
 
-def test_list_opened_right_after_log_in_reopens_offline(
-    browser: Any, phone_day: PhoneDay
-) -> None:
+def test_list_opened_right_after_log_in_reopens_offline(browser: Any, phone_day: PhoneDay) -> None:
     """Log in, land on the list, lose the signal, reload: the list (not an error) is shown,
     in Vietnamese, with its style."""
     context, watch = _vietnamese_phone(browser, phone_day, None, service_workers="allow")
