@@ -522,6 +522,21 @@
         button.setAttribute("data-done-here", "");
         button.setAttribute("data-done", state === "pending" ? "pending" : "sent");
       });
+      // What the phone did shows at once, before the server's list is loaded again.
+      Object.keys(latest).forEach(function (key) {
+        var r = latest[key];
+        if (!KEPT[r.state] || !cfg.statuses[r.type]) { return; }
+        $all('[data-item][data-dossier="' + r.dossier + '"] .dstatus').forEach(function (el) {
+          el.textContent = cfg.statuses[r.type];
+        });
+      });
+      $all("[data-stop]").forEach(function (stop) {
+        var primary = PRIMARY[stop.getAttribute("data-type")];
+        var buttons = $all('[data-event="' + primary + '"][data-dossier]', stop);
+        var all = buttons.length > 0 && buttons.every(function (b) { return b.disabled; });
+        var li = stop.closest("li.stop");
+        if (li) { li.classList.toggle("done", all || li.classList.contains("done-server")); }
+      });
       $all("button.all[data-event]").forEach(function (button) {
         button.disabled = itemsToDo(stopOf(button), button.getAttribute("data-event")).length === 0;
       });
