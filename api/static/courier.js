@@ -11,7 +11,7 @@
   if (!configBlock || !window.idb) { return; }
   var cfg = JSON.parse(configBlock.textContent);
   var W = cfg.words;
-  var CACHE = "buuta-stops-v2";  // the service worker's cache (sw.js)
+  var CACHE = "buuta-stops-v3";  // the service worker's cache (sw.js)
   var BATCH = 50;
   var RETRY_MS = 15000;
   // Where each status lies in a dossier's life cycle: a flagged scan stops mattering once the
@@ -76,6 +76,9 @@
       records.forEach(function (r) { tx.store.put(r); });
       return tx.done;
     }).then(function () {
+      var root = document.documentElement;  // how many scans this page recorded (for tests)
+      root.setAttribute("data-recorded", String(Number(root.getAttribute("data-recorded") || 0) +
+        records.length));
       flash(stop, W.queued);
       return refresh();
     }).then(function () { sync(); });
@@ -602,7 +605,7 @@
     if (!("serviceWorker" in navigator) || !window.caches) { return; }
     navigator.serviceWorker.ready.then(function () {
       return caches.open(CACHE).then(function (cache) {
-        return cache.match(location.href).then(function (hit) {
+        return cache.match(location.href, {ignoreVary: true}).then(function (hit) {
           return hit || (navigator.onLine ? cache.add(location.href) : null);
         });
       });

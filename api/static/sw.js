@@ -2,7 +2,7 @@
 // Stop lists: network first (fresh when online, within a few seconds), the last copy offline.
 // buuta's own static files: from the cache at once, refreshed in the background.
 // Scans are not queued here but in the page's IndexedDB (static/courier.js).
-var CACHE = "buuta-stops-v2";
+var CACHE = "buuta-stops-v3";
 var OFFLINE_URL = "/offline";
 var LAST_LIST = "/__buuta/last-stop-list";  // what the installed app opens offline at "/"
 var NETWORK_WAIT_MS = 6000;
@@ -56,14 +56,16 @@ function networkFirst(request, alsoAs) {
     clearTimeout(timeout);
     return response;
   }).catch(function () {
-    return caches.match(request).then(function (hit) {
+    // The page varies on Cookie and Accept-Language, which a copy put by the page itself
+    // (courier.js, right after log-in) does not carry: the one phone's copy is the one wanted.
+    return caches.match(request, {ignoreVary: true}).then(function (hit) {
       return hit || network.catch(function () { return offlinePage(); });
     });
   });
 }
 
 function offlinePage() {
-  return caches.match(OFFLINE_URL).then(function (page) {
+  return caches.match(OFFLINE_URL, {ignoreVary: true}).then(function (page) {
     return page || new Response("Mất kết nối", {
       status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}});
   });
@@ -95,7 +97,9 @@ self.addEventListener("fetch", function (event) {
   } else if (url.pathname === "/" && request.mode === "navigate") {
     // The installed app starts at "/": online it goes to today's list; offline, the last one.
     event.respondWith(fetch(request).catch(function () {
-      return caches.match(LAST_LIST).then(function (hit) { return hit || offlinePage(); });
+      return caches.match(LAST_LIST, {ignoreVary: true}).then(function (hit) {
+        return hit || offlinePage();
+      });
     }));
   } else if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/favicon.ico") {
     event.respondWith(cacheFirst(request));

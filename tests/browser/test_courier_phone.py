@@ -182,6 +182,27 @@ def _wait_all_sent(page: Any, timeout_ms: int = 60_000) -> None:
     )
 
 
+def _recorded(page: Any) -> int:
+    return int(page.locator("html").get_attribute("data-recorded") or 0)
+
+
+def _then_recorded(page: Any, before: int, n: int = 1) -> None:
+    """Wait until the page has put ``n`` more scans in its queue (IndexedDB) since ``before``."""
+    page.wait_for_function(
+        f"Number(document.documentElement.getAttribute('data-recorded') || 0) >= {before + n}",
+        timeout=10_000,
+    )
+
+
+def _render_all(page: Any) -> None:
+    """Lay out every stop: off-screen stops skip rendering (content-visibility), so their
+    text would be missing from what the test reads as visible."""
+    page.evaluate(
+        "document.querySelectorAll('ol.stops > li')"
+        ".forEach(li => { li.style.contentVisibility = 'visible'; })"
+    )
+
+
 def _item_button(page: Any, event: str, code: str) -> Any:
     return page.locator(f'ol.stops [data-event="{event}"][data-dossier="{code}"]')
 
@@ -193,6 +214,7 @@ def test_vietnamese_page_numbers_stops_as_the_map_and_speaks_no_english(
     actions, and stop numbers run 1..n over the stops the plan map numbers."""
     context, watch, page = _open(browser, phone_day)
     assert page.locator("html").get_attribute("lang") == "vi"
+    _render_all(page)
     visible = page.locator("body").inner_text()
     assert english_left(visible) == [], english_left(visible)
     route = phone_day.plan["routes"][0]
@@ -288,6 +310,7 @@ def test_a_wrong_delivery_code_is_refused_on_the_phone_and_by_the_server(
     wrong = "000000" if right != "000000" else "111111"
     context, watch, page = _open(browser, phone_day)
     _item_button(page, "out_for_delivery", code).tap()
+    _then_recorded(page, 0)
     _wait_all_sent(page)
     _item_button(page, "delivered", code).tap()
     sheet = page.locator('dialog[data-dialog="delivered"]')
@@ -297,6 +320,7 @@ def test_a_wrong_delivery_code_is_refused_on_the_phone_and_by_the_server(
     assert sheet.is_visible(), "a malformed code never leaves the phone"
     sheet.locator('input[name="code"]').fill(wrong)
     sheet.locator("[data-submit]").tap()
+    _then_recorded(page, 1)
     page.wait_for_selector("[data-alerts] .alert")
     _wait_all_sent(page)
     alert = page.locator("[data-alerts]").inner_text()
@@ -310,6 +334,7 @@ def test_a_wrong_delivery_code_is_refused_on_the_phone_and_by_the_server(
     _item_button(page, "delivered", code).tap()
     sheet.locator('input[name="code"]').fill(right)
     sheet.locator("[data-submit]").tap()
+    _then_recorded(page, 2)
     _wait_all_sent(page)
     page.wait_for_function("!document.querySelector('[data-alerts] .alert')")
     assert phone_day.history(code)["status"] == "delivered"
@@ -325,6 +350,7 @@ def test_a_failed_delivery_records_the_reason_and_shows_it(
     code = phone_day.dossier("R2")
     context, watch, page = _open(browser, phone_day)
     _item_button(page, "out_for_delivery", code).tap()
+    _then_recorded(page, 0)
     _item_button(page, "delivery_failed", code).tap()
     sheet = page.locator('dialog[data-dialog="delivery_failed"]')
     sheet.locator("[data-submit]").tap()
@@ -332,11 +358,13 @@ def test_a_failed_delivery_records_the_reason_and_shows_it(
     sheet.locator('input[name="reason"][value="refused"]').check()
     sheet.locator('input[name="next"][value="return_to_agency"]').check()
     sheet.locator("[data-submit]").tap()
+    _then_recorded(page, 1)
     _wait_all_sent(page)
     history = phone_day.history(code)
     assert history["status"] == "delivery_failed"
     page.reload()
     page.wait_for_selector("html[data-courier-ready]")
+    _render_all(page)
     stop = page.locator("ol.stops li.failed", has_text=code)
     assert stop.count() == 1
     text = stop.inner_text()
@@ -363,6 +391,7 @@ def test_a_code_of_another_stop_is_refused_and_a_typed_code_records(
     sheet.locator("[data-code-input]").fill(f" {mine.lower()} ")  # as typed on a phone
     sheet.locator("[data-submit]").tap()
     assert not sheet.is_visible()
+    _then_recorded(page, 0)
     _wait_all_sent(page)
     assert [e["type"] for e in phone_day.history(mine)["history"]] == ["collected"]
     watch.assert_clean()
@@ -422,6 +451,7 @@ def test_camera_reads_a_qr_code_and_records_the_pickup(
     sheet = page.locator('dialog[data-dialog="scan"]')
     assert sheet.is_visible()
     sheet.wait_for(state="hidden", timeout=30_000)  # closes once the code is read
+    _then_recorded(page, 0)
     _wait_all_sent(page)
     after = phone_day.history(code)
     assert [e["type"] for e in after["history"]] == ["collected"]
