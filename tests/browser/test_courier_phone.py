@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 import tracking
+from tracking.models import CourierPosition
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -38,8 +39,9 @@ from tests.support.server import RunningServer, serve, sqlite_url
 pytestmark = pytest.mark.browser
 
 PICKUPS = 50
-"""Pickups P01..P50 are tapped by the 100-scan test; P51 and P52 are left to the scan sheet."""
-SCANNED = ("P51", "P52")
+"""Pickups P01..P50 are tapped by the 100-scan test; P51 and P52 are left to the scan sheet,
+P53 to the test of a scan that arrives before its predecessor."""
+SCANNED = ("P51", "P52", "P53")
 RETURNS = ("R1", "R2")
 
 
@@ -331,6 +333,13 @@ def test_a_wrong_delivery_code_is_refused_on_the_phone_and_by_the_server(
     delivered = [e for e in history["history"] if e["type"] == "delivered"]
     assert len(delivered) == 1 and delivered[0]["flagged"]
     screenshot(page, "courier-phone-wrong-code")
+    page.reload()  # the list, read again from the server, says the hand-over was refused
+    page.wait_for_selector("html[data-courier-ready]")
+    _render_all(page)
+    refused = page.locator("ol.stops li.type-delivery", has_text=code)
+    assert "Lần trao gần nhất bị từ chối" in refused.inner_text()
+    assert "Chưa làm" in refused.inner_text()
+    assert code in page.locator("[data-alerts]").inner_text(), "the flag still stands"
     _item_button(page, "delivered", code).tap()
     sheet.locator('input[name="code"]').fill(right)
     sheet.locator("[data-submit]").tap()
@@ -486,4 +495,81 @@ def test_list_opened_right_after_log_in_reopens_offline(browser: Any, phone_day:
     screenshot(page, "courier-phone-offline-after-login")
     context.set_offline(False)
     assert watch.blocked == []
+    context.close()
+
+
+def test_a_scan_that_merely_arrived_before_its_predecessor_does_not_alarm(
+    browser: Any, phone_day: PhoneDay
+) -> None:
+    """P53 is handed over on this phone before the server has its collection (made on another
+    phone, still offline): the server flags the hand-over and the page says so. Once the
+    collection arrives the dossier's status catches up, and the warning goes away by itself."""
+    code = phone_day.dossier(SCANNED[2])
+    context, watch, page = _open(browser, phone_day)
+    _item_button(page, "at_hub", code).tap()
+    _then_recorded(page, 0)
+    _wait_all_sent(page)
+    page.wait_for_selector("[data-alerts] .alert")
+    assert code in page.locator("[data-alerts]").inner_text()
+    screenshot(page, "courier-phone-flag-stands")
+    job = next(j for j in phone_day.request["jobs"] if j["dossier"] == code)
+    collected = {
+        "event_id": str(uuid.uuid4()), "dossier": code, "type": "collected",
+        "at": (datetime.now(VN) - timedelta(minutes=30)).isoformat(timespec="seconds"),
+        "lat": job["lat"], "lon": job["lon"], "job": job["id"],
+    }  # fmt: skip
+    answer = httpx.post(
+        f"{phone_day.base_url}/v1/scans",
+        json=[collected],
+        headers={"Authorization": f"Bearer {phone_day.tokens['c1']}"},
+        timeout=30,
+    )
+    assert answer.json()["results"][0]["dossier_status"] == "at_hub"
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as when the signal returns
+    page.wait_for_function("!document.querySelector('[data-alerts] .alert')", timeout=30_000)
+    page.reload()
+    page.wait_for_selector("html[data-courier-ready]")
+    assert page.locator("[data-alerts] .alert").count() == 0
+    watch.assert_clean()
+    context.close()
+
+
+def test_the_position_is_queued_and_sent_with_permission(
+    browser: Any, phone_day: PhoneDay
+) -> None:
+    """With the location permission, the open page records the phone's position and sends it
+    to ``POST /v1/couriers/c1/positions``."""
+    engine = tracking.make_engine(phone_day.server.database_url)
+
+    def positions() -> list[tuple[float, float]]:
+        with Session(engine) as session:
+            rows = session.exec(
+                select(CourierPosition).where(col(CourierPosition.courier_id) == "c1")
+            )
+            return [(p.lat, p.lon) for p in rows]
+
+    before = positions()
+    context, watch = _vietnamese_phone(browser, phone_day, "c1")
+    context.grant_permissions(["geolocation"], origin=phone_day.base_url)
+    context.set_geolocation({"latitude": 9.0712, "longitude": 104.9893, "accuracy": 8})
+    page = watch_page(context, watch)
+    page.goto(phone_day.stops_url)
+    page.wait_for_selector("html[data-courier-ready]")
+    page.wait_for_function(
+        """() => new Promise(done => {
+             const open = indexedDB.open("buuta-courier");
+             open.onsuccess = () => {
+               const all = open.result.transaction("positions").objectStore("positions").count();
+               all.onsuccess = () => done(all.result === 0);
+             };
+           })""",
+        timeout=30_000,
+    )
+    for _ in range(50):
+        if len(positions()) > len(before):
+            break
+        page.wait_for_timeout(200)
+    assert (9.0712, 104.9893) in positions()
+    engine.dispose()
+    watch.assert_clean()
     context.close()
