@@ -534,9 +534,7 @@ def test_a_scan_that_merely_arrived_before_its_predecessor_does_not_alarm(
     context.close()
 
 
-def test_the_position_is_queued_and_sent_with_permission(
-    browser: Any, phone_day: PhoneDay
-) -> None:
+def test_the_position_is_queued_and_sent_with_permission(browser: Any, phone_day: PhoneDay) -> None:
     """With the location permission, the open page records the phone's position and sends it
     to ``POST /v1/couriers/c1/positions``."""
     engine = tracking.make_engine(phone_day.server.database_url)
