@@ -1006,6 +1006,7 @@ def _courier_words() -> dict[str, str]:
     """The sentences ``courier.js`` shows, in the request's language (handed over as JSON)."""
     return {
         "pending": _("waiting to be sent"),
+        "done": _(_STATE_LABELS["done"]),
         "online": _("Online"),
         "offline": _("Offline: scans are kept on this phone"),
         "ready_offline": _("Ready to work without signal"),

@@ -538,7 +538,10 @@
         var buttons = $all('[data-event="' + primary + '"][data-dossier]', stop);
         var all = buttons.length > 0 && buttons.every(function (b) { return b.disabled; });
         var li = stop.closest("li.stop");
-        if (li) { li.classList.toggle("done", all || li.classList.contains("done-server")); }
+        if (!li) { return; }
+        li.classList.toggle("done", all || li.classList.contains("done-server"));
+        var label = $("h3 .state", li);
+        if (all && label) { label.textContent = W.done; }
       });
       $all("button.all[data-event]").forEach(function (button) {
         button.disabled = itemsToDo(stopOf(button), button.getAttribute("data-event")).length === 0;

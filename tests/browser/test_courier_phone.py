@@ -205,6 +205,12 @@ def _render_all(page: Any) -> None:
     )
 
 
+def _shot(page: Any, name: str) -> None:
+    """A full-page screenshot with every stop drawn (a kept artefact to look at)."""
+    _render_all(page)
+    screenshot(page, name)
+
+
 def _item_button(page: Any, event: str, code: str) -> Any:
     return page.locator(f'ol.stops [data-event="{event}"][data-dossier="{code}"]')
 
@@ -238,7 +244,7 @@ def test_vietnamese_page_numbers_stops_as_the_map_and_speaks_no_english(
         if box is not None:
             assert box["height"] >= 48, "buttons are big enough for a thumb"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    screenshot(page, "courier-phone-vi")
+    _shot(page, "courier-phone-vi")
     english = page.goto(phone_day.stops_url + "&lang=en")
     assert english is not None and english.status == 200
     assert "Collected" in page.locator("ol.stops").inner_text()
@@ -281,6 +287,8 @@ def test_a_hundred_scans_with_the_network_dropping_reach_the_server_exactly_once
     page.evaluate("window.dispatchEvent(new Event('online'))")
     _wait_all_sent(page)
     assert page.locator("[data-alerts] .alert").count() == 0
+    first = page.locator("ol.stops li.type-pickup", has_text=codes[0])
+    assert "done" in (first.get_attribute("class") or "") and "Xong" in first.text_content()
     lost, twice = [], []
     for code in codes:
         events = phone_day.history(code)["history"]
@@ -292,7 +300,7 @@ def test_a_hundred_scans_with_the_network_dropping_reach_the_server_exactly_once
                 twice.append((code, kind))
         assert len({e["event_id"] for e in events}) == len(events)
     assert (lost, twice) == ([], [])
-    screenshot(page, "courier-phone-after-sync")
+    _shot(page, "courier-phone-after-sync")
     assert watch.blocked == []
     context.close()
 
@@ -332,7 +340,7 @@ def test_a_wrong_delivery_code_is_refused_on_the_phone_and_by_the_server(
     assert history["status"] != "delivered"
     delivered = [e for e in history["history"] if e["type"] == "delivered"]
     assert len(delivered) == 1 and delivered[0]["flagged"]
-    screenshot(page, "courier-phone-wrong-code")
+    _shot(page, "courier-phone-wrong-code")
     page.reload()  # the list, read again from the server, says the hand-over was refused
     page.wait_for_selector("html[data-courier-ready]")
     _render_all(page)
@@ -492,7 +500,7 @@ def test_list_opened_right_after_log_in_reopens_offline(browser: Any, phone_day:
         "3px"
     )
     assert "Mất mạng" in page.locator("[data-online]").inner_text()
-    screenshot(page, "courier-phone-offline-after-login")
+    _shot(page, "courier-phone-offline-after-login")
     context.set_offline(False)
     assert watch.blocked == []
     context.close()
@@ -511,7 +519,7 @@ def test_a_scan_that_merely_arrived_before_its_predecessor_does_not_alarm(
     _wait_all_sent(page)
     page.wait_for_selector("[data-alerts] .alert")
     assert code in page.locator("[data-alerts]").inner_text()
-    screenshot(page, "courier-phone-flag-stands")
+    _shot(page, "courier-phone-flag-stands")
     job = next(j for j in phone_day.request["jobs"] if j["dossier"] == code)
     collected = {
         "event_id": str(uuid.uuid4()), "dossier": code, "type": "collected",
