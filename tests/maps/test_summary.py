@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.pages import plan_summary, stop_rows
+from api.i18n import use_locale
+from api.pages import failure_words, plan_summary, stop_rows
 
 
 def test_summary_counts_served_unassigned_runs_and_km(
@@ -53,7 +54,30 @@ def test_summary_prices_dossiers_at_the_published_tariffs(
 
 def test_stop_rows_say_what_to_do_and_how_to_call_and_navigate() -> None:
     """Rows carry a task per stop kind, a clean tel: number, geo: link and done state."""
-    rows = stop_rows(
+    with use_locale("en"):
+        rows = _two_stops()
+    assert rows[0]["status"] == "done"
+    assert rows[0]["phone"] == "0912345678"
+    assert rows[0]["geo"].startswith("geo:9.050000,104.980000?q=")
+    assert rows[0]["window"] == "08:00–09:00"
+    assert rows[0]["planned"] == "08:00"
+    assert rows[1]["heading"] == "Hand over at Bưu điện Trần Văn Thời"
+    assert rows[1]["task"] == "Hand over 2 dossiers. Run run-1000 departs 10:00."
+    assert rows[1]["status"] == "pending"
+    assert rows[1]["status_label"] == "To do · behind plan"
+    assert rows[1]["expected"] == "08:40"
+    assert rows[1]["dossiers"] == ["H1", "H3"]
+    assert [d["job"] for d in rows[1]["dossier_rows"]] == ["J1", "J3"]
+    assert rows[1]["geo"].startswith("geo:9.080600,104.974400?q=")
+    assert rows[1]["phone"] == ""
+    assert [r["number"] for r in rows] == [1, 2]
+    vietnamese = _two_stops()  # outside a request: Vietnamese
+    assert vietnamese[1]["heading"] == "Bàn giao tại Bưu điện Trần Văn Thời"
+    assert vietnamese[1]["task"] == "Bàn giao 2 hồ sơ. Chuyến run-1000 khởi hành lúc 10:00."
+
+
+def _two_stops() -> list[dict[str, Any]]:
+    return stop_rows(
         [
             {"type": "pickup", "job": "J1", "dossier": "H1", "lat": 9.05, "lon": 104.98,
              "start": "2026-11-23T08:00:00+07:00", "window": ["08:00", "09:00"],
@@ -67,19 +91,6 @@ def test_stop_rows_say_what_to_do_and_how_to_call_and_navigate() -> None:
         sites={"po-tvt": {"id": "po-tvt", "lat": 9.0806, "lon": 104.9744}},
         shuttles={"run-1000": {"id": "run-1000", "departs": "10:00"}},
     )  # fmt: skip
-    assert rows[0]["status"] == "done"
-    assert rows[0]["phone"] == "0912345678"
-    assert rows[0]["geo"].startswith("geo:9.050000,104.980000?q=")
-    assert rows[0]["window"] == "08:00–09:00"
-    assert rows[0]["planned"] == "08:00"
-    assert rows[1]["heading"] == "Hand over at Bưu điện Trần Văn Thời"
-    assert rows[1]["task"] == "Hand over 2 dossier(s) for run run-1000 (departs 10:00)."
-    assert rows[1]["status"] == "pending"
-    assert rows[1]["status_label"] == "to do · behind plan"
-    assert rows[1]["expected"] == "08:40"
-    assert rows[1]["dossiers"] == ["H1", "H3"]
-    assert rows[1]["geo"].startswith("geo:9.080600,104.974400?q=")
-    assert rows[1]["phone"] == ""
 
 
 def test_expected_time_on_a_later_day_says_so() -> None:
@@ -93,5 +104,40 @@ def test_expected_time_on_a_later_day_says_so() -> None:
              "expected_arrive": "2026-11-23T17:20:00+07:00"},
         ]
     )  # fmt: skip
-    assert rows[0]["expected"] == "08:10 (+1d)"
+    assert rows[0]["expected"] == "08:10 (+1 ngày)"
     assert rows[1]["expected"] == "17:20"
+
+
+def test_stop_numbers_are_the_plan_maps() -> None:
+    """The start and end carry no number; a break with a place is numbered (as on the plan
+    map), one without is left out; a re-planned start (a position, no site) names no place."""
+    rows = stop_rows(
+        [
+            {"type": "start", "lat": 9.07, "lon": 104.98, "arrive": "2026-11-23T13:00:00+07:00"},
+            {"type": "pickup", "job": "J1", "dossier": "H1", "lat": 9.05, "lon": 104.98},
+            {"type": "break", "lat": 9.05, "lon": 104.98, "start": "2026-11-23T12:00:00+07:00"},
+            {"type": "break", "start": "2026-11-23T12:00:00+07:00"},
+            {"type": "handoff", "site": "po-tvt", "hand_over": [{"job": "J1", "dossier": "H1"}]},
+            {"type": "end", "site": "po-tvt"},
+        ],
+        sites={"po-tvt": {"id": "po-tvt", "name": "Bưu điện TVT", "lat": 9.08, "lon": 104.97}},
+    )  # fmt: skip
+    assert [(r["type"], r["number"]) for r in rows] == [
+        ("start", None), ("pickup", 1), ("break", 2), ("handoff", 3), ("end", None),
+    ]  # fmt: skip
+    assert rows[0]["heading"] == "Xuất phát từ vị trí hiện tại"
+    assert rows[-1]["heading"] == "Kết thúc tại Bưu điện TVT"
+
+
+def test_failure_reasons_read_as_words() -> None:
+    """The phone's "<reason>; next=<step>" reads as the reason and the next step; free text
+    typed at a counter is shown as it is."""
+    with use_locale("en"):
+        assert failure_words("refused; next=return_to_agency") == (
+            "The citizen refused the result → Take it back to the agency"
+        )
+        assert failure_words("not_home") == "No one at home"
+        assert failure_words("gate locked") == "gate locked"
+    assert failure_words("not_home; next=retry_next_day") == (
+        "Không có người ở nhà → Giao lại vào ngày làm việc sau"
+    )
