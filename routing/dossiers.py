@@ -811,7 +811,9 @@ def _solve_one(
     on_progress: Callable[[Progress], None] | None,
 ) -> dict[str, Any]:
     built = build_problem(req, travel)
-    params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
+    params = SolveParams(
+        time_limit_s=time_limit_s, seed=req.seed, solution_limit=req.solution_limit
+    )
     solution = solve(built.problem, params, on_progress=on_progress)
     return plan_from_solution(built, solution)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from pyvrp import Model
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
 
@@ -54,7 +54,7 @@ def solve(  # noqa: PLR0912, PLR0915 - the model is written out in one pass
     problem
         A problem for which :func:`can_solve` is true.
     params
-        ``time_limit_s`` and ``seed`` are used.
+        ``time_limit_s``, ``solution_limit`` (as iterations) and ``seed`` are used.
     on_progress
         Called once, with the final cost (PyVRP reports no intermediate solutions here).
 
@@ -140,7 +140,10 @@ def solve(  # noqa: PLR0912, PLR0915 - the model is written out in one pass
         for j, b in enumerate(locs):
             m.add_edge(a, b, distance=int(met[i, j]), duration=int(sec[i, j]))
     left = max(0.1, params.time_limit_s - (time.monotonic() - began))
-    result = m.solve(stop=MaxRuntime(left), seed=params.seed, display=False)
+    stop: StoppingCriterion = MaxRuntime(left)
+    if params.solution_limit is not None:
+        stop = MultipleCriteria([stop, MaxIterations(params.solution_limit)])
+    result = m.solve(stop=stop, seed=params.seed, display=False)
     if not result.is_feasible():
         return None
     runtime = time.monotonic() - began

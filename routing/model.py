@@ -411,6 +411,11 @@ class SolveParams:
     ----------
     time_limit_s
         Wall-clock limit of the search, in seconds.
+    solution_limit
+        If given, the search also stops after this many solutions (OR-Tools) or iterations
+        (PyVRP), whichever of the two limits comes first. A search stopped by this limit does not
+        depend on how fast or busy the machine is, so tests and reproducible runs set it with a
+        generous time limit.
     first_solution
         OR-Tools first solution strategy name (insertion-based by default: it finds feasible
         plans on tight windows where PATH_CHEAPEST_ARC finds none).
@@ -432,8 +437,12 @@ class SolveParams:
     seed: int = 0
     log_search: bool = False
     engine: str = "auto"
+    solution_limit: int | None = None
 
     def __post_init__(self) -> None:
+        if self.solution_limit is not None and self.solution_limit < 1:
+            msg = f"solution_limit must be a positive whole number, got {self.solution_limit!r}."
+            raise ValueError(msg)
         if self.engine not in ("auto", "ortools", "pyvrp"):
             msg = f"engine must be 'auto', 'ortools' or 'pyvrp', got {self.engine!r}."
             raise ValueError(msg)

@@ -392,6 +392,8 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
     left = max(0.01, params.time_limit_s - (time.monotonic() - began))
     search.time_limit.FromMilliseconds(int(left * 1000))
     search.log_search = params.log_search
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
     if n_nodes > _NEIGHBOUR_NODES:
         # Large days: let insertion heuristics look at the nearest candidates only.
         ratio = _NEIGHBOUR_NODES / n_nodes
