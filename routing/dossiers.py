@@ -53,6 +53,7 @@ import numpy.typing as npt
 
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
+from routing.engines import solve
 from routing.model import (
     Break,
     Problem,
@@ -80,7 +81,6 @@ from routing.request import (
     iso,
     parse_request,
 )
-from routing.solver import solve
 
 DROP_PENALTY = 1_000_000_000
 URGENT_FACTOR = 4

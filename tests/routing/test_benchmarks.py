@@ -13,8 +13,8 @@ from routing.benchmarks import (
     routes_as_nodes,
     write_vrplib_solution,
 )
+from routing.engines import solve
 from routing.model import SolveParams
-from routing.solver import solve
 
 DATA = Path("/work/shared/benchmarks")
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared benchmark data not present")

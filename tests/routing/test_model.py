@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from routing.engines import solve
 from routing.model import (
     Break,
     Job,
@@ -15,7 +16,6 @@ from routing.model import (
     Visit,
     to_int_matrix,
 )
-from routing.solver import solve
 
 
 def test_to_int_matrix_rounds_as_named() -> None:
