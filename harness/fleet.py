@@ -371,7 +371,7 @@ def register_fleet(database_url: str, fleet: Fleet) -> dict[str, str]:
     """
     from sqlmodel import Session
 
-    from tests.support.server import create_tokens
+    from harness.server import create_tokens
     from tracking.db import make_engine
     from tracking.plans import store_plan
 

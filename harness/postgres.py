@@ -1,6 +1,6 @@
-"""A real PostgreSQL server for the test session.
+"""A real, throw-away PostgreSQL server for tests and benchmarks.
 
-The fixture ``postgres_server`` runs ``initdb`` into a temporary directory and starts the server
+:func:`run_postgres_server` runs ``initdb`` into a temporary directory and starts the server
 with ``pg_ctl`` on a free 127.0.0.1 port, its Unix socket kept inside the same directory, so the
 tests never touch a system cluster. As root, the server binaries run as the ``postgres`` user
 (PostgreSQL refuses to run as root). The binaries are looked up in ``/usr/lib/postgresql/*/bin``
@@ -8,9 +8,12 @@ tests never touch a system cluster. As root, the server binaries run as the ``po
 
 Use :func:`fresh_database` to get the URL of a new, empty database::
 
-    def test_x(postgres_server):
-        url = fresh_database(postgres_server, "scans")
+    with run_postgres_server() as server:
+        url = fresh_database(server, "scans")
         engine = make_engine(url)
+
+The tests get one server for the session from the ``postgres_server`` fixture of
+``tests/support/postgres.py``.
 """
 
 from __future__ import annotations
@@ -28,14 +31,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 SUPERUSER = "postgres"
 
 
 @dataclass(frozen=True)
 class PostgresServer:
-    """A running PostgreSQL server started for the tests.
+    """A running PostgreSQL server started by :func:`run_postgres_server`.
 
     Attributes
     ----------
@@ -209,10 +210,3 @@ def fresh_database(server: PostgresServer, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db}"')
     return server.url(db)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server for the whole test session (loopback, trust auth, temp dir)."""
-    with run_postgres_server() as server:
-        yield server

@@ -1,4 +1,4 @@
-"""Run the real buuta HTTP service (uvicorn, in a subprocess) for tests.
+"""Run the real buuta HTTP service (uvicorn, in a subprocess) for tests and benchmarks.
 
 The server is started exactly as an operator starts it, ``buuta serve`` (``python -m api``),
 on a free loopback port, with ``BUUTA_DATABASE_URL`` naming the test's database. It upgrades an
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -160,7 +160,7 @@ def serve(
     Parameters
     ----------
     database_url
-        SQLAlchemy URL (a SQLite file, or a database from ``tests.support.postgres``).
+        SQLAlchemy URL (a SQLite file, or a database from :mod:`harness.postgres`).
     env
         Extra ``BUUTA_*`` settings for the server process.
     log_path
