@@ -23,13 +23,14 @@ import glob
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.server import free_port
 
 SUPERUSER = "postgres"
 
@@ -78,11 +79,31 @@ def _bin_dir() -> Path:
     raise RuntimeError(msg)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+PORT_ATTEMPTS = 5
+"""Ports a start tries: each was free a moment before, but another process may bind it first."""
+
+
+def _start(bin_dir: Path, data: Path, log: Path, root: Path) -> int:
+    """Start the server on a free port (another one if that is taken); return the port."""
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            "-c fsync=off -c full_page_writes=off -c shared_buffers=32MB"
+        )
+        argv = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
+        try:
+            _run([*argv, "-w", "-t", "60", "start"], what="pg_ctl start")
+        except RuntimeError as exc:
+            text = log.read_text(errors="replace") if log.exists() else "(no log)"
+            if "already in use" in text and attempt < PORT_ATTEMPTS - 1:
+                log.unlink(missing_ok=True)
+                continue
+            msg = f"{exc}\nserver log:\n{text[-4000:]}"
+            raise RuntimeError(msg) from None
         return port
+    msg = "unreachable: the last attempt returns or raises"
+    raise AssertionError(msg)
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
@@ -117,7 +138,6 @@ def run_postgres_server() -> Iterator[PostgresServer]:
     os.chmod(root, 0o700)
     data = root / "data"
     log = root / "server.log"
-    port = _free_port()
     started = False
     try:
         _run(
@@ -134,31 +154,7 @@ def run_postgres_server() -> Iterator[PostgresServer]:
             ],
             what="initdb",
         )
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-            "-c fsync=off -c full_page_writes=off -c shared_buffers=32MB"
-        )
-        try:
-            _run(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(log),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ],
-                what="pg_ctl start",
-            )
-        except RuntimeError as exc:
-            text = log.read_text(errors="replace") if log.exists() else "(no log)"
-            msg = f"{exc}\nserver log:\n{text[-4000:]}"
-            raise RuntimeError(msg) from None
+        port = _start(bin_dir, data, log, root)
         started = True
         server = PostgresServer(host="127.0.0.1", port=port, user=SUPERUSER, root=root)
         _wait_ready(server)

@@ -48,6 +48,15 @@ class ServerError(RuntimeError):
     """The server did not start; the message holds the end of its log."""
 
 
+class _PortTakenError(ServerError):
+    """Another process bound the port first."""
+
+
+PORT_ATTEMPTS = 5
+"""Ports a first start tries before it gives up (each picked free a moment before)."""
+_ADDRESS_IN_USE = "address already in use"
+
+
 class RunningServer:
     """A buuta server process started by :func:`serve`.
 
@@ -71,6 +80,10 @@ class RunningServer:
         startup_s: float = 60.0,
     ) -> None:
         self.database_url = database_url
+        # A port picked here was free a moment ago; another process may take it before the
+        # server binds it (other test runs, outgoing connections): the first start then moves
+        # to a new one. A port the caller gave, or a restart, keeps its port.
+        self._may_move = port is None
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.extra_env = dict(env or {})
@@ -90,6 +103,22 @@ class RunningServer:
         ServerError
             If the process exits or does not answer in ``startup_s`` seconds.
         """
+        for _ in range(PORT_ATTEMPTS - 1):
+            try:
+                self._start_once()
+            except _PortTakenError:
+                if not self._may_move:
+                    raise
+                self.port = free_port()
+                self.base_url = f"http://127.0.0.1:{self.port}"
+            else:
+                self._may_move = False
+                return
+        self._start_once()
+        self._may_move = False
+
+    def _start_once(self) -> None:
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = {
             **os.environ,
             "BUUTA_DATABASE_URL": self.database_url,
@@ -106,6 +135,8 @@ class RunningServer:
         while True:
             if self.process.poll() is not None:
                 msg = f"buuta serve exited with {self.process.returncode}:\n{self.log_tail()}"
+                if _ADDRESS_IN_USE in self._log_since(log_start):
+                    raise _PortTakenError(msg)
                 raise ServerError(msg)
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
@@ -117,6 +148,14 @@ class RunningServer:
                 msg = f"buuta serve did not answer /healthz in {self.startup_s:g} s:\n"
                 raise ServerError(msg + self.log_tail())
             time.sleep(0.1)
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace").lower()
+        except OSError:
+            return ""
 
     def log_tail(self, chars: int = 4000) -> str:
         """Return the end of the server's log."""
