@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,21 @@ def pool() -> Iterator[SolverPool]:
     p = SolverPool(1, wait_s=30)
     yield p
     p.close()
+
+
+def _wait_until_dead(pid: int, timeout_s: float = 120) -> None:
+    """Wait until process ``pid`` has died (a zombie or gone): a fixed sleep may be too short
+    on a busy machine, and the test is about a worker that is already dead."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state in ("Z", "X"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} did not die"
+        time.sleep(0.01)
 
 
 def test_result_comes_back_from_worker_process(pool: SolverPool) -> None:
@@ -63,6 +79,6 @@ def test_worker_dead_while_idle_is_replaced_before_use(pool: SolverPool) -> None
 
     first = pool.run(os.getpid, wall_limit_s=60)
     os.kill(first, signal.SIGKILL)
-    time.sleep(0.5)
+    _wait_until_dead(first)
     second = pool.run(os.getpid, wall_limit_s=60)
     assert second != first
