@@ -203,7 +203,7 @@ class SolverPool:
             self._retire(worker)
         if not worker.wait_ready(self._start_s):
             self._retire(worker)
-            msg = f"the solver process did not start within {self._start_s:g} s"
+            msg = f"the solver process exited or took over {self._start_s:g} s to start"
             raise SolverUnavailable(msg)
         started = time.monotonic()
         try:

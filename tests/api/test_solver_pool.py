@@ -21,15 +21,17 @@ def pool() -> Iterator[SolverPool]:
 
 
 def _wait_until_dead(pid: int, timeout_s: float = 120) -> None:
-    """Wait until process ``pid`` has died (a zombie or gone): a fixed sleep may be too short
-    on a busy machine, and the test is about a worker that is already dead."""
+    """Wait until process ``pid`` can be reaped: a zombie with no thread left (a group leader
+    that died before its other threads is a zombie its parent cannot reap yet). A fixed sleep
+    may be too short on a busy machine, and this test is about a worker already dead."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            status = Path(f"/proc/{pid}/status").read_text()
         except FileNotFoundError:
             return
-        if state in ("Z", "X"):
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields["State"].split()[0] in ("Z", "X") and int(fields["Threads"]) <= 1:
             return
         assert time.monotonic() < deadline, f"process {pid} did not die"
         time.sleep(0.01)
