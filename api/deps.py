@@ -101,9 +101,15 @@ class UserCache:
     always go to the database), and only their hash, never the token.
     """
 
-    def __init__(self, ttl_s: float = 30.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl_s: float = 30.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self._clock = clock  # seconds; tests pass their own so expiry needs no sleeping
         self._known: dict[str, tuple[float, User]] = {}
         self._lock = threading.Lock()
 
@@ -113,7 +119,7 @@ class UserCache:
 
     def get(self, token: str) -> User | None:
         """Return the cached user of ``token`` if it was seen less than ``ttl_s`` ago."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             hit = self._known.get(self._key(token))
         if hit is None or hit[0] < now:
@@ -136,7 +142,7 @@ class UserCache:
         with self._lock:
             if len(self._known) >= self.max_entries:
                 self._known.clear()
-            self._known[self._key(token)] = (time.monotonic() + self.ttl_s, copy)
+            self._known[self._key(token)] = (self._clock() + self.ttl_s, copy)
         return copy
 
 

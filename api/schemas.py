@@ -143,6 +143,7 @@ class OptionsIn(_Open):
     """Solver options."""
 
     time_limit_s: float | None = Field(default=None, gt=0)
+    solution_limit: int | None = Field(default=None, gt=0)
     seed: int | None = None
 
 

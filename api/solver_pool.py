@@ -32,6 +32,10 @@ SOLVER_NICENESS = 10
 """How much lower than the server's the solver processes' CPU priority is (``nice``)."""
 
 
+START_S = 300.0
+"""How long a new solver process may take to import the solver, in seconds."""
+
+
 class SolverUnavailable(RuntimeError):  # noqa: N818 (reads as the HTTP answer it becomes)
     """The solve could not finish: its worker crashed, overran its limit, or none was free."""
 
@@ -49,6 +53,7 @@ def _worker_main(conn: Connection) -> None:
     # citizen's lookup, a courier's scans) go first when they compete for the CPU.
     with contextlib.suppress(OSError):
         os.nice(SOLVER_NICENESS)
+    conn.send(("ready",))  # the pool starts a call's wall-clock limit only after this
 
     while True:
         try:
@@ -75,6 +80,20 @@ class _Worker:
         )
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Wait until the worker has imported the solver; return whether it did in time.
+
+        Importing OR-Tools, PyVRP and numpy takes seconds, far more on a busy machine or with
+        nothing cached yet: that time must not count against the first solve's limit.
+        """
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(timeout_s) and self.conn.recv() == ("ready",)
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -93,9 +112,12 @@ class SolverPool:
         first call.
     wait_s
         How long a call waits for a free worker before :class:`SolverUnavailable`, in seconds.
+    start_s
+        How long a new worker may take to import the solver before :class:`SolverUnavailable`,
+        in seconds; a call's ``wall_limit_s`` starts once its worker is ready.
     """
 
-    def __init__(self, workers: int = 1, *, wait_s: float = 60.0) -> None:
+    def __init__(self, workers: int = 1, *, wait_s: float = 60.0, start_s: float = START_S) -> None:
         if workers < 1:
             msg = f"workers must be at least 1, got {workers}"
             raise ValueError(msg)
@@ -107,6 +129,7 @@ class SolverPool:
         self._started = False
         self._workers = workers
         self._wait_s = wait_s
+        self._start_s = start_s
         self._limiter: anyio.CapacityLimiter | None = None
 
     def _ensure_started(self) -> None:
@@ -178,6 +201,10 @@ class SolverPool:
             # died while idle (killed by an operator or the kernel): replace it, take the next
             log.warning("solver process %s died while idle; replacing it", worker.process.pid)
             self._retire(worker)
+        if not worker.wait_ready(self._start_s):
+            self._retire(worker)
+            msg = f"the solver process exited or took over {self._start_s:g} s to start"
+            raise SolverUnavailable(msg)
         started = time.monotonic()
         try:
             worker.conn.send((fn, args, kwargs))

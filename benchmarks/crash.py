@@ -44,7 +44,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import psycopg
 import sqlalchemy as sa
 
-from tests.resilience.fleet import (
+from harness.fleet import (
     Fleet,
     Outbox,
     SendStats,
@@ -56,8 +56,8 @@ from tests.resilience.fleet import (
     verify,
     verify_api,
 )
-from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, sqlite_url
+from harness.postgres import fresh_database, run_postgres_server
+from harness.server import RunningServer, sqlite_url
 from tracking.db import make_engine
 
 HEALTHZ_LIMIT_S = 5.0

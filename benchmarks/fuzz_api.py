@@ -57,9 +57,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from harness.postgres import fresh_database, run_postgres_server
+from harness.server import RunningServer, add_user, create_tokens, sqlite_url
 from routing.sample_day import camau_day
-from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, add_user, create_tokens, sqlite_url
 
 ROLES = ("admin", "dispatcher", "staff", "courier", "anonymous")
 

@@ -52,9 +52,9 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from harness.postgres import fresh_database, run_postgres_server  # noqa: E402
+from harness.server import RunningServer, create_tokens  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
-from tests.support.postgres import fresh_database, run_postgres_server  # noqa: E402
-from tests.support.server import RunningServer, create_tokens  # noqa: E402
 
 PICKUP_STEPS = ("collected", "at_hub", "on_shuttle", "received")
 RETURN_STEPS = ("result_ready", "on_shuttle", "at_hub", "out_for_delivery")

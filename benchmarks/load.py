@@ -43,8 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import httpx
 
-from routing.sample_day import camau_day
-from tests.resilience.fleet import (
+from harness.fleet import (
     Fleet,
     Outbox,
     make_fleet,
@@ -52,8 +51,9 @@ from tests.resilience.fleet import (
     percentile,
     register_fleet,
 )
-from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, sqlite_url
+from harness.postgres import fresh_database, run_postgres_server
+from harness.server import RunningServer, sqlite_url
+from routing.sample_day import camau_day
 
 LOOKUP_P99_TARGET_MS = 100.0
 

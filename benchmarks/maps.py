@@ -31,8 +31,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 import routing  # noqa: E402
 import tracking  # noqa: E402
 from api.maps import VIETNAM_TZ, plan_map, progress_map, save_map  # noqa: E402
+from harness.server import serve, sqlite_url  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
-from tests.support.server import serve, sqlite_url  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless",

@@ -7,7 +7,7 @@ Usage::
         [--solutions OUT] [--first-solution NAME] [--metaheuristic NAME] [--convention C]
 
 Each instance is read by :mod:`routing.benchmarks` into the routing core and solved by
-:func:`routing.solver.solve` (the function :func:`routing.plan_request` calls), one at a time,
+:func:`routing.engines.solve` (the function :func:`routing.plan_request` calls), one at a time,
 single thread. The objective is total distance. Two conventions (``--convention``):
 
 - ``dimacs``: distances and times truncated to one decimal (the distance-only convention of the
@@ -45,8 +45,8 @@ from routing.benchmarks import (
     routes_as_nodes,
     write_vrplib_solution,
 )
+from routing.engines import solve
 from routing.model import SolveParams
-from routing.solver import solve
 
 
 def _family(name: str) -> str:

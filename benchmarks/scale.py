@@ -10,8 +10,11 @@ Each (size, time limit) runs in its own process, so peak memory is that run's ow
 returns is complete and feasible (jobs it cannot fit come back unassigned with a reason, never in
 a broken route), so "seconds to a feasible plan" is the smallest time limit that returns one;
 the independent checker confirms it (``violations``). Printed per run: couriers, jobs served,
-unassigned by reason, objective cost, distance, seconds, checker violations, peak resident
-memory, and when the search first reported a solution (of the first district, on large days).
+unassigned by reason, objective cost, distance, seconds, how far the answer came after its time
+limit (``overrun_s``: set-up, districting and read-back; the tests used to assert it and now
+leave it to this benchmark, since it depends on how busy the machine is), checker violations,
+peak resident memory, and when the search first reported a solution (of the first district, on
+large days).
 
 Large days are planned district by district, each with a share of the time limit; a district
 whose share ends before its first solution leaves its jobs unassigned (``no_time``, "ran out of
@@ -51,6 +54,7 @@ def _one(jobs: int, time_limit: float, seed: int, couriers: int | None) -> dict[
         "couriers": len(req["couriers"]),
         "time_limit_s": time_limit,
         "seconds": round(total, 1),
+        "overrun_s": round(total - time_limit, 2),
         "first_report_s": round(seen[0].elapsed_s, 2) if seen else None,
         "served": plan["kpis"]["served"],
         "unassigned": plan["kpis"]["unassigned_by_reason"],

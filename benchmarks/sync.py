@@ -35,7 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.resilience.fleet import (
+from harness.fleet import (
     SendStats,
     Verdict,
     make_fleet,
@@ -46,8 +46,8 @@ from tests.resilience.fleet import (
     verify,
     verify_api,
 )
-from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, sqlite_url
+from harness.postgres import fresh_database, run_postgres_server
+from harness.server import RunningServer, sqlite_url
 
 EVENTS_PER_DOSSIER = 3.6
 """About how many scans the simulation makes per dossier (to size the fleet from --events)."""

@@ -55,6 +55,7 @@ from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import DAY_S, hhmm
 from routing.model import (
     Break,
+    IntMatrix,
     Problem,
     ProblemBuilder,
     TimeWindow,
@@ -369,7 +370,7 @@ class _Diagnosis:
         )
 
 
-def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
+def build_problem(
     req: PlanRequest,
     travel: TravelModel | None = None,
     *,
@@ -380,6 +381,9 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     previous_courier: Mapping[int, int] | None = None,
 ) -> Built:
     """Turn a validated request into a core :class:`~routing.model.Problem`.
+
+    In stages: the places (sites, homes, extra points), the travel between them, a vehicle per
+    courier (:func:`_vehicle`), then the steps of each job (:class:`_JobSteps`).
 
     Parameters
     ----------
@@ -404,19 +408,87 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
     Built
         The problem and what is needed to read a solution back.
     """
-    travel = travel or GreatCircleTravel()
-    fixed_jobs = fixed_jobs or {}
-    skip_jobs = skip_jobs or {}
-    site_ids = list(req.sites)
-    site_index = {s: i for i, s in enumerate(site_ids)}
-    points = [req.sites[s].point for s in site_ids] + [j.point for j in req.jobs]
-    points += list(extra_points)
-    ids = site_ids + [j.id for j in req.jobs]
-    loc_site: list[str | None] = [*site_ids, *([None] * (len(points) - len(site_ids)))]
-    job_loc = [len(site_ids) + i for i in range(len(req.jobs))]
+    places = _places(req, extra_points)
     if req.travel is not None and extra_points:
         raise RequestError("travel: re-planning from couriers' positions needs a travel model.")
-    seconds, metres = _travel(req, points, ids, travel)
+    seconds, metres = _travel(req, places.points, places.ids, travel or GreatCircleTravel())
+    sec_int, met_int = _integer_travel(seconds, metres)
+    profile_of = ["request" if req.travel is not None else c.mode for c in req.couriers]
+    starts = [
+        (states[k] if states is not None and states[k] is not None else None)
+        or CourierState(places.site_index[c.start_site], c.shift_s[0])
+        for k, c in enumerate(req.couriers)
+    ]
+    b = ProblemBuilder(
+        horizon_s=HORIZON_S, weights=Weights(PER_SECOND, PER_METRE), early_service=False
+    )
+    for p in seconds:
+        b.add_profile(p, sec_int[p], met_int[p])
+    for k, c in enumerate(req.couriers):
+        b.add_vehicle(
+            _vehicle(
+                req,
+                k,
+                start=starts[k],
+                end=places.site_index[c.end_site],
+                travel_s=sec_int[profile_of[k]],
+                profile=profile_of[k],
+                replanning=states is not None,
+            )
+        )
+    jobs = _JobSteps(req, sec_int, profile_of, places, starts)
+    diagnosis = _Diagnosis(req, sec_int, profile_of, places.site_index, starts)
+    added = jobs.add_all(
+        b,
+        diagnosis,
+        fixed_jobs=fixed_jobs or {},
+        skip_jobs=skip_jobs or {},
+        previous_courier=previous_courier or {},
+    )
+    return Built(
+        req,
+        b.build(),
+        added.roles,
+        added.core_job_of,
+        added.unassigned,
+        places.points,
+        places.loc_site,
+        seconds,
+        metres,
+        profile_of,
+        places.site_index,
+        places.job_loc,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Places:
+    """Every location of a problem: the sites in request order, the homes, then extra points."""
+
+    site_index: dict[str, int]
+    points: list[LatLon]
+    ids: list[str]  # of the sites and jobs, as a request's travel matrix names them
+    loc_site: list[str | None]
+    job_loc: list[int]
+
+
+def _places(req: PlanRequest, extra_points: Sequence[LatLon]) -> _Places:
+    site_ids = list(req.sites)
+    points = [req.sites[s].point for s in site_ids] + [j.point for j in req.jobs]
+    points += list(extra_points)
+    return _Places(
+        site_index={s: i for i, s in enumerate(site_ids)},
+        points=points,
+        ids=site_ids + [j.id for j in req.jobs],
+        loc_site=[*site_ids, *([None] * (len(points) - len(site_ids)))],
+        job_loc=[len(site_ids) + i for i in range(len(req.jobs))],
+    )
+
+
+def _integer_travel(
+    seconds: Mapping[str, FloatArray], metres: Mapping[str, FloatArray]
+) -> tuple[dict[str, IntMatrix], dict[str, IntMatrix]]:
+    """Travel in the solver's integers: seconds rounded up (never a shorter leg), metres."""
     sec_int = {
         p: to_int_matrix(m, scale=1.0, rounding="ceil", name=f"travel seconds ({p})")
         for p, m in seconds.items()
@@ -425,215 +497,248 @@ def build_problem(  # noqa: PLR0912, PLR0915 - one pass over couriers and jobs
         p: to_int_matrix(m, scale=1.0, rounding="round", name=f"travel metres ({p})")
         for p, m in metres.items()
     }
-    profile_of = ["request" if req.travel is not None else c.mode for c in req.couriers]
-    starts = [
-        (states[k] if states is not None and states[k] is not None else None)
-        or CourierState(site_index[c.start_site], c.shift_s[0])
-        for k, c in enumerate(req.couriers)
-    ]
+    return sec_int, met_int
 
-    b = ProblemBuilder(
-        horizon_s=HORIZON_S, weights=Weights(PER_SECOND, PER_METRE), early_service=False
+
+def _vehicle(
+    req: PlanRequest,
+    k: int,
+    *,
+    start: CourierState,
+    end: int,
+    travel_s: IntMatrix,
+    profile: str,
+    replanning: bool,
+) -> Vehicle:
+    """Courier ``k`` as a vehicle: its shift from when it can start, the breaks that still fit.
+
+    Raises
+    ------
+    RequestError
+        When planning the morning, if the shift is too short to ride home and take the breaks.
+    """
+    c = req.couriers[k]
+    t0 = max(c.shift_s[0], start.ready_s)
+    breaks = tuple(
+        Break(TimeWindow(max(x.earliest_s, t0), x.latest_s), x.duration_s)
+        for x in c.breaks
+        if max(x.earliest_s, t0) + x.duration_s <= x.latest_s
     )
-    for p in seconds:
-        b.add_profile(p, sec_int[p], met_int[p])
-    for k, c in enumerate(req.couriers):
-        st = starts[k]
-        end = site_index[c.end_site]
-        t0 = max(c.shift_s[0], st.ready_s)
-        brks = tuple(
-            Break(TimeWindow(max(x.earliest_s, t0), x.latest_s), x.duration_s)
-            for x in c.breaks
-            if max(x.earliest_s, t0) + x.duration_s <= x.latest_s
+    ride = int(travel_s[start.location, end])
+    if t0 + ride + sum(x.duration_s for x in c.breaks) > c.shift_s[1] and not replanning:
+        raise RequestError(
+            f"couriers[{k}].shift: {hhmm(c.shift_s[0])}–{hhmm(c.shift_s[1])} is too short "
+            f"to ride from {c.start_site} to {c.end_site} and take the breaks."
         )
-        ride = int(sec_int[profile_of[k]][st.location, end])
-        need = ride + sum(x.duration_s for x in c.breaks)
-        if t0 + need > c.shift_s[1] and states is None:
-            raise RequestError(
-                f"couriers[{k}].shift: {hhmm(c.shift_s[0])}–{hhmm(c.shift_s[1])} is too short "
-                f"to ride from {c.start_site} to {c.end_site} and take the breaks."
-            )
-        # Re-planning late in the day: only a courier who cannot ride back (and take the breaks
-        # that still fit) before the shift closes is given the time to do so, and no more.
-        shift_end = max(c.shift_s[1], t0 + ride + sum(x.duration_s for x in brks))
-        load = sum(req.jobs[j].size for j in st.in_hand)
-        b.add_vehicle(
-            Vehicle(
-                start=st.location,
-                end=end,
-                profile=profile_of[k],
-                capacity=c.capacity,
-                shift=TimeWindow(t0, shift_end),
-                breaks=brks,
-                skills=c.skills,
-                initial_load=load,
-                name=c.id,
-            )
-        )
+    # Re-planning late in the day: only a courier who cannot ride back (and take the breaks
+    # that still fit) before the shift closes is given the time to do so, and no more.
+    shift_end = max(c.shift_s[1], t0 + ride + sum(x.duration_s for x in breaks))
+    return Vehicle(
+        start=start.location,
+        end=end,
+        profile=profile,
+        capacity=c.capacity,
+        shift=TimeWindow(t0, shift_end),
+        breaks=breaks,
+        skills=c.skills,
+        initial_load=sum(req.jobs[j].size for j in start.in_hand),
+        name=c.id,
+    )
 
-    diag = _Diagnosis(req, sec_int, profile_of, site_index, starts)
-    roles: list[VisitRole] = []
-    core_job_of: dict[int, int] = {}
-    unassigned: dict[int, tuple[str, str]] = {}
-    svc = req.site_service_s
-    for j, job in enumerate(req.jobs):
-        if j in skip_jobs:
-            continue
-        in_hand_of = fixed_jobs.get(j)
-        if in_hand_of is None:
-            why = diag.reason(j, job_loc[j])
-            if why is not None:
-                unassigned[j] = why
+
+@dataclass
+class _AddedJobs:
+    """What :meth:`_JobSteps.add_all` added, and what it left out with a reason."""
+
+    roles: list[VisitRole] = field(default_factory=list)
+    core_job_of: dict[int, int] = field(default_factory=dict)
+    unassigned: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+# A job's core steps (each a list of alternative visits) and what each visit means.
+_Steps = tuple[list[list[Visit]], list[list[VisitRole]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _JobSteps:
+    """The core steps of each dossier job (module docstring: pickups, hand-offs, returns)."""
+
+    req: PlanRequest
+    sec_int: Mapping[str, IntMatrix]
+    profile_of: list[str]
+    places: _Places
+    starts: list[CourierState]
+
+    def add_all(
+        self,
+        b: ProblemBuilder,
+        diagnosis: _Diagnosis,
+        *,
+        fixed_jobs: Mapping[int, int],
+        skip_jobs: Mapping[int, tuple[str, str]],
+        previous_courier: Mapping[int, int],
+    ) -> _AddedJobs:
+        """Add every job not settled to ``b``; a job no courier can make gets its reason."""
+        added = _AddedJobs()
+        for j, job in enumerate(self.req.jobs):
+            if j in skip_jobs:
                 continue
-        only = frozenset({in_hand_of}) if in_hand_of is not None else None
-        steps: list[list[Visit]] = []
-        step_roles: list[list[VisitRole]] = []
-        if job.kind == "pickup":
-            assert job.handoff_site is not None
-            if in_hand_of is None:
-                steps.append(
-                    [
-                        Visit(
-                            job_loc[j],
-                            TimeWindow(*job.window_s),
-                            job.service_s,
-                            job.size,
-                            job.skills,
-                            name=f"{job.id}:pickup",
-                        )
-                    ]
-                )
-                step_roles.append([VisitRole(j, "pickup")])
-            site = job.handoff_site
-            o0, o1 = _site_window(req, site)
-            alts: list[Visit] = []
-            alt_roles: list[VisitRole] = []
-            if _needs_run(job):
-                assert job.destination_site is not None
-                runs = _runs(req, site, job.destination_site)
-                travel_min = min(int(sec_int[p][job_loc[j], site_index[site]]) for p in sec_int)
-                earliest = max(job.window_s[0] + job.service_s + travel_min, o0)
-                if in_hand_of is not None:
-                    earliest = max(starts[in_hand_of].ready_s, o0)
-                catchable = [r for r in runs if min(r.cutoff_s, o1) >= earliest]
-                catchable = catchable[:MAX_RUN_CHOICES]
-                base = catchable[0].arrives_s if catchable else 0
-                for r in catchable:
-                    alts.append(
-                        Visit(
-                            site_index[site],
-                            TimeWindow(o0, min(r.cutoff_s, o1)),
-                            svc,
-                            -job.size,
-                            job.skills,
-                            only,
-                            group=f"{site}|handoff|{r.id}",
-                            cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60),
-                            name=f"{job.id}:handoff:{r.id}",
-                        )
-                    )
-                    alt_roles.append(VisitRole(j, "handoff", site, r.id))
-                next_day = (runs[0].arrives_s + DAY_S) if runs else base + DAY_S
-                miss_cost = DELAY_PER_MIN * ((next_day - base) // 60) if catchable else 0
-                alts.append(
-                    Visit(
-                        site_index[site],
-                        TimeWindow(o0, o1),
-                        svc,
-                        -job.size,
-                        job.skills,
-                        only,
-                        group=f"{site}|handoff|-",
-                        cost=miss_cost,
-                        name=f"{job.id}:handoff:none",
-                    )
-                )
-                alt_roles.append(VisitRole(j, "handoff", site, None, missed=True))
-            else:
-                alts.append(
-                    Visit(
-                        site_index[site],
-                        TimeWindow(o0, o1),
-                        svc,
-                        -job.size,
-                        job.skills,
-                        only,
-                        group=f"{site}|handoff|",
-                        name=f"{job.id}:handoff",
-                    )
-                )
-                alt_roles.append(VisitRole(j, "handoff", site))
-            steps.append(alts)
-            step_roles.append(alt_roles)
-        else:
-            assert job.origin_site is not None
-            site = job.origin_site
-            o0, o1 = _site_window(req, site)
-            if in_hand_of is None:
-                steps.append(
-                    [
-                        Visit(
-                            site_index[site],
-                            TimeWindow(max(job.ready_s, o0), o1),
-                            svc,
-                            job.size,
-                            job.skills,
-                            group=f"{site}|collect",
-                            name=f"{job.id}:collect",
-                        )
-                    ]
-                )
-                step_roles.append([VisitRole(j, "collect", site)])
-            window = TimeWindow(*job.window_s)
-            late = False
-            if in_hand_of is not None:
-                # A result already in the courier's bag stays there. When its window can no
-                # longer be met, it is delivered as soon as the courier can, marked late.
-                st = starts[in_hand_of]
-                t0 = max(st.ready_s, req.couriers[in_hand_of].shift_s[0])
-                leg = int(sec_int[profile_of[in_hand_of]][st.location, job_loc[j]])
-                if t0 + leg > job.window_s[1]:
-                    window = TimeWindow(job.window_s[0], HORIZON_S)
-                    late = True
-            steps.append(
-                [
-                    Visit(
-                        job_loc[j],
-                        window,
-                        job.service_s,
-                        -job.size,
-                        job.skills,
-                        only,
-                        name=f"{job.id}:delivery",
-                    )
+            in_hand_of = fixed_jobs.get(j)
+            why = diagnosis.reason(j, self.places.job_loc[j]) if in_hand_of is None else None
+            if why is not None:
+                added.unassigned[j] = why
+                continue
+            steps, step_roles = self.of(j, in_hand_of)
+            if j in previous_courier and in_hand_of is None:
+                steps[0] = [
+                    replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
+                    for v in steps[0]
                 ]
-            )
-            step_roles.append([VisitRole(j, "delivery", late=late)])
-        if previous_courier and j in previous_courier and in_hand_of is None:
-            steps[0] = [
-                replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
-                for v in steps[0]
+            # A dossier already in a courier's bag is worth far more than any job not yet begun:
+            # leaving it out would strand a citizen's papers with the courier.
+            penalty = _penalty(self.req, job) * (IN_HAND_FACTOR if in_hand_of is not None else 1)
+            added.core_job_of[j] = b.add_job(steps, penalty=penalty, name=job.id)
+            for rs in step_roles:
+                added.roles.extend(rs)
+        return added
+
+    def of(self, j: int, in_hand_of: int | None) -> _Steps:
+        """Job ``j``'s steps; ``in_hand_of`` is the courier already carrying its dossier."""
+        job = self.req.jobs[j]
+        only = frozenset({in_hand_of}) if in_hand_of is not None else None
+        if job.kind == "pickup":
+            return self._pickup(j, job, in_hand_of, only)
+        return self._return(j, job, in_hand_of, only)
+
+    def _pickup(
+        self, j: int, job: DossierJob, in_hand_of: int | None, only: frozenset[int] | None
+    ) -> _Steps:
+        """The pickup at the home (unless in hand), then the hand-off at the site."""
+        assert job.handoff_site is not None
+        steps: list[list[Visit]] = []
+        roles: list[list[VisitRole]] = []
+        if in_hand_of is None:
+            window = TimeWindow(*job.window_s)
+            home = self.places.job_loc[j]
+            name = f"{job.id}:pickup"
+            steps.append([Visit(home, window, job.service_s, job.size, job.skills, name=name)])
+            roles.append([VisitRole(j, "pickup")])
+        site = job.handoff_site
+        if _needs_run(job):
+            alternatives, alternative_roles = self._handoffs_to_runs(j, job, in_hand_of, only)
+        else:
+            o0, o1 = _site_window(self.req, site)
+            alternatives = [
+                Visit(
+                    self.places.site_index[site],
+                    TimeWindow(o0, o1),
+                    self.req.site_service_s,
+                    -job.size,
+                    job.skills,
+                    only,
+                    group=f"{site}|handoff|",
+                    name=f"{job.id}:handoff",
+                )
             ]
-        # A dossier already in a courier's bag is worth far more than any job not yet begun:
-        # leaving it out would strand a citizen's papers with the courier.
-        penalty = _penalty(req, job) * (IN_HAND_FACTOR if in_hand_of is not None else 1)
-        core_job_of[j] = b.add_job(steps, penalty=penalty, name=job.id)
-        for rs in step_roles:
-            roles.extend(rs)
-    return Built(
-        req,
-        b.build(),
-        roles,
-        core_job_of,
-        unassigned,
-        points,
-        loc_site,
-        seconds,
-        metres,
-        profile_of,
-        site_index,
-        job_loc,
-    )
+            alternative_roles = [VisitRole(j, "handoff", site)]
+        steps.append(alternatives)
+        roles.append(alternative_roles)
+        return steps, roles
+
+    def _handoffs_to_runs(
+        self, j: int, job: DossierJob, in_hand_of: int | None, only: frozenset[int] | None
+    ) -> tuple[list[Visit], list[VisitRole]]:
+        """One hand-off per catchable run, costed by its delay, and one for "no run today"."""
+        assert job.handoff_site is not None and job.destination_site is not None
+        req, sec_int, site = self.req, self.sec_int, job.handoff_site
+        at = self.places.site_index[site]
+        o0, o1 = _site_window(req, site)
+        runs = _runs(req, site, job.destination_site)
+        travel_min = min(int(sec_int[p][self.places.job_loc[j], at]) for p in sec_int)
+        earliest = max(job.window_s[0] + job.service_s + travel_min, o0)
+        if in_hand_of is not None:
+            earliest = max(self.starts[in_hand_of].ready_s, o0)
+        catchable = [r for r in runs if min(r.cutoff_s, o1) >= earliest][:MAX_RUN_CHOICES]
+        base = catchable[0].arrives_s if catchable else 0
+        svc = req.site_service_s
+        alternatives = [
+            Visit(
+                at,
+                TimeWindow(o0, min(r.cutoff_s, o1)),
+                svc,
+                -job.size,
+                job.skills,
+                only,
+                group=f"{site}|handoff|{r.id}",
+                cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60),
+                name=f"{job.id}:handoff:{r.id}",
+            )
+            for r in catchable
+        ]
+        roles = [VisitRole(j, "handoff", site, r.id) for r in catchable]
+        next_day = (runs[0].arrives_s + DAY_S) if runs else base + DAY_S
+        miss_cost = DELAY_PER_MIN * ((next_day - base) // 60) if catchable else 0
+        alternatives.append(
+            Visit(
+                at,
+                TimeWindow(o0, o1),
+                svc,
+                -job.size,
+                job.skills,
+                only,
+                group=f"{site}|handoff|-",
+                cost=miss_cost,
+                name=f"{job.id}:handoff:none",
+            )
+        )
+        roles.append(VisitRole(j, "handoff", site, None, missed=True))
+        return alternatives, roles
+
+    def _return(
+        self, j: int, job: DossierJob, in_hand_of: int | None, only: frozenset[int] | None
+    ) -> _Steps:
+        """The collect at the origin site (unless in hand), then the delivery at the home."""
+        assert job.origin_site is not None
+        site = job.origin_site
+        steps: list[list[Visit]] = []
+        roles: list[list[VisitRole]] = []
+        if in_hand_of is None:
+            o0, o1 = _site_window(self.req, site)
+            collect = Visit(
+                self.places.site_index[site],
+                TimeWindow(max(job.ready_s, o0), o1),
+                self.req.site_service_s,
+                job.size,
+                job.skills,
+                group=f"{site}|collect",
+                name=f"{job.id}:collect",
+            )
+            steps.append([collect])
+            roles.append([VisitRole(j, "collect", site)])
+        window, late = self._delivery_window(j, job, in_hand_of)
+        home = self.places.job_loc[j]
+        name = f"{job.id}:delivery"
+        steps.append([Visit(home, window, job.service_s, -job.size, job.skills, only, name=name)])
+        roles.append([VisitRole(j, "delivery", late=late)])
+        return steps, roles
+
+    def _delivery_window(
+        self, j: int, job: DossierJob, in_hand_of: int | None
+    ) -> tuple[TimeWindow, bool]:
+        """The delivery's window, and whether it is already late.
+
+        A result already in the courier's bag stays there. When its window can no longer be
+        met, it is delivered as soon as the courier can, marked late.
+        """
+        window = TimeWindow(*job.window_s)
+        if in_hand_of is None:
+            return window, False
+        st = self.starts[in_hand_of]
+        t0 = max(st.ready_s, self.req.couriers[in_hand_of].shift_s[0])
+        leg = int(self.sec_int[self.profile_of[in_hand_of]][st.location, self.places.job_loc[j]])
+        if t0 + leg > job.window_s[1]:
+            return TimeWindow(job.window_s[0], HORIZON_S), True
+        return window, False
 
 
 def courier_index(req: PlanRequest, courier_id: str) -> int:

@@ -293,12 +293,24 @@ class Problem:
     weights: Weights = field(default_factory=Weights)
     early_service: bool = False
 
-    def __post_init__(self) -> None:  # noqa: PLR0912 - one check per rule, in order
+    def __post_init__(self) -> None:
+        n_loc = self._check_profiles()
+        self._check_visits(n_loc)
+        self._check_jobs()
+        for veh in self.vehicles:
+            self._check_vehicle(veh, n_loc)
+        if self.vehicles:
+            self._check_allowed_vehicles()
+
+    def _check_profiles(self) -> int:
+        """Every profile covers the same locations; return how many."""
         sizes = {p.seconds.shape[0] for p in self.profiles.values()}
         if len(sizes) > 1:
             msg = f"All profiles must cover the same locations, got sizes {sorted(sizes)}."
             raise ValueError(msg)
-        n_loc = sizes.pop() if sizes else 0
+        return sizes.pop() if sizes else 0
+
+    def _check_visits(self, n_loc: int) -> None:
         for v in self.visits:
             if v.location >= n_loc:
                 msg = f"Visit {v.name!r}: location {v.location} is not in the matrices."
@@ -306,6 +318,9 @@ class Problem:
             if v.window.early_s < 0 or v.window.late_s > self.horizon_s:
                 msg = f"Visit {v.name!r}: window outside [0, horizon {self.horizon_s}] s."
                 raise ValueError(msg)
+
+    def _check_jobs(self) -> None:
+        """Every visit belongs to exactly one job."""
         seen: set[int] = set()
         for job in self.jobs:
             for idx in job.visits:
@@ -319,22 +334,23 @@ class Problem:
         if len(seen) != len(self.visits):
             msg = "Every visit must belong to exactly one job."
             raise ValueError(msg)
-        for veh in self.vehicles:
-            if veh.profile not in self.profiles:
-                msg = f"Vehicle {veh.name!r}: unknown profile {veh.profile!r}."
+
+    def _check_vehicle(self, veh: Vehicle, n_loc: int) -> None:
+        if veh.profile not in self.profiles:
+            msg = f"Vehicle {veh.name!r}: unknown profile {veh.profile!r}."
+            raise ValueError(msg)
+        if not (0 <= veh.start < n_loc and 0 <= veh.end < n_loc):
+            msg = f"Vehicle {veh.name!r}: start or end location is not in the matrices."
+            raise ValueError(msg)
+        if veh.shift.early_s < 0 or veh.shift.late_s > self.horizon_s:
+            msg = f"Vehicle {veh.name!r}: shift outside [0, horizon {self.horizon_s}] s."
+            raise ValueError(msg)
+
+    def _check_allowed_vehicles(self) -> None:
+        for v in self.visits:
+            if v.vehicles is not None and any(not 0 <= k < len(self.vehicles) for k in v.vehicles):
+                msg = f"Visit {v.name!r}: names a vehicle that does not exist."
                 raise ValueError(msg)
-            if not (0 <= veh.start < n_loc and 0 <= veh.end < n_loc):
-                msg = f"Vehicle {veh.name!r}: start or end location is not in the matrices."
-                raise ValueError(msg)
-            if veh.shift.early_s < 0 or veh.shift.late_s > self.horizon_s:
-                msg = f"Vehicle {veh.name!r}: shift outside [0, horizon {self.horizon_s}] s."
-                raise ValueError(msg)
-            for v in self.visits:
-                if v.vehicles is not None and any(
-                    not 0 <= k < len(self.vehicles) for k in v.vehicles
-                ):
-                    msg = f"Visit {v.name!r}: names a vehicle that does not exist."
-                    raise ValueError(msg)
 
     @property
     def num_locations(self) -> int:
@@ -411,6 +427,11 @@ class SolveParams:
     ----------
     time_limit_s
         Wall-clock limit of the search, in seconds.
+    solution_limit
+        If given, the search also stops after this many solutions (OR-Tools) or iterations
+        (PyVRP), whichever of the two limits comes first. A search stopped by this limit does not
+        depend on how fast or busy the machine is, so tests and reproducible runs set it with a
+        generous time limit.
     first_solution
         OR-Tools first solution strategy name (insertion-based by default: it finds feasible
         plans on tight windows where PATH_CHEAPEST_ARC finds none).
@@ -432,8 +453,12 @@ class SolveParams:
     seed: int = 0
     log_search: bool = False
     engine: str = "auto"
+    solution_limit: int | None = None
 
     def __post_init__(self) -> None:
+        if self.solution_limit is not None and self.solution_limit < 1:
+            msg = f"solution_limit must be a positive whole number, got {self.solution_limit!r}."
+            raise ValueError(msg)
         if self.engine not in ("auto", "ortools", "pyvrp"):
             msg = f"engine must be 'auto', 'ortools' or 'pyvrp', got {self.engine!r}."
             raise ValueError(msg)

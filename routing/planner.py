@@ -290,10 +290,12 @@ def _solve_one(
     time_limit_s: float,
     on_progress: Callable[[Progress], None] | None,
 ) -> Plan:
-    from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
+    from routing.engines import solve  # noqa: PLC0415 (the engines load when a day is solved)
 
     built = build_problem(req, travel)
-    params = SolveParams(time_limit_s=time_limit_s, seed=req.seed)
+    params = SolveParams(
+        time_limit_s=time_limit_s, seed=req.seed, solution_limit=req.solution_limit
+    )
     solution = solve(built.problem, params, on_progress=on_progress)
     return plan_from_solution(built, solution)
 

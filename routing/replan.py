@@ -304,7 +304,11 @@ def prepare_replan(
     )
     built.extra["settled"] = settled.settled
     built.extra["done"] = settled.fully_done
-    params = SolveParams(time_limit_s=starts.req.time_limit_s, seed=starts.req.seed)
+    params = SolveParams(
+        time_limit_s=starts.req.time_limit_s,
+        seed=starts.req.seed,
+        solution_limit=starts.req.solution_limit,
+    )
     if settled.fixed:
         # Dossiers in a courier's bag may go with that courier only. Local cheapest insertion
         # places the visits with the fewest allowed couriers (and the highest penalty) first;

@@ -120,6 +120,7 @@ class PlanRequest:
     time_limit_s: float
     seed: int
     site_service_s: int
+    solution_limit: int | None = None
 
 
 def _err(where: str, what: str) -> RequestError:
@@ -480,6 +481,10 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
             "options.time_limit_s", f"must be in (0, {MAX_TIME_LIMIT_S:g}] s, got {limit!r}."
         )
     seed = _int(options.get("seed", 0), "options.seed")
+    solutions = options.get("solution_limit")
+    solution_limit = (
+        None if solutions is None else _int(solutions, "options.solution_limit", minimum=1)
+    )
     site_min = _number(
         options.get("site_service_min", DEFAULT_SITE_SERVICE_MIN), "options.site_service_min"
     )
@@ -493,4 +498,5 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         limit_f,
         seed,
         round(site_min * 60),
+        solution_limit,
     )

@@ -312,6 +312,44 @@ def camau_day(
         If ``jobs`` is not a positive integer, ``seed`` not an integer, ``date`` not an ISO
         date, or ``couriers`` fewer than the offices that have jobs.
     """
+    day = _checked_arguments(jobs, seed, date, couriers)
+    rng = random.Random(seed)
+    geo = camau()
+    sites = _sites(geo)
+    shuttles = _shuttles(CENTRE_POINT, sites)
+    per_office = _allocate(jobs, _office_demand(geo))
+    fleet = _fleet(couriers, per_office) if couriers is not None else {}
+    areas = district_service_areas()
+    crew: list[dict[str, Any]] = []
+    job_list: list[dict[str, Any]] = []
+    for office in DISTRICT_OFFICES.values():
+        if per_office[office] == 0:
+            continue
+        wards = [geo.wards[c] for c in areas.area(office).ward_codes]
+        office_jobs = _office_jobs(
+            rng,
+            geo,
+            office=office,
+            wards=wards,
+            n_jobs=per_office[office],
+            shuttles=shuttles,
+            day=day,
+            first_number=len(job_list) + 1,
+        )
+        job_list += office_jobs
+        crew += _couriers(office, office_jobs, fleet.get(office))
+    return {
+        "date": day.isoformat(),
+        "sites": sites,
+        "shuttles": shuttles,
+        "couriers": crew,
+        "jobs": job_list,
+        "options": {"time_limit_s": 10, "seed": seed},
+    }
+
+
+def _checked_arguments(jobs: int, seed: int, day_iso: str, couriers: int | None) -> date:
+    """Refuse bad arguments of :func:`camau_day` with a plain sentence; return the day."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         msg = f"jobs must be a positive whole number, got {jobs!r}."
         raise ValueError(msg)
@@ -324,14 +362,14 @@ def camau_day(
         msg = f"seed must be a whole number, got {seed!r}."
         raise ValueError(msg)
     try:
-        day = _parse_date(date)
+        return _parse_date(day_iso)
     except ValueError:
-        msg = f"date must be an ISO date like 2026-11-23, got {date!r}."
+        msg = f"date must be an ISO date like 2026-11-23, got {day_iso!r}."
         raise ValueError(msg) from None
 
-    rng = random.Random(seed)
-    geo = camau()
-    areas = district_service_areas()
+
+def _sites(geo: Geography) -> list[dict[str, Any]]:
+    """The centre, the provincial departments, then a post office per old district."""
     sites: list[dict[str, Any]] = [
         {
             "id": "centre",
@@ -346,53 +384,45 @@ def camau_day(
         {"id": i, "kind": "department", "name": n, "lat": lat, "lon": lon, "opening": list(SHIFT)}
         for i, n, lat, lon in DEPARTMENTS
     ]
-    sites += _offices(geo)
-    shuttles = _shuttles(CENTRE_POINT, sites)
+    return sites + _offices(geo)
 
-    per_office = _allocate(jobs, _office_demand(geo))
-    fleet = _fleet(couriers, per_office) if couriers is not None else {}
-    crew: list[dict[str, Any]] = []
-    job_list: list[dict[str, Any]] = []
-    for office in DISTRICT_OFFICES.values():
-        n_jobs = per_office[office]
-        if n_jobs == 0:
-            continue
-        wards = [geo.wards[c] for c in areas.area(office).ward_codes]
-        # Results that reach the office early enough to be delivered in a 2-hour window.
-        usable = [
-            r
-            for r in shuttles
-            if r["from_site"] == "centre"
-            and r["to_site"] == office
-            and _minutes(r["arrives"]) <= DAY_END_MIN - 150
-        ]
-        n_returns = round(n_jobs * RETURN_SHARE) if usable else 0
-        kinds = ["return"] * n_returns + ["pickup"] * (n_jobs - n_returns)
-        rng.shuffle(kinds)
-        office_jobs = [
-            _job(
-                rng,
-                geo,
-                kind=kind,
-                job_id=f"J{len(job_list) + k + 1:04d}",
-                office=office,
-                wards=wards,
-                usable_runs=usable,
-                day=day,
-            )
-            for k, kind in enumerate(kinds)
-        ]
-        job_list += office_jobs
-        crew += _couriers(office, office_jobs, fleet.get(office))
 
-    return {
-        "date": day.isoformat(),
-        "sites": sites,
-        "shuttles": shuttles,
-        "couriers": crew,
-        "jobs": job_list,
-        "options": {"time_limit_s": 10, "seed": seed},
-    }
+def _office_jobs(
+    rng: random.Random,
+    geo: Geography,
+    *,
+    office: str,
+    wards: Sequence[Ward],
+    n_jobs: int,
+    shuttles: Sequence[dict[str, Any]],
+    day: date,
+    first_number: int,
+) -> list[dict[str, Any]]:
+    """An office's jobs, about half returns when a run brings results back early enough."""
+    # Results that reach the office early enough to be delivered in a 2-hour window.
+    usable = [
+        r
+        for r in shuttles
+        if r["from_site"] == "centre"
+        and r["to_site"] == office
+        and _minutes(r["arrives"]) <= DAY_END_MIN - 150
+    ]
+    n_returns = round(n_jobs * RETURN_SHARE) if usable else 0
+    kinds = ["return"] * n_returns + ["pickup"] * (n_jobs - n_returns)
+    rng.shuffle(kinds)
+    return [
+        _job(
+            rng,
+            geo,
+            kind=kind,
+            job_id=f"J{first_number + k:04d}",
+            office=office,
+            wards=wards,
+            usable_runs=usable,
+            day=day,
+        )
+        for k, kind in enumerate(kinds)
+    ]
 
 
 def _job(

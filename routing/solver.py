@@ -1,32 +1,52 @@
 """The one module that speaks OR-Tools: a :class:`~routing.model.Problem` in, a Solution out.
 
-The model: one routing node per visit plus one node per distinct start/end location; a time
-dimension (seconds, waiting allowed) whose transits are travel plus service, with service shared
-along runs of visits of one group; a load dimension with each vehicle's capacity and initial load;
-a disjunction per job step (penalty when the job may be dropped, at most one alternative visited);
-pickup-and-delivery pairs (or sets, when a step has alternatives) on the same vehicle, in order;
-breaks as fixed-duration interval variables (``SetBreakIntervalsOfVehicle``); skills and allowed
-vehicles via ``SetAllowedVehiclesForIndex``; arc costs of travel seconds and metres plus the cost
-of the visit left. OR-Tools aborts the process on a model without vehicles, so such a problem is
-answered here without building a model.
+The choice between OR-Tools and PyVRP is made in :mod:`routing.engines`; this module builds and
+searches OR-Tools' model only. :func:`solve` builds it in named stages, each a method of
+:class:`_RoutingModel`, called in this order (the order of OR-Tools calls is part of the model:
+the same order gives the same plans for the same limits):
+
+1. **nodes**: one routing node per visit of a job some vehicle can make, then one node per
+   distinct start/end location;
+2. **transits**: travel plus service seconds, with service shared along runs of visits of one
+   group, and arc costs of travel seconds and metres plus the cost of the visit left;
+3. **dimensions**: time (seconds, waiting allowed) within each vehicle's shift, and load with each
+   vehicle's capacity and initial load;
+4. **visit rules**: time windows, the soft pull to serve early, the preferred vehicle of a
+   re-planned visit, skills and allowed vehicles;
+5. **disjunctions**: one per job step (a penalty when the job may be dropped, at most one
+   alternative visited), and pickup-and-delivery pairs (or sets, when a step has alternatives) on
+   the same vehicle, in order;
+6. **breaks**: fixed-duration interval variables (``SetBreakIntervalsOfVehicle``) inside the day;
+7. **search**: OR-Tools' first solution strategy and metaheuristic under a time limit and,
+   if given, a solution limit;
+8. **read-back**: routes re-timed as early as they go (:func:`earliest_schedule`), and the jobs
+   left out.
+
+OR-Tools aborts the process on a model without vehicles, so such a problem is answered here
+without building a model.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing import engine_pyvrp
-from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
+from routing.model import Job, Problem, Progress, Route, RouteStep, Solution, SolveParams
 
 # Above this many routing nodes, transits are answered by Python callbacks over the location
 # matrices instead of full node-by-node matrices (which would need n² memory).
 _MATRIX_NODE_LIMIT = 1500
 # Above this many nodes, insertion and local search consider only this many nearest neighbours.
 _NEIGHBOUR_NODES = 200
+# Break interval variables are named ``brk:<vehicle>:<break>`` so the read-back finds them.
+_BREAK_PREFIX = "brk"
+
+# Transit callback indices by travel profile name.
+_Callbacks = dict[str, int]
 
 
 def _strategy(name: str) -> int:
@@ -45,24 +65,38 @@ def _metaheuristic(name: str) -> int:
         raise ValueError(msg) from None
 
 
-def _servable_jobs(problem: Problem) -> tuple[list[int], list[int]]:
-    """Split job indices into those some vehicle could make and those none can."""
-    ok: list[int] = []
-    never: list[int] = []
+def servable_jobs(problem: Problem) -> list[int]:
+    """Return the jobs some vehicle could make, refusing a mandatory job that none can.
+
+    Raises
+    ------
+    ValueError
+        If a mandatory job cannot be made by any vehicle (skills or allowed vehicles).
+    """
+    servable: list[int] = []
     n_veh = len(problem.vehicles)
     for j, job in enumerate(problem.jobs):
-        fine = n_veh > 0 and any(
+        if n_veh > 0 and any(
             all(any(problem.can_serve(k, v) for v in step) for step in job.steps)
             for k in range(n_veh)
-        )
-        (ok if fine else never).append(j)
-    return ok, never
+        ):
+            servable.append(j)
+        elif job.penalty is None:
+            msg = f"Job {job.name!r} is mandatory but no vehicle can make it."
+            raise ValueError(msg)
+    return servable
 
 
-def earliest_schedule(  # noqa: PLR0917 - the route's parts as the solver left them
+def nothing_served(problem: Problem, runtime_s: float, found: int, status: str) -> Solution:
+    """Return the answer that leaves every job out."""
+    return Solution((), tuple(range(len(problem.jobs))), 0, runtime_s, found, status)
+
+
+def earliest_schedule(
     problem: Problem,
     vehicle: int,
     steps: list[RouteStep],
+    *,
     breaks: list[tuple[int, int, int]],
     depart_s: int,
     end_s: int,
@@ -138,22 +172,29 @@ def earliest_schedule(  # noqa: PLR0917 - the route's parts as the solver left t
     return Route(vehicle, depart, tuple(out_steps), tuple(out_breaks), max(t, veh.shift.early_s))
 
 
-def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
+def solve(
     problem: Problem,
     params: SolveParams | None = None,
     *,
     on_progress: Callable[[Progress], None] | None = None,
+    began: float | None = None,
 ) -> Solution:
     """Solve a routing problem with OR-Tools.
+
+    Callers who want PyVRP for the plain problems it expresses exactly call
+    :func:`routing.engines.solve`, which comes here for every other problem.
 
     Parameters
     ----------
     problem
         The validated problem.
     params
-        Time limit (seconds), first solution strategy, metaheuristic.
+        Time limit (seconds), solution limit, first solution strategy, metaheuristic.
     on_progress
         Called with a :class:`~routing.model.Progress` at each improving solution.
+    began
+        ``time.monotonic()`` when the caller started the clock that ``params.time_limit_s``
+        counts from (another engine may have used part of it); now when not given.
 
     Returns
     -------
@@ -167,231 +208,95 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
         If a mandatory job cannot be made by any vehicle, or a parameter is unknown.
     """
     params = params or SolveParams()
-    began = time.monotonic()
-    servable, never = _servable_jobs(problem)
-    for j in never:
-        if problem.jobs[j].penalty is None:
-            msg = f"Job {problem.jobs[j].name!r} is mandatory but no vehicle can make it."
-            raise ValueError(msg)
+    began = time.monotonic() if began is None else began
+    servable = servable_jobs(problem)
     if not problem.vehicles or not servable:
-        return Solution((), tuple(range(len(problem.jobs))), 0, 0.0, 0, "solved")
-    if params.engine != "ortools" and engine_pyvrp.can_solve(problem) and not never:
-        second = engine_pyvrp.solve(problem, params, on_progress=on_progress)
-        if second is not None or params.engine == "pyvrp":
-            return second or Solution(
-                (), tuple(range(len(problem.jobs))), 0, time.monotonic() - began, 0, "no_solution"
-            )
-        params = replace(params, time_limit_s=max(1.0, params.time_limit_s / 2))
-    first = _strategy(params.first_solution)
-    meta = _metaheuristic(params.metaheuristic)
+        return nothing_served(problem, 0.0, 0, "solved")
+    first, meta = _strategy(params.first_solution), _metaheuristic(params.metaheuristic)
+    model = _RoutingModel(problem, _nodes(problem, servable))
+    time_cb, cost_cb = model.add_transits()
+    model.set_arc_costs(cost_cb)
+    model.add_dimensions(time_cb)
+    model.add_visit_rules()
+    model.add_disjunctions(servable)
+    model.add_breaks()
+    model.add_finalizers()
+    search = _search_parameters(params, first, meta, began, len(model.nodes.location))
+    assignment, found = model.search(search, began, on_progress)
+    runtime = time.monotonic() - began
+    if assignment is None:
+        return nothing_served(problem, runtime, found, "no_solution")
+    return model.read_back(assignment, runtime, found)
 
-    # Nodes: the visits of servable jobs, then one node per start/end location.
-    node_visit: list[int] = []  # visit index, or -1 for a depot node
-    visit_node: dict[int, int] = {}
+
+@dataclass(frozen=True, slots=True)
+class _Nodes:
+    """The routing nodes: the visits of servable jobs, then one node per start/end location.
+
+    Lists are indexed by node; a start/end node has visit ``-1``, no service, group, cost or
+    demand.
+    """
+
+    visit: list[int]
+    location: list[int]
+    of_visit: dict[int, int]
+    of_depot: dict[int, int]  # location → its start/end node
+    service: list[int]
+    group: list[str]
+    cost: list[int]
+    demand: list[int]
+
+
+def _nodes(problem: Problem, servable: list[int]) -> _Nodes:
+    """Stage 1: number the routing nodes."""
+    node_visit: list[int] = []
+    of_visit: dict[int, int] = {}
     for j in servable:
         for v in problem.jobs[j].visits:
-            visit_node[v] = len(node_visit)
+            of_visit[v] = len(node_visit)
             node_visit.append(v)
-    depot_node: dict[int, int] = {}
-    node_loc: list[int] = [problem.visits[v].location for v in node_visit]
+    location = [problem.visits[v].location for v in node_visit]
+    of_depot: dict[int, int] = {}
     for veh in problem.vehicles:
         for loc in (veh.start, veh.end):
-            if loc not in depot_node:
-                depot_node[loc] = len(node_loc)
-                node_loc.append(loc)
+            if loc not in of_depot:
+                of_depot[loc] = len(location)
+                location.append(loc)
                 node_visit.append(-1)
-    n_nodes = len(node_loc)
-    manager = pywrapcp.RoutingIndexManager(
-        n_nodes,
-        len(problem.vehicles),
-        [depot_node[v.start] for v in problem.vehicles],
-        [depot_node[v.end] for v in problem.vehicles],
+    visits = [problem.visits[v] if v >= 0 else None for v in node_visit]
+    return _Nodes(
+        visit=node_visit,
+        location=location,
+        of_visit=of_visit,
+        of_depot=of_depot,
+        service=[vis.service_s if vis else 0 for vis in visits],
+        group=[vis.group if vis else "" for vis in visits],
+        cost=[vis.cost if vis else 0 for vis in visits],
+        demand=[vis.demand if vis else 0 for vis in visits],
     )
-    routing = pywrapcp.RoutingModel(manager)
-    solver = routing.solver()
 
-    svc = [problem.visits[v].service_s if v >= 0 else 0 for v in node_visit]
-    grp = [problem.visits[v].group if v >= 0 else "" for v in node_visit]
-    node_cost = [problem.visits[v].cost if v >= 0 else 0 for v in node_visit]
-    demand = [problem.visits[v].demand if v >= 0 else 0 for v in node_visit]
-    n_loc = problem.num_locations
-    weights = problem.weights
 
-    time_cb: dict[str, int] = {}
-    cost_cb: dict[str, int] = {}
-    keep_alive: list[object] = []
-    use_matrix = n_nodes <= _MATRIX_NODE_LIMIT
-    if use_matrix:
-        import numpy as np  # noqa: PLC0415 - only needed on this path
+def _penalties(job: Job) -> list[int | None]:
+    """Split a droppable job's penalty over its steps (the first takes the remainder)."""
+    n = len(job.steps)
+    if job.penalty is None:
+        return [None] * n
+    share = job.penalty // n
+    return [job.penalty - share * (n - 1), *[share] * (n - 1)]
 
-        locs = np.asarray(node_loc, dtype=np.int64)
-        svc_arr = np.asarray(svc, dtype=np.int64)
-        grp_ids: dict[str, int] = {}
-        grp_arr = np.asarray(
-            [grp_ids.setdefault(g, len(grp_ids) + 1) if g else 0 for g in grp], dtype=np.int64
-        )
-        same = (grp_arr[:, None] == grp_arr[None, :]) & (grp_arr[:, None] > 0)
-        svc_mat = np.where(same, 0, svc_arr[:, None])
-        cost_add = np.asarray(node_cost, dtype=np.int64)[:, None]
-        for name, prof in problem.profiles.items():
-            sec = prof.seconds[np.ix_(locs, locs)]
-            met = prof.metres[np.ix_(locs, locs)]
-            tmat = sec + svc_mat
-            cmat = weights.per_second * sec + weights.per_metre * met + cost_add
-            time_cb[name] = routing.RegisterTransitMatrix(tmat.tolist())
-            cost_cb[name] = routing.RegisterTransitMatrix(cmat.tolist())
-    else:
-        index_node = [manager.IndexToNode(i) for i in range(routing.Size() + routing.vehicles())]
-        for name, prof in problem.profiles.items():
-            sec_flat: list[int] = prof.seconds.ravel().tolist()
-            met_flat: list[int] = prof.metres.ravel().tolist()
-            ws, wm = weights.per_second, weights.per_metre
 
-            def t_fn(a: int, b: int, sec_flat: list[int] = sec_flat) -> int:  # transit in seconds
-                i, j = index_node[a], index_node[b]
-                s = 0 if grp[i] and grp[i] == grp[j] else svc[i]
-                return int(sec_flat[node_loc[i] * n_loc + node_loc[j]] + s)
-
-            def c_fn(  # noqa: PLR0917 - defaults bind this profile's tables
-                a: int,
-                b: int,
-                sec_flat: list[int] = sec_flat,
-                met_flat: list[int] = met_flat,
-                ws: int = ws,
-                wm: int = wm,
-            ) -> int:
-                i, j = index_node[a], index_node[b]
-                k = node_loc[i] * n_loc + node_loc[j]
-                return int(ws * sec_flat[k] + wm * met_flat[k] + node_cost[i])
-
-            keep_alive.extend((t_fn, c_fn))
-            time_cb[name] = routing.RegisterTransitCallback(t_fn)
-            cost_cb[name] = routing.RegisterTransitCallback(c_fn)
-
-    for k, veh in enumerate(problem.vehicles):
-        routing.SetArcCostEvaluatorOfVehicle(cost_cb[veh.profile], k)
-        if veh.fixed_cost:
-            routing.SetFixedCostOfVehicle(veh.fixed_cost, k)
-
-    horizon = problem.horizon_s
-    routing.AddDimensionWithVehicleTransits(
-        [time_cb[v.profile] for v in problem.vehicles], horizon, horizon, False, "time"
-    )
-    tdim = routing.GetDimensionOrDie("time")
-    demand_cb = routing.RegisterUnaryTransitVector(demand)
-    routing.AddDimensionWithVehicleCapacity(
-        demand_cb,
-        0,
-        [max(v.capacity, v.initial_load) for v in problem.vehicles],
-        False,
-        "load",
-    )
-    ldim = routing.GetDimensionOrDie("load")
-
-    for k, veh in enumerate(problem.vehicles):
-        s, e = routing.Start(k), routing.End(k)
-        tdim.CumulVar(s).SetRange(veh.shift.early_s, veh.shift.late_s)
-        tdim.CumulVar(e).SetRange(veh.shift.early_s, veh.shift.late_s)
-        ldim.CumulVar(s).SetValue(veh.initial_load)
-
-    all_vehicles = range(len(problem.vehicles))
-    early_service = problem.early_service
-    for node, v in enumerate(node_visit):
-        if v < 0:
-            continue
-        idx = manager.NodeToIndex(node)
-        vis = problem.visits[v]
-        tdim.CumulVar(idx).SetRange(vis.window.early_s, vis.window.late_s)
-        if early_service:
-            tdim.SetCumulVarSoftUpperBound(idx, vis.window.early_s, 1)
-        if vis.preferred_vehicle is not None and vis.move_cost > 0:
-            routing.AddSoftSameVehicleConstraint(
-                [routing.Start(vis.preferred_vehicle), idx], vis.move_cost
-            )
-        allowed = [k for k in all_vehicles if problem.can_serve(k, v)]
-        if len(allowed) < len(problem.vehicles):
-            # SetAllowedVehiclesForIndex does not take a Python list in 9.15; restrict the
-            # vehicle variable instead (-1 keeps the visit droppable, as a disjunction needs).
-            routing.VehicleVar(idx).SetValues([-1, *allowed])
-
-    for j in servable:
-        job = problem.jobs[j]
-        step_idx = [[manager.NodeToIndex(visit_node[v]) for v in step] for step in job.steps]
-        penalties: list[int | None] = [None] * len(step_idx)
-        if job.penalty is not None:
-            half = job.penalty // len(step_idx)
-            penalties = [job.penalty - half * (len(step_idx) - 1), *[half] * (len(step_idx) - 1)]
-        disj = []
-        for indices, pen in zip(step_idx, penalties, strict=True):
-            if pen is None:
-                disj.append(routing.AddDisjunction(indices) if len(indices) > 1 else -1)
-            else:
-                disj.append(routing.AddDisjunction(indices, pen, 1))
-        if len(step_idx) == 2:
-            (first_step, second_step) = step_idx
-            if len(first_step) == 1 and len(second_step) == 1:
-                p, d = first_step[0], second_step[0]
-                routing.AddPickupAndDelivery(p, d)
-                solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
-                solver.Add(tdim.CumulVar(p) <= tdim.CumulVar(d))
-            else:
-                if -1 in disj:  # mandatory single-visit step: give it a disjunction of its own
-                    disj = [
-                        routing.AddDisjunction(ix) if dj == -1 else dj
-                        for ix, dj in zip(step_idx, disj, strict=True)
-                    ]
-                routing.AddPickupAndDeliverySets(disj[0], disj[1])
-
-    visit_transit = [0] * routing.Size()
-    for index in range(routing.Size()):
-        visit_transit[index] = svc[manager.IndexToNode(index)]
-    for k, veh in enumerate(problem.vehicles):
-        if not veh.breaks:
-            continue
-        intervals = [
-            solver.FixedDurationIntervalVar(
-                b.window.early_s,
-                b.window.late_s - b.duration_s,
-                b.duration_s,
-                False,
-                f"brk:{k}:{i}",
-            )
-            for i, b in enumerate(veh.breaks)
-        ]
-        tdim.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
-        # A break belongs inside the courier's day: between leaving the start and reaching the end.
-        for iv in intervals:
-            solver.Add(iv.StartExpr() >= tdim.CumulVar(routing.Start(k)))
-            solver.Add(iv.EndExpr() <= tdim.CumulVar(routing.End(k)))
-
-    # Finalizers: every service as early as it can be, and each day's end as early.
-    for node, v in enumerate(node_visit):
-        if v >= 0:
-            routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(manager.NodeToIndex(node)))
-    for k in all_vehicles:
-        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(k)))
-
-    found = [0]
-    best = [-1]
-
-    def at_solution() -> None:
-        found[0] += 1
-        cost = int(routing.CostVar().Value())
-        if best[0] < 0 or cost < best[0]:
-            best[0] = cost
-            if on_progress is not None:
-                on_progress(
-                    Progress(elapsed_s=time.monotonic() - began, best_cost=cost, solutions=found[0])
-                )
-
-    routing.AddAtSolutionCallback(at_solution)
-
+def _search_parameters(
+    params: SolveParams, first: int, meta: int, began: float, n_nodes: int
+) -> object:
+    """Stage 7, its knobs: strategy, metaheuristic, the time left, the solution limit."""
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = first
     search.local_search_metaheuristic = meta
     left = max(0.01, params.time_limit_s - (time.monotonic() - began))
     search.time_limit.FromMilliseconds(int(left * 1000))
     search.log_search = params.log_search
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
     if n_nodes > _NEIGHBOUR_NODES:
         # Large days: let insertion heuristics look at the nearest candidates only.
         ratio = _NEIGHBOUR_NODES / n_nodes
@@ -401,49 +306,293 @@ def solve(  # noqa: PLR0912, PLR0915 - one model, built in one readable pass
         search.global_cheapest_insertion_ls_operator_parameters.min_neighbors = 20
         search.ls_operator_neighbors_ratio = ratio
         search.ls_operator_min_neighbors = 20
-    assignment = routing.SolveWithParameters(search)
-    runtime = time.monotonic() - began
-    if assignment is None:
-        return Solution((), tuple(range(len(problem.jobs))), 0, runtime, found[0], "no_solution")
+    return search
 
-    break_values: dict[tuple[int, int], tuple[int, int]] = {}
-    ivc = assignment.IntervalVarContainer()
-    for i in range(ivc.Size()):
-        el = ivc.Element(i)
-        name = el.Var().Name()
-        if name.startswith("brk:") and el.PerformedValue():
-            _, k_s, b_s = name.split(":")
-            break_values[(int(k_s), int(b_s))] = (el.StartValue(), el.DurationValue())
 
-    routes: list[Route] = []
-    served_visits: set[int] = set()
-    for k, veh in enumerate(problem.vehicles):
+class _RoutingModel:
+    """OR-Tools' model of one problem; :func:`solve` calls one method per stage, in order."""
+
+    def __init__(self, problem: Problem, nodes: _Nodes) -> None:
+        self.problem = problem
+        self.nodes = nodes
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(nodes.location),
+            len(problem.vehicles),
+            [nodes.of_depot[v.start] for v in problem.vehicles],
+            [nodes.of_depot[v.end] for v in problem.vehicles],
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.solver = self.routing.solver()
+        self._time: pywrapcp.RoutingDimension | None = None
+        # Python transit callbacks must outlive the search: OR-Tools keeps no reference.
+        self._keep_alive: list[object] = []
+
+    @property
+    def time(self) -> pywrapcp.RoutingDimension:
+        """The time dimension (seconds), once :meth:`add_dimensions` has added it."""
+        if self._time is None:  # OR-Tools would abort the process on a missing dimension
+            msg = "The time dimension is read before add_dimensions() added it."
+            raise RuntimeError(msg)
+        return self._time
+
+    def add_transits(self) -> tuple[_Callbacks, _Callbacks]:
+        """Stage 2: register the time and cost transits of each travel profile.
+
+        Time is travel plus the service of the node left (none between visits of one group);
+        cost is weighted travel seconds and metres plus the cost of the visit left.
+        """
+        if len(self.nodes.location) <= _MATRIX_NODE_LIMIT:
+            return self._matrix_transits()
+        return self._callback_transits()
+
+    def _matrix_transits(self) -> tuple[_Callbacks, _Callbacks]:
+        nodes, weights = self.nodes, self.problem.weights
+        locs = np.asarray(nodes.location, dtype=np.int64)
+        group_ids: dict[str, int] = {}
+        groups = np.asarray(
+            [group_ids.setdefault(g, len(group_ids) + 1) if g else 0 for g in nodes.group],
+            dtype=np.int64,
+        )
+        same_group = (groups[:, None] == groups[None, :]) & (groups[:, None] > 0)
+        service = np.where(same_group, 0, np.asarray(nodes.service, dtype=np.int64)[:, None])
+        visit_cost = np.asarray(nodes.cost, dtype=np.int64)[:, None]
+        time_cb: _Callbacks = {}
+        cost_cb: _Callbacks = {}
+        for name, prof in self.problem.profiles.items():
+            sec = prof.seconds[np.ix_(locs, locs)]
+            met = prof.metres[np.ix_(locs, locs)]
+            cost = weights.per_second * sec + weights.per_metre * met + visit_cost
+            time_cb[name] = self.routing.RegisterTransitMatrix((sec + service).tolist())
+            cost_cb[name] = self.routing.RegisterTransitMatrix(cost.tolist())
+        return time_cb, cost_cb
+
+    def _callback_transits(self) -> tuple[_Callbacks, _Callbacks]:
+        # Node-by-node matrices would need n² memory: answer from the location matrices.
+        group, service, location, visit_cost = (
+            self.nodes.group,
+            self.nodes.service,
+            self.nodes.location,
+            self.nodes.cost,
+        )
+        n_loc = self.problem.num_locations
+        ws, wm = self.problem.weights.per_second, self.problem.weights.per_metre
+        size = self.routing.Size() + self.routing.vehicles()
+        index_node = [self.manager.IndexToNode(i) for i in range(size)]
+        time_cb: _Callbacks = {}
+        cost_cb: _Callbacks = {}
+        for name, prof in self.problem.profiles.items():
+            sec_flat: list[int] = prof.seconds.ravel().tolist()
+            met_flat: list[int] = prof.metres.ravel().tolist()
+
+            def time_of(a: int, b: int, sec: list[int] = sec_flat) -> int:
+                i, j = index_node[a], index_node[b]
+                s = 0 if group[i] and group[i] == group[j] else service[i]
+                return int(sec[location[i] * n_loc + location[j]] + s)
+
+            def cost_of(
+                a: int, b: int, sec: list[int] = sec_flat, met: list[int] = met_flat
+            ) -> int:
+                i, j = index_node[a], index_node[b]
+                k = location[i] * n_loc + location[j]
+                return int(ws * sec[k] + wm * met[k] + visit_cost[i])
+
+            self._keep_alive.extend((time_of, cost_of))
+            time_cb[name] = self.routing.RegisterTransitCallback(time_of)
+            cost_cb[name] = self.routing.RegisterTransitCallback(cost_of)
+        return time_cb, cost_cb
+
+    def set_arc_costs(self, cost_cb: _Callbacks) -> None:
+        """Stage 2, its costs: each vehicle's arc cost and fixed cost."""
+        for k, veh in enumerate(self.problem.vehicles):
+            self.routing.SetArcCostEvaluatorOfVehicle(cost_cb[veh.profile], k)
+            if veh.fixed_cost:
+                self.routing.SetFixedCostOfVehicle(veh.fixed_cost, k)
+
+    def add_dimensions(self, time_cb: _Callbacks) -> None:
+        """Stage 3: time within each shift (waiting allowed), load from each initial load."""
+        routing, vehicles = self.routing, self.problem.vehicles
+        horizon = self.problem.horizon_s
+        routing.AddDimensionWithVehicleTransits(
+            [time_cb[v.profile] for v in vehicles], horizon, horizon, False, "time"
+        )
+        demand_cb = routing.RegisterUnaryTransitVector(self.nodes.demand)
+        capacities = [max(v.capacity, v.initial_load) for v in vehicles]
+        routing.AddDimensionWithVehicleCapacity(demand_cb, 0, capacities, False, "load")
+        self._time = routing.GetDimensionOrDie("time")
+        time_dim, load_dim = self.time, routing.GetDimensionOrDie("load")
+        for k, veh in enumerate(vehicles):
+            start, end = routing.Start(k), routing.End(k)
+            time_dim.CumulVar(start).SetRange(veh.shift.early_s, veh.shift.late_s)
+            time_dim.CumulVar(end).SetRange(veh.shift.early_s, veh.shift.late_s)
+            load_dim.CumulVar(start).SetValue(veh.initial_load)
+
+    def add_visit_rules(self) -> None:
+        """Stage 4: windows, the pull to serve early, preferred and allowed vehicles."""
+        problem, routing, time_dim = self.problem, self.routing, self.time
+        n_veh = len(problem.vehicles)
+        for node, v in enumerate(self.nodes.visit):
+            if v < 0:
+                continue
+            idx = self.manager.NodeToIndex(node)
+            vis = problem.visits[v]
+            time_dim.CumulVar(idx).SetRange(vis.window.early_s, vis.window.late_s)
+            if problem.early_service:
+                time_dim.SetCumulVarSoftUpperBound(idx, vis.window.early_s, 1)
+            if vis.preferred_vehicle is not None and vis.move_cost > 0:
+                routing.AddSoftSameVehicleConstraint(
+                    [routing.Start(vis.preferred_vehicle), idx], vis.move_cost
+                )
+            allowed = [k for k in range(n_veh) if problem.can_serve(k, v)]
+            if len(allowed) < n_veh:
+                # SetAllowedVehiclesForIndex does not take a Python list in 9.15; restrict the
+                # vehicle variable instead (-1 keeps the visit droppable, as a disjunction needs).
+                routing.VehicleVar(idx).SetValues([-1, *allowed])
+
+    def add_disjunctions(self, servable: list[int]) -> None:
+        """Stage 5: a disjunction per job step, and each two-step job's pickup before delivery."""
+        for j in servable:
+            job = self.problem.jobs[j]
+            steps = [
+                [self.manager.NodeToIndex(self.nodes.of_visit[v]) for v in step]
+                for step in job.steps
+            ]
+            disjunctions = [
+                self._step_disjunction(indices, penalty)
+                for indices, penalty in zip(steps, _penalties(job), strict=True)
+            ]
+            if len(steps) == 2:
+                self._pickup_then_delivery(steps, disjunctions)
+
+    def _step_disjunction(self, indices: list[int], penalty: int | None) -> int:
+        """Droppable at ``penalty``, or one of mandatory alternatives; -1 for a single
+        mandatory visit, which needs no disjunction."""
+        if penalty is not None:
+            return int(self.routing.AddDisjunction(indices, penalty, 1))
+        return int(self.routing.AddDisjunction(indices)) if len(indices) > 1 else -1
+
+    def _pickup_then_delivery(self, steps: list[list[int]], disjunctions: list[int]) -> None:
+        routing, solver = self.routing, self.solver
+        first, second = steps
+        if len(first) == 1 and len(second) == 1:
+            p, d = first[0], second[0]
+            routing.AddPickupAndDelivery(p, d)
+            solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+            solver.Add(self.time.CumulVar(p) <= self.time.CumulVar(d))
+            return
+        if -1 in disjunctions:  # a mandatory single-visit step: give it a disjunction of its own
+            disjunctions = [
+                int(routing.AddDisjunction(ix)) if dj == -1 else dj
+                for ix, dj in zip(steps, disjunctions, strict=True)
+            ]
+        routing.AddPickupAndDeliverySets(disjunctions[0], disjunctions[1])
+
+    def add_breaks(self) -> None:
+        """Stage 6: each vehicle's breaks as intervals between leaving its start and its end."""
+        routing, solver, time_dim = self.routing, self.solver, self.time
+        visit_transit = [
+            self.nodes.service[self.manager.IndexToNode(i)] for i in range(routing.Size())
+        ]
+        for k, veh in enumerate(self.problem.vehicles):
+            if not veh.breaks:
+                continue
+            intervals = [
+                solver.FixedDurationIntervalVar(
+                    b.window.early_s,
+                    b.window.late_s - b.duration_s,
+                    b.duration_s,
+                    False,
+                    f"{_BREAK_PREFIX}:{k}:{i}",
+                )
+                for i, b in enumerate(veh.breaks)
+            ]
+            time_dim.SetBreakIntervalsOfVehicle(intervals, k, visit_transit)
+            for iv in intervals:
+                solver.Add(iv.StartExpr() >= time_dim.CumulVar(routing.Start(k)))
+                solver.Add(iv.EndExpr() <= time_dim.CumulVar(routing.End(k)))
+
+    def add_finalizers(self) -> None:
+        """Stage 6, its end: every service as early as it can be, and each day's end as early."""
+        time_dim = self.time
+        for node, v in enumerate(self.nodes.visit):
+            if v >= 0:
+                idx = self.manager.NodeToIndex(node)
+                self.routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(idx))
+        for k in range(len(self.problem.vehicles)):
+            self.routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(self.routing.End(k)))
+
+    def search(
+        self,
+        search: object,
+        began: float,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> tuple[pywrapcp.Assignment | None, int]:
+        """Stage 7: search, reporting each improving cost; return the best found and a count."""
+        found = 0
+        best = -1
+
+        def at_solution() -> None:
+            nonlocal found, best
+            found += 1
+            cost = int(self.routing.CostVar().Value())
+            if best < 0 or cost < best:
+                best = cost
+                if on_progress is not None:
+                    elapsed = time.monotonic() - began
+                    on_progress(Progress(elapsed_s=elapsed, best_cost=cost, solutions=found))
+
+        self.routing.AddAtSolutionCallback(at_solution)
+        assignment = self.routing.SolveWithParameters(search)
+        return assignment, found
+
+    def read_back(self, assignment: pywrapcp.Assignment, runtime_s: float, found: int) -> Solution:
+        """Stage 8: the routes of vehicles that leave (or carry a load), re-timed early."""
+        taken = self._breaks_taken(assignment)
+        routes: list[Route] = []
+        served: set[int] = set()
+        for k, veh in enumerate(self.problem.vehicles):
+            depart_s, steps, end_s = self._visits_of(k, assignment)
+            served.update(step.visit for step in steps)
+            if steps or veh.initial_load:
+                breaks = sorted(taken.get(k, []))
+                routes.append(
+                    earliest_schedule(
+                        self.problem, k, steps, breaks=breaks, depart_s=depart_s, end_s=end_s
+                    )
+                )
+        dropped = tuple(
+            j for j, job in enumerate(self.problem.jobs) if not any(v in served for v in job.visits)
+        )
+        cost = int(assignment.ObjectiveValue())
+        return Solution(tuple(routes), dropped, cost, runtime_s, found, "solved")
+
+    def _breaks_taken(
+        self, assignment: pywrapcp.Assignment
+    ) -> dict[int, list[tuple[int, int, int]]]:
+        """``vehicle → [(start_s, duration_s, break index)]`` of the breaks performed."""
+        taken: dict[int, list[tuple[int, int, int]]] = {}
+        intervals = assignment.IntervalVarContainer()
+        for i in range(intervals.Size()):
+            element = intervals.Element(i)
+            name = element.Var().Name()
+            if name.startswith(f"{_BREAK_PREFIX}:") and element.PerformedValue():
+                _, k, b = name.split(":")
+                start_duration = (element.StartValue(), element.DurationValue())
+                taken.setdefault(int(k), []).append((*start_duration, int(b)))
+        return taken
+
+    def _visits_of(
+        self, k: int, assignment: pywrapcp.Assignment
+    ) -> tuple[int, list[RouteStep], int]:
+        """Vehicle ``k``'s departure, visits in order with the solver's times, and arrival."""
+        routing, time_dim = self.routing, self.time
         index = routing.Start(k)
-        depart = assignment.Value(tdim.CumulVar(index))
+        depart_s = int(assignment.Value(time_dim.CumulVar(index)))
         index = assignment.Value(routing.NextVar(index))
         steps: list[RouteStep] = []
-        load = veh.initial_load
+        load = self.problem.vehicles[k].initial_load
         while not routing.IsEnd(index):
-            v = node_visit[manager.IndexToNode(index)]
-            load += problem.visits[v].demand
-            steps.append(RouteStep(v, assignment.Value(tdim.CumulVar(index)), load))
-            served_visits.add(v)
+            v = self.nodes.visit[self.manager.IndexToNode(index)]
+            load += self.problem.visits[v].demand
+            steps.append(RouteStep(v, int(assignment.Value(time_dim.CumulVar(index))), load))
             index = assignment.Value(routing.NextVar(index))
-        end_s = assignment.Value(tdim.CumulVar(index))
-        if not steps and veh.initial_load == 0:
-            continue
-        taken = sorted((val[0], val[1], b) for (kk, b), val in break_values.items() if kk == k)
-        routes.append(earliest_schedule(problem, k, steps, taken, depart, end_s))
-    dropped = tuple(
-        j
-        for j in range(len(problem.jobs))
-        if not any(v in served_visits for v in problem.jobs[j].visits)
-    )
-    return Solution(
-        tuple(routes),
-        dropped,
-        int(assignment.ObjectiveValue()),
-        runtime,
-        found[0],
-        "solved",
-    )
+        return depart_s, steps, int(assignment.Value(time_dim.CumulVar(index)))

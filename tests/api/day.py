@@ -38,8 +38,17 @@ def today_vn() -> str:
     return datetime.now(VN).date().isoformat()
 
 
-def small_request(day: str, *, time_limit_s: float = 1.0) -> dict[str, Any]:
-    """The small hand-made day described in the module docstring, for ``day``."""
+def small_request(
+    day: str, *, time_limit_s: float = 30.0, solution_limit: int | None = 20
+) -> dict[str, Any]:
+    """The small hand-made day described in the module docstring, for ``day``.
+
+    The search stops after ``solution_limit`` solutions (well under a second here), so the plan
+    is the same however busy the machine is; ``None`` lets it search for ``time_limit_s``.
+    """
+    options: dict[str, Any] = {"time_limit_s": time_limit_s}
+    if solution_limit is not None:
+        options["solution_limit"] = solution_limit
     return {
         "date": day,
         "sites": [
@@ -86,7 +95,7 @@ def small_request(day: str, *, time_limit_s: float = 1.0) -> dict[str, Any]:
              "handoff_site": "po-tvt", "destination_site": "centre",
              "citizen": CITIZENS["P3"]},
         ],
-        "options": {"time_limit_s": time_limit_s},
+        "options": options,
     }  # fmt: skip
 
 

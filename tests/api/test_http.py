@@ -526,6 +526,9 @@ def test_replan_keeps_done_stops_and_plans_an_added_job(day: Day) -> None:
         "handoff_site": "po-cm", "destination_site": "centre",
         "citizen": {"name": "Võ Văn Em", "phone": "0977000111", "id_number": "096080007777"},
     }  # fmt: skip
+    # routing.replan passes no solution limit on yet, so this search is cut by its 1 s; every
+    # assertion below holds for whatever it finds, even nothing (P4 is then unassigned, P1
+    # stays done from its scans and P4 is listed as added).
     answer = day.client.post(
         f"{day.url}/v1/plans/{plan_id}/replan",
         json={"now": ago(0), "added_jobs": [added], "time_limit_s": 1},

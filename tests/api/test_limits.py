@@ -55,12 +55,11 @@ def test_public_lookups_are_rate_limited_per_client(tmp_path: Path) -> None:
 def test_user_cache_keeps_known_tokens_for_a_while_by_hash() -> None:
     """A user put in the cache is found by its token until the TTL passes; the cache keeps
     a detached copy and never the token itself."""
-    import time
-
     from api.deps import UserCache
     from tracking.models import User
 
-    cache = UserCache(ttl_s=0.2)
+    now = [1000.0]  # a clock the test moves: expiry does not depend on how fast it runs
+    cache = UserCache(ttl_s=0.2, clock=lambda: now[0])
     user = User(id=7, name="c1", role="courier", token_hash="h", active=True)
     copy = cache.put("secret-token", user)
     assert copy is not user
@@ -69,7 +68,9 @@ def test_user_cache_keeps_known_tokens_for_a_while_by_hash() -> None:
     assert found is not None and found.name == "c1"
     assert cache.get("other-token") is None
     assert "secret-token" not in repr(cache.__dict__)
-    time.sleep(0.25)
+    now[0] += 0.19
+    assert cache.get("secret-token") is not None
+    now[0] += 0.02
     assert cache.get("secret-token") is None
     off = UserCache(ttl_s=0)  # BUUTA_AUTH_CACHE_S=0: every request asks the database
     off.put("secret-token", user)

@@ -31,6 +31,21 @@ def _solver_pids(server_pid: int) -> list[int]:
     return pids
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process ``pid`` has used, in seconds."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_until_solving(pid: int, before_s: float, *, timeout_s: float = 120) -> None:
+    """Wait until the idle worker ``pid`` has used half a second of CPU more than ``before_s``:
+    it is searching. (A fixed sleep would kill an idle worker on a busy machine.)"""
+    deadline = time.monotonic() + timeout_s
+    while _cpu_seconds(pid) < before_s + 0.5:
+        assert time.monotonic() < deadline, "the solver worker never started the solve"
+        time.sleep(0.05)
+
+
 def test_killed_solver_answers_503_and_the_next_plan_works(tmp_path: Path) -> None:
     """SIGKILL the solver process during a solve: that request gets 503 with a JSON message,
     /healthz stays 200, and the next plan request is solved by a fresh worker (201)."""
@@ -50,14 +65,16 @@ def test_killed_solver_answers_503_and_the_next_plan_works(tmp_path: Path) -> No
         assert len(workers) == 1, workers
 
         answers: list[httpx.Response] = []
-        slow = small_request(today_vn(), time_limit_s=8)
+        # A search long enough to be caught in the act (no solution limit): it is killed anyway.
+        slow = small_request(today_vn(), time_limit_s=60, solution_limit=None)
+        busy_before = _cpu_seconds(workers[0])
         thread = threading.Thread(
             target=lambda: answers.append(
                 httpx.post(f"{server.base_url}/v1/plans", json=slow, headers=headers, timeout=120)
             )
         )
         thread.start()
-        time.sleep(2.0)  # the solve is running in the worker
+        _wait_until_solving(workers[0], busy_before)
         os.kill(workers[0], signal.SIGKILL)
         thread.join(timeout=60)
         assert answers, "the plan request never answered"

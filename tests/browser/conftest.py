@@ -69,7 +69,8 @@ def _yesterday_request() -> tuple[str, dict[str, Any]]:
     day = (datetime.now(VN) - timedelta(days=1)).date().isoformat()
     request = copy.deepcopy(REQUEST)
     request["date"] = day
-    request["options"] = {"time_limit_s": 2}
+    # 20 solutions: the same plan on any machine (re-plans from the page still search for 2 s).
+    request["options"] = {"time_limit_s": 2, "solution_limit": 20}
     return day, request
 
 

@@ -23,6 +23,20 @@ from routing.checker import check_plan
 from tests.checker.tiny import request as tiny_request
 
 TIME_LIMIT_S = 1.0
+"""Time limit of the re-plans here: ``routing.replan`` does not pass a solution limit on yet."""
+SOLUTIONS = 20
+"""Morning plans here stop after this many solutions (a second or less on these days), so each
+plan is the same however busy the machine is; :data:`SEARCH_LIMIT_S` only bounds a search gone
+wrong."""
+SEARCH_LIMIT_S = 120.0
+
+
+def searched(request: dict[str, Any], solutions: int = SOLUTIONS) -> dict[str, Any]:
+    """``request`` with a search stopped after ``solutions`` solutions (malformed options kept)."""
+    options = request.get("options", {})
+    if not isinstance(options, dict):
+        return request
+    return {**request, "options": {**options, "solution_limit": solutions}}
 
 
 class HypothesisPick:
@@ -37,8 +51,8 @@ class HypothesisPick:
 
 
 def plan_and_check(request: dict[str, Any]) -> dict[str, Any]:
-    """Plan ``request`` in about a second and assert the plan keeps every promise."""
-    plan = plan_request(request, time_limit_s=TIME_LIMIT_S)
+    """Plan ``request`` (:data:`SOLUTIONS` solutions) and assert it keeps every promise."""
+    plan = plan_request(searched(request), time_limit_s=SEARCH_LIMIT_S)
     violations = check_plan(request, plan)
     assert violations == [], "\n".join(str(v) for v in violations)
     assert lost_jobs(request, plan) == []
@@ -59,7 +73,7 @@ def test_generated_requests_are_refused_or_planned_and_pass_the_checker(
     """Generated requests never crash: invalid ones are refused, valid ones pass the checker."""
     fuzzed = fuzz_request(HypothesisPick(data), max_jobs=8, max_couriers=3)
     try:
-        plan = plan_request(fuzzed.request, time_limit_s=TIME_LIMIT_S)
+        plan = plan_request(searched(fuzzed.request), time_limit_s=SEARCH_LIMIT_S)
     except RequestError as exc:
         event("refused")
         assert fuzzed.invalid is not None or SHIFT_TOO_SHORT.match(str(exc)), (
@@ -185,12 +199,12 @@ def test_tiny_day_is_planned_as_worked_out_by_hand() -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sample_camau_day_passes_the_checker_without_personal_data(seed: int) -> None:
-    """A realistic 40-job Cà Mau day, planned in 2 s, keeps every promise and no citizen data."""
+    """A realistic 40-job Cà Mau day keeps every promise and holds no citizen data."""
     from routing.sample_day import camau_day
 
     request = camau_day(jobs=40, seed=seed)
     assert any("citizen" in job for job in request["jobs"])  # the check below has teeth
-    plan = plan_request(request, time_limit_s=2.0)
+    plan = plan_request(searched(request), time_limit_s=SEARCH_LIMIT_S)
     violations = check_plan(request, plan)
     assert violations == [], "\n".join(str(v) for v in violations[:20])
     assert plan["kpis"]["served"] > 0
@@ -251,7 +265,7 @@ def test_checker_has_teeth_on_a_real_plan() -> None:
     from routing.sample_day import camau_day
 
     request = camau_day(jobs=30, seed=3)
-    plan = plan_request(request, time_limit_s=2.0)
+    plan = plan_request(searched(request), time_limit_s=SEARCH_LIMIT_S)
     assert check_plan(request, plan) == []
     # A route whose first stop is a home: the ride there from the start site takes time.
     route = next(r for r in plan["routes"] if r["stops"][1]["type"] in ("pickup", "delivery"))
@@ -294,16 +308,16 @@ def test_night_shift_serves_a_window_across_midnight() -> None:
     assert "2026-11-23T23:30:00+07:00" <= starts["P1"] <= "2026-11-24T00:30:00+07:00"
 
 
-def test_many_district_day_answers_within_its_time_limit_plus_one_second() -> None:
-    """A 400-job Cà Mau day (10 districts) with a 0.2 s limit answers within 1.2 s."""
-    import time
-
+def test_many_district_day_plans_every_district_and_keeps_every_promise() -> None:
+    """A 400-job Cà Mau day is planned as 10 districts, each stopped at its first solution, and
+    the whole plan passes the checker. (How long the answer takes against a 0.2 s limit is
+    measured by ``benchmarks/scale.py --jobs 400 --time-limits 0.2 --seed 1``, ``overrun_s``.)"""
     from routing.sample_day import camau_day
 
     request = camau_day(jobs=400, seed=1)
-    began = time.perf_counter()
-    plan = plan_request(request, time_limit_s=0.2)
-    assert time.perf_counter() - began <= 0.2 + 1.0
+    request["options"] = {"time_limit_s": 300, "solution_limit": 1}
+    plan = plan_request(request)
+    assert plan["kpis"]["solver"]["districts"] == 10
     assert check_plan(request, plan) == []
 
 
@@ -388,7 +402,7 @@ def test_replan_of_a_large_day_delivers_every_dossier_in_hand() -> None:
 
     pick = RandomPick(random.Random("0:499"))
     request = large_request(pick).request
-    morning = plan_request(request, time_limit_s=TIME_LIMIT_S)
+    morning = plan_request(searched(request), time_limit_s=SEARCH_LIMIT_S)
     now = iso(request["date"], pick.integer(7 * 60, 17 * 60))
     done = done_by(morning, now)
     plan = replan(request, morning, now=now, done=done, time_limit_s=TIME_LIMIT_S)

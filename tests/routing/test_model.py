@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from routing.engines import solve
 from routing.model import (
     Break,
     Job,
@@ -15,7 +16,9 @@ from routing.model import (
     Visit,
     to_int_matrix,
 )
-from routing.solver import solve
+
+# A search that stops after 50 solutions: the same answer on any machine.
+SEARCH = SolveParams(time_limit_s=60, solution_limit=50)
 
 
 def test_to_int_matrix_rounds_as_named() -> None:
@@ -52,6 +55,8 @@ def test_invalid_core_objects_are_refused() -> None:
         Vehicle(0, 0, "p", -1, TimeWindow(0, 10))
     with pytest.raises(ValueError, match="time_limit_s"):
         SolveParams(time_limit_s=0)
+    with pytest.raises(ValueError, match="solution_limit must be a positive whole number"):
+        SolveParams(solution_limit=0)
 
 
 def _two_locations() -> ProblemBuilder:
@@ -73,12 +78,12 @@ def test_core_solve_without_vehicles_drops_optional_jobs_without_calling_ortools
     """Zero vehicles: every optional job is dropped; a mandatory one is a clear ValueError."""
     b = _two_locations()
     b.add_job([[Visit(1, TimeWindow(0, 500))]], penalty=10)
-    sol = solve(b.build(), SolveParams(time_limit_s=1))
+    sol = solve(b.build(), SEARCH)
     assert sol.dropped == (0,) and sol.routes == ()
     b2 = _two_locations()
     b2.add_job([[Visit(1, TimeWindow(0, 500))]], penalty=None, name="must")
     with pytest.raises(ValueError, match="must"):
-        solve(b2.build(), SolveParams(time_limit_s=1))
+        solve(b2.build(), SEARCH)
 
 
 def test_core_pickup_and_delivery_with_alternatives() -> None:
@@ -100,8 +105,30 @@ def test_core_pickup_and_delivery_with_alternatives() -> None:
     )
     b.add_vehicle(Vehicle(0, 0, "p", 1, TimeWindow(0, 1000)))
     problem = b.build()
-    sol = solve(problem, SolveParams(time_limit_s=1))
+    sol = solve(problem, SEARCH)
     (route,) = sol.routes
     assert [problem.visits[s.visit].name for s in route.steps] == ["p", "B"]
     assert [s.start_s for s in route.steps] == [100, 200]
     assert [s.load for s in route.steps] == [1, 0]
+
+
+def test_a_solution_limit_stops_the_search_at_that_many_solutions_with_the_same_answer() -> None:
+    """Two vehicles, four droppable visits: a search limited to 7 solutions stops at exactly 7
+    (guided local search alone would run to the 60 s time limit) and gives the same routes and
+    cost each time, however long each solution took to find."""
+    b = ProblemBuilder(horizon_s=10_000)
+    sec = np.array(
+        [[0, 100, 200, 300], [100, 0, 100, 200], [200, 100, 0, 100], [300, 200, 100, 0]],
+        dtype=np.int64,
+    )
+    b.add_profile("p", sec, sec)
+    for loc in (1, 2, 3, 3):
+        b.add_job([[Visit(loc, TimeWindow(0, 5_000), service_s=10)]], penalty=100_000)
+    for _ in range(2):
+        b.add_vehicle(Vehicle(0, 0, "p", 10, TimeWindow(0, 10_000)))
+    problem = b.build()
+    params = SolveParams(time_limit_s=60, solution_limit=7, engine="ortools")
+    first, second = solve(problem, params), solve(problem, params)
+    assert first.solutions == second.solutions == 7
+    assert (first.routes, first.dropped, first.cost) == (second.routes, second.dropped, second.cost)
+    assert first.dropped == ()

@@ -196,3 +196,19 @@ def test_progress_is_reported_while_searching() -> None:
     costs = [p.best_cost for p in seen]
     assert costs == sorted(costs, reverse=True)
     assert all(p.elapsed_s >= 0 and p.solutions >= 1 for p in seen)
+
+
+def test_a_solution_limit_gives_the_same_plan_each_time() -> None:
+    """``options.solution_limit`` stops the search after that many solutions: two plans of one
+    request are equal but for their id and run time, and report exactly that many solutions."""
+    req = request(
+        [pickup("P1", ["09:00", "12:00"]), pickup("P2", ["09:00", "12:00"])],
+        {"P1": 10, "P2": 25},
+        couriers=[courier("c1"), courier("c2")],
+    )
+    req["options"] = {"time_limit_s": 60, "solution_limit": 12}
+    first, second = solve_checked(req), solve_checked(req)
+    assert first["kpis"]["solver"]["solutions"] == second["kpis"]["solver"]["solutions"] == 12
+    for plan in (first, second):
+        del plan["plan_id"], plan["kpis"]["solver"]["seconds"]
+    assert first == second

@@ -120,6 +120,8 @@ def test_no_time() -> None:
         (lambda r: r["jobs"][0].update(lat="north"), "jobs[0]"),
         (lambda r: r["jobs"][0].update(kind="parcel"), "jobs[0].kind"),
         (lambda r: r["options"].update(time_limit_s=-1), "options.time_limit_s"),
+        (lambda r: r["options"].update(solution_limit=0), "options.solution_limit"),
+        (lambda r: r["options"].update(solution_limit=2.5), "options.solution_limit"),
         (lambda r: r["travel"]["ids"].pop(), "travel"),
     ],
 )

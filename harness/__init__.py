@@ -1,0 +1,9 @@
+"""Dev tooling shared by the tests and the benchmarks, importable without pytest.
+
+- :mod:`harness.server`: the real buuta HTTP service in a subprocess, users and API tokens;
+- :mod:`harness.postgres`: a throw-away PostgreSQL server and fresh databases on it;
+- :mod:`harness.fleet`: a simulated fleet of offline phones and the truth to check it against.
+
+Not part of the wheel (``pyproject.toml`` ships geo, routing, tracking and api); it is imported
+from the repository root, as the tests are.
+"""
