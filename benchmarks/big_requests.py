@@ -41,9 +41,9 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import httpx
 
-from tests.api.day import USERS, small_request
-from tests.support.postgres import fresh_database, run_postgres_server
-from tests.support.server import RunningServer, create_tokens, sqlite_url
+from harness.api_day import USERS, small_request
+from harness.postgres import fresh_database, run_postgres_server
+from harness.server import RunningServer, create_tokens, sqlite_url
 
 VN = timezone(timedelta(hours=7))
 

@@ -2,12 +2,13 @@
 300 KB without map tiles, interactive within 1 s with the CPU slowed 4×).
 
 Starts ``buuta serve`` on a SQLite file, plans a courier's day with the real optimizer (by
-default the day of ``tests/browser/test_courier_phone.py``: ``--pickups`` 52 pickups handed over
-at the post office and 2 results to return, about 59 stops on one phone, far more than the
-10 or so jobs a courier has on a generated Cà Mau day), and opens ``/couriers/c1/stops`` in
-Debian's headless Chromium at a phone's size, ``--runs`` times, each in a fresh browser
-context (empty cache, no service worker yet: a first load). Chrome DevTools slows the CPU by
-``--cpu-slowdown`` (``Emulation.setCPUThrottlingRate``). Prints the medians of:
+default the courier phone tests' day, ``harness.days.phone_request``: ``--pickups`` 52
+pickups handed over at the post office and 2 results to return, about 59 stops on one
+phone, far more than the 10 or so jobs a courier has on a generated Cà Mau day), and opens
+``/couriers/c1/stops`` in Debian's headless Chromium at a phone's size, ``--runs`` times,
+each in a fresh browser context (empty cache, no service worker yet: a first load). Chrome
+DevTools slows the CPU by ``--cpu-slowdown`` (``Emulation.setCPUThrottlingRate``). Prints
+the medians of:
 
 - the first-load weight: bytes transferred for the page and everything it loads (navigation
   plus resource ``transferSize``), and the same decoded;
@@ -39,9 +40,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 import tracking  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.browser.test_courier_phone import _phone_request  # noqa: E402
-from tests.support.server import serve, sqlite_url  # noqa: E402
+from harness.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from harness.days import phone_request  # noqa: E402
+from harness.server import serve, sqlite_url  # noqa: E402
 
 PRECACHE_RE = r'"(/[^"]+)"'
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         day = "2026-11-23"
         answer = httpx.post(
             f"{server.base_url}/v1/plans",
-            json=_phone_request(day, args.pickups),
+            json=phone_request(day, args.pickups),
             headers={"Authorization": f"Bearer {dispatcher}"},
             timeout=120,
         )

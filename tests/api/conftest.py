@@ -1,6 +1,6 @@
 """Fixtures of the HTTP tests: a real buuta server on SQLite and on PostgreSQL, with a small day.
 
-The day is :func:`tests.api.day.small_request` (read its module docstring); the fixture checks
+The day is :func:`harness.api_day.small_request` (read its module docstring); the fixture checks
 that the solver put each job on the courier of its own post office.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.day import USERS, auth, small_request, today_vn
+from harness.api_day import USERS, auth, small_request, today_vn
 from tests.support.server import RunningServer, create_tokens, serve, sqlite_url
 
 

@@ -1,7 +1,7 @@
 """Issue 15, item by item: buuta holds against guessing, huge batches, calendar edges, forged
 addresses and forged forms, over HTTP against the real server, on SQLite and on PostgreSQL.
 
-The module's server runs the small day of :mod:`tests.api.day` (fixture ``day``); tests that
+The module's server runs the small day of :mod:`harness.api_day` (fixture ``day``); tests that
 need other settings start their own servers on a fresh database of the same kind. Tests run in
 file order: the cross-site test issues a delivery code for the return ``R1`` before the ID-digit
 test delivers it.
@@ -20,12 +20,12 @@ from sqlmodel import Session
 
 import routing
 import tracking
+from harness.api_day import USERS, ago, auth, new_id, small_request, today_vn
 from tests.api.conftest import Day
-from tests.api.day import USERS, ago, auth, new_id, small_request, today_vn
 from tests.support.server import create_tokens, serve, sqlite_url
 
 P1, R1 = "H12.22-261123-0001", "H12.22-261101-0107"
-R1_ID_LAST4 = "5678"  # R1's citizen ID number ends in 5678 (tests/api/day.py)
+R1_ID_LAST4 = "5678"  # R1's citizen ID number ends in 5678 (harness/api_day.py)
 EDGES = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00")
 
 

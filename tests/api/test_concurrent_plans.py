@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.api_day import auth
 from routing.sample_day import camau_day
-from tests.api.day import auth
 from tests.support.server import create_tokens, serve
 
 

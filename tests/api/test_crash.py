@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.day import auth, new_id, small_request, today_vn
+from harness.api_day import auth, new_id, small_request, today_vn
 from tests.support.server import RunningServer, create_tokens
 
 CODES = ["H12.22-261123-0001", "H12.22-261101-0107", "H12.22-261123-0002", "H12.22-261123-0003"]

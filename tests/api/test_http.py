@@ -1,6 +1,6 @@
 """The HTTP service over real HTTP, on a SQLite file and on PostgreSQL (module fixture ``day``).
 
-Each test reads the small day planned by the fixture (tests/api/day.py): ``c1`` carries the
+Each test reads the small day planned by the fixture (harness/api_day.py): ``c1`` carries the
 pickup P1 and the return R1, ``c2`` the pickups P2 and P3.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
+from harness.api_day import CITIZENS, ago, new_id
 from tests.api.conftest import Day
-from tests.api.day import CITIZENS, ago, new_id
 
 P1, R1, P2, P3 = (
     "H12.22-261123-0001",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.day import auth, small_request, today_vn
+from harness.api_day import auth, small_request, today_vn
 from tests.support.server import create_tokens, serve, sqlite_url
 
 

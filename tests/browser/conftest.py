@@ -26,22 +26,12 @@ import pytest
 from sqlmodel import Session
 
 import tracking
+from harness.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.maps.conftest import REQUEST
 from tests.support.server import RunningServer, serve, sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VN = timezone(timedelta(hours=7))
 
 

@@ -9,7 +9,6 @@ the server through the staff API (``GET /v1/dossiers/{code}``), event by event.
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 import tracking
+from harness.days import PHONE_RETURNS, phone_request
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -32,7 +32,6 @@ from tests.browser.conftest import (
     watch_page,
 )
 from tests.i18n.english import english_left
-from tests.maps.conftest import REQUEST
 from tests.support.server import RunningServer, serve, sqlite_url
 from tracking.models import CourierPosition
 
@@ -42,7 +41,7 @@ PICKUPS = 50
 """Pickups P01..P50 are tapped by the 100-scan test; P51 and P52 are left to the scan sheet,
 P53 to the test of a scan that arrives before its predecessor."""
 SCANNED = ("P51", "P52", "P53")
-RETURNS = ("R1", "R2")
+RETURNS = PHONE_RETURNS
 
 
 @dataclass
@@ -81,37 +80,6 @@ class PhoneDay:
         return data
 
 
-def _phone_request(day: str, pickups: int = PICKUPS + len(SCANNED)) -> dict[str, Any]:
-    """``pickups`` pickups within 5 km of the post office, open all day, and two returns."""
-    rng = random.Random(12)
-    request = copy.deepcopy(REQUEST)
-    request["date"] = day
-    request["options"] = {"time_limit_s": 3}
-    request["couriers"] = [dict(request["couriers"][0], capacity=100)]
-    request["shuttles"] = [
-        dict(request["shuttles"][0], id=f"run-{h}00", departs=f"{h}:00", arrives=f"{h}:50")
-        for h in (10, 14, 16)
-    ]
-    jobs: list[dict[str, Any]] = [
-        {"id": f"P{i:02d}", "kind": "pickup", "dossier": f"H12.22-261123-{i:04d}",
-         "lat": round(9.06 + rng.uniform(-0.02, 0.02), 5),
-         "lon": round(104.975 + rng.uniform(-0.02, 0.02), 5),
-         "window": ["07:00", "16:30"], "service_min": 1, "handoff_site": "po-tvt",
-         "destination_site": "centre"}
-        for i in range(1, pickups + 1)
-    ]  # fmt: skip
-    for n, job_id in enumerate(RETURNS, start=1):
-        jobs.append(
-            {"id": job_id, "kind": "return", "dossier": f"H12.22-261101-010{n}",
-             "lat": 9.07 + n / 200, "lon": 104.99, "window": ["08:00", "17:00"],
-             "service_min": 5, "origin_site": "po-tvt", "ready_at": "07:00", "due": day,
-             "citizen": {"name": f"Trần Thị Bích {n}", "phone": f"091000000{n}",
-                         "id_number": f"09612345{n}789"}}
-        )  # fmt: skip
-    request["jobs"] = jobs
-    return request
-
-
 @pytest.fixture(scope="module")
 def phone_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneDay]:
     """A server with courier c1 (and staff s1, dispatcher d1) and yesterday's plan of c1."""
@@ -125,7 +93,7 @@ def phone_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneDay]:
             session.commit()
         engine.dispose()
         day = (datetime.now(VN) - timedelta(days=1)).date().isoformat()
-        request = _phone_request(day)
+        request = phone_request(day, PICKUPS + len(SCANNED))
         answer = httpx.post(
             f"{server.base_url}/v1/plans",
             json=request,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.day import small_request
+from harness.api_day import small_request
 from tests.support.server import ROOT, add_user, serve, sqlite_url
 
 
