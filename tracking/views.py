@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from tracking.expected import held_next_step
 from tracking.hashing import digits_of, secret_matches
 from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
-from tracking.progress import load_tracks, local_iso, next_step
+from tracking.progress import load_tracks, local_iso
 
 STATUS_LABELS: dict[str, str] = {
     "requested": "Pickup booked",
@@ -134,7 +135,7 @@ def dossier_view(
             "job": dossier.job_id,
             "courier": dossier.courier_id,
         },
-        "next": next_step(session=session, dossier=dossier, now=now),
+        "next": held_next_step(session=session, dossier=dossier, now=now),
         "citizen": (
             {"name": contact.name, "phone": contact.phone, "address": contact.address}
             if contact
@@ -182,7 +183,8 @@ def public_track(
     -------
     dict or None
         ``code``, ``status``, ``status_label``, ``updated_at``, ``place`` (site level only:
-        {kind, site, name}), ``next_step`` and ``expected`` (ISO time, ``+07:00``), ``due_date``.
+        {kind, site, name}), ``next_step`` and ``expected`` (ISO time, ``+07:00``; never in
+        the past: ``None`` with ``late`` true when the step is overdue), ``due_date``.
         Never a name, phone, ID number, address or coordinates.
     """
     digits = digits_of(phone_last4 or "")
@@ -206,7 +208,7 @@ def public_track(
     ):
         return None
     now = utcnow() if now is None else now
-    step = next_step(session=session, dossier=dossier, now=now)
+    step = held_next_step(session=session, dossier=dossier, now=now)
     return {
         "code": dossier.code,
         "status": dossier.status,
@@ -215,5 +217,6 @@ def public_track(
         "place": _public_place(dossier, site_name),
         "next_step": step["next_step"] if step else None,
         "expected": step["expected"] if step else None,
+        "late": bool(step and step["late"]),
         "due_date": dossier.due_date,
     }

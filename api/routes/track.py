@@ -11,11 +11,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import SessionDep, TrackLimiterDep
+from api.deps import SessionDep
+from api.limits import RateLimiter
 from tracking.errors import NotFound
 from tracking.views import public_track
 
 router = APIRouter(prefix="/v1/track", tags=["track"])
+
+
+def count_lookup(request: Request) -> None:
+    """Count one public lookup of the request's client against the lookup limit.
+
+    The one place both public lookups go through: this route and the citizen's page
+    ``/tra-cuu`` (:mod:`api.citizen_pages`), so they share one limit per client.
+
+    Raises
+    ------
+    api.errors.RateLimited
+        When the client has used up its lookups for now (answered 429 with Retry-After).
+    """
+    limiter: RateLimiter = request.app.state.track_limiter
+    limiter.hit(request.client.host if request.client else "unknown")
 
 
 @router.get(
@@ -29,7 +45,6 @@ def track(
     code: str,
     request: Request,
     session: SessionDep,
-    limiter: TrackLimiterDep,
     phone_last4: Annotated[
         str,
         Query(
@@ -40,7 +55,7 @@ def track(
     ],
 ) -> dict[str, Any]:
     """Status, last place (site level) and expected time of a dossier, for its citizen."""
-    limiter.hit(request.client.host if request.client else "unknown")
+    count_lookup(request)
     view = public_track(session=session, code=code, phone_last4=phone_last4)
     if view is None:
         # Same answer for an unknown code and wrong digits: a lookup reveals nothing.
