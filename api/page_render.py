@@ -26,6 +26,8 @@ _env.globals.update(
     status_explanation=words.status_explanation,
     scan_words=words.scan_words,
     site_kind_words=words.site_kind_words,
+    stop_type_words=words.stop_type_words,
+    reason_words=words.reason_words,
 )
 
 

@@ -7,6 +7,7 @@ settles a next step before anyone reads it:
 
 * a step expected before ``now`` is **late**: ``expected`` becomes ``None`` and ``late`` true
   (the time it was expected stays in ``was_expected``), so nobody is told a time already gone;
+  so is a courier's stop pushed past the day of its route (it needs a new plan);
 * a step by shuttle whose run has gone without it waits for the next run of the timetable
   that leaves its site (today's, else the first one of the next working day);
 * a time outside working hours (before :data:`WORK_START`, after :data:`WORK_END`, a weekend
@@ -123,6 +124,14 @@ def _next_run_arrival(
     return None
 
 
+def _past_the_route_day(by: Any, planned: datetime | None, expected: datetime) -> bool:
+    """A courier's route is one day: a stop pushed past its planned day will not happen
+    unless the dossier is planned again, so no time can honestly be promised for it."""
+    if by != "courier" or planned is None:
+        return False
+    return expected.astimezone(VIETNAM_TZ).date() > planned.astimezone(VIETNAM_TZ).date()
+
+
 def hold_step(
     step: Mapping[str, Any] | None,
     *,
@@ -164,7 +173,8 @@ def hold_step(
         if nxt is not None:
             out["expected"] = local_iso(nxt)
             return out
-    if expected < now:
+    planned = parse_plan_time(out.get("planned"))
+    if expected < now or _past_the_route_day(out.get("by"), planned, expected):
         out["expected"] = None
         out["late"] = True
         return out

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from tracking.expected import held_next_step
 from tracking.hashing import digits_of, secret_matches
-from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
+from tracking.models import CitizenContact, Dossier, Promise, Site, StoredPlan, utcnow
 from tracking.progress import load_tracks, local_iso
 
 STATUS_LABELS: dict[str, str] = {
@@ -128,6 +128,7 @@ def dossier_view(
         },
         "status_at": local_iso(dossier.status_at),
         "due_date": dossier.due_date,
+        "promised_date": _promised_date(session, dossier),
         "failed_attempts": dossier.failed_attempts,
         "plan": {
             "plan_id": dossier.plan_id,
@@ -184,7 +185,8 @@ def public_track(
     dict or None
         ``code``, ``status``, ``status_label``, ``updated_at``, ``place`` (site level only:
         {kind, site, name}), ``next_step`` and ``expected`` (ISO time, ``+07:00``; never in
-        the past: ``None`` with ``late`` true when the step is overdue), ``due_date``.
+        the past: ``None`` with ``late`` true when the step is overdue), ``due_date``,
+        ``promised_date`` (from the procedure's processing time, if given).
         Never a name, phone, ID number, address or coordinates.
     """
     digits = digits_of(phone_last4 or "")
@@ -219,4 +221,10 @@ def public_track(
         "expected": step["expected"] if step else None,
         "late": bool(step and step["late"]),
         "due_date": dossier.due_date,
+        "promised_date": _promised_date(session, dossier),
     }
+
+
+def _promised_date(session: Session, dossier: Dossier) -> str | None:
+    promise = session.get(Promise, dossier.id) if dossier.id is not None else None
+    return promise.promised_date if promise is not None else None
