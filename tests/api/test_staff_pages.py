@@ -1,0 +1,106 @@
+"""Centre staff's pages on a real server, on SQLite and on PostgreSQL: the search box, the
+journey in words (custody as people and places, a refused hand-over read as refused, failures
+with their reasons) and the board of the day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Day
+from tests.api.day import ago, new_id
+
+P1 = "H12.22-261123-0001"
+R1 = "H12.22-261101-0107"
+
+
+def page(day: Day, user: str, path: str, **kwargs: Any) -> Any:
+    """GET a page as ``user`` (token cookie, as the browser sends it), redirects not followed."""
+    return day.client.get(
+        f"{day.url}{path}",
+        headers={"Cookie": f"buuta_token={day.tokens[user]}"},
+        follow_redirects=False,
+        **kwargs,
+    )
+
+
+def test_a_part_of_a_code_in_lower_case_lists_the_dossiers(day: Day) -> None:
+    """'261123' finds the three pickups of the day; any case works."""
+    answer = page(day, "staff1", "/dossiers", params={"q": "h12.22-261123"})
+    assert answer.status_code == 200
+    for code in (P1, "H12.22-261123-0002", "H12.22-261123-0003"):
+        assert code in answer.text
+    assert R1 not in answer.text
+
+
+def test_a_whole_code_in_lower_case_opens_its_journey(day: Day) -> None:
+    """A whole code typed in lower case goes straight to the journey page."""
+    answer = page(day, "staff1", "/dossiers", params={"q": f" {P1.lower()} "})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/dossiers/{P1}"
+
+
+def test_the_journey_map_answers_a_lower_case_code(day: Day) -> None:
+    """/dossiers/{code}/map no longer answers 404 to a lower-case code."""
+    answer = page(day, "staff1", f"/dossiers/{P1.lower()}/map")
+    assert answer.status_code == 200
+    assert 'action="/dossiers"' in answer.text  # the search box is on the map page too
+
+
+@pytest.mark.parametrize("path", ["/dispatch", "/board", "/dossiers"])
+def test_every_staff_page_has_the_search_box(day: Day, path: str) -> None:
+    """The dispatch page, the board and the search page carry the search form."""
+    answer = page(day, "disp1", path, params={"date": day.date} if path != "/dossiers" else {})
+    assert answer.status_code == 200
+    assert 'role="search"' in answer.text and 'name="q"' in answer.text
+
+
+def test_staff_pages_need_a_staff_role(day: Day) -> None:
+    """No token: to the log-in form; a courier: 403 in words."""
+    anonymous = day.client.get(f"{day.url}/board", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    courier = page(day, "c1", "/dossiers", params={"q": "h12"})
+    assert courier.status_code == 403
+
+
+def test_journey_in_words_shows_refusal_failure_and_custody(day: Day) -> None:
+    """R1's result goes out, its hand-over is refused (wrong ID digits), then its delivery
+    fails; the journey says so in words, with the courier as a person and the due date."""
+    staff = day.scan("staff1", _event(R1, "result_ready", 50, site="po-cm"))
+    courier = day.scan(
+        "c1",
+        _event(R1, "out_for_delivery", 40, site="po-cm"),
+        _event(R1, "delivered", 30, proof={"id_last4": "0000"}),
+        _event(R1, "delivery_failed", 20, reason="không có nhà"),
+    )
+    statuses = [r["status"] for r in staff.json()["results"] + courier.json()["results"]]
+    assert statuses[:2] == ["stored", "stored"] and statuses[3] == "stored"
+    answer = page(day, "staff1", f"/dossiers/{R1.lower()}")
+    assert answer.status_code == 303
+    answer = page(day, "staff1", answer.headers["location"])
+    text = answer.text
+    assert answer.status_code == 200
+    assert "Không trao kết quả: kiểm tra danh tính không đạt" in text  # refused, in words
+    assert "Đã trả kết quả" not in text  # never "delivered"
+    assert "Phát không thành công: không có nhà" in text
+    assert "Bưu tá c1" in text and "courier:c1" not in text and "site:po-cm" not in text
+    assert "Bưu điện Cà Mau" in text  # a place by its name
+    assert "Hạn giải quyết theo quy định" in text
+
+
+def _event(code: str, kind: str, minutes_ago: float, **extra: Any) -> dict[str, Any]:
+    job = {P1: "P1", R1: "R1"}[code]
+    return {"event_id": new_id(), "dossier": code, "type": kind, "at": ago(minutes_ago),
+            "job": job, **extra}  # fmt: skip
+
+
+def test_the_board_lists_stages_and_the_failed_delivery(day: Day) -> None:
+    """After the failed attempt, the board lists R1 at risk with the courier's reason and
+    what to do, and counts the day's four dossiers by stage."""
+    answer = page(day, "staff1", "/board", params={"date": day.date})
+    assert answer.status_code == 200
+    text = answer.text
+    assert f'data-dossier="{R1}" data-reason="delivery_failed"' in text
+    assert "không có nhà" in text and "Gọi người dân để hẹn lại giờ phát." in text
+    assert "4 hồ sơ" in text
