@@ -104,3 +104,55 @@ def test_the_board_lists_stages_and_the_failed_delivery(day: Day) -> None:
     assert f'data-dossier="{R1}" data-reason="delivery_failed"' in text
     assert "không có nhà" in text and "Gọi người dân để hẹn lại giờ phát." in text
     assert "4 hồ sơ" in text
+
+
+def _handoff_of(day: Day, job: str) -> dict[str, Any]:
+    return next(
+        s
+        for r in day.plan["routes"]
+        for s in r["stops"]
+        if s["type"] == "handoff" and job in s.get("jobs", [])
+    )
+
+
+def test_a_manifest_checked_off_twice_records_each_scan_once(day: Day) -> None:
+    """P1 is handed over at its office; the staff tick it on its run's manifest twice: one
+    on_shuttle scan is stored, and the manifest shows it on board with no difference."""
+    stop = _handoff_of(day, "P1")
+    run, site = stop["shuttle"], stop["site"]
+    answer = day.scan(
+        "c1",
+        _event(P1, "collected", 60, lat=9.1702, lon=105.1610),
+        _event(P1, "at_hub", 45, site=site),
+    )
+    assert [r["status"] for r in answer.json()["results"]] == ["stored", "stored"]
+    listing = page(day, "staff1", "/manifests", params={"date": day.date})
+    assert listing.status_code == 200 and f'data-run="{run}"' in listing.text
+    form = {"event": "on_shuttle", "dossier": P1}
+    cookie = {"Cookie": f"buuta_token={day.tokens['staff1']}"}
+    url = f"{day.url}/manifests/{run}?date={day.date}"
+    first = day.client.post(url, data=form, headers=cookie, follow_redirects=False)
+    again = day.client.post(url, data=form, headers=cookie, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert "recorded=1" in first.headers["location"]
+    assert "recorded=0" in again.headers["location"] and "already=1" in again.headers["location"]
+    history = day.client.get(f"{day.url}/v1/dossiers/{P1}", headers=day.as_user("staff1")).json()
+    assert [e["type"] for e in history["history"]].count("on_shuttle") == 1
+    sheet = page(day, "staff1", f"/manifests/{run}", params={"date": day.date})
+    assert sheet.status_code == 200
+    assert "Dự kiến đi chuyến này nhưng chưa quét lên xe" not in sheet.text
+    assert "Bên nhận (ký, ghi rõ họ tên, giờ)" in sheet.text
+
+
+def test_a_dispatcher_reads_a_manifest_but_does_not_tick_it(day: Day) -> None:
+    """Dispatchers plan, they do not handle dossiers: no check-off form, and a post is 403."""
+    run = _handoff_of(day, "P2")["shuttle"]
+    sheet = page(day, "disp1", f"/manifests/{run}", params={"date": day.date})
+    assert sheet.status_code == 200 and 'name="dossier"' not in sheet.text
+    posted = day.client.post(
+        f"{day.url}/manifests/{run}?date={day.date}",
+        data={"event": "on_shuttle", "dossier": "H12.22-261123-0002"},
+        headers={"Cookie": f"buuta_token={day.tokens['disp1']}"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 403
