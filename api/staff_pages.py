@@ -33,7 +33,7 @@ from api.i18n import N_, format_day
 from api.i18n import gettext as _
 from api.page_render import render
 from api.pages import LoginRequired, PageError
-from api.words import reason_words, role_words, scan_words
+from api.words import reason_words, role_words, scan_words, status_words
 from tracking.board import Board, day_board
 from tracking.models import Dossier, Site, StoredPlan, User, utcnow
 from tracking.progress import VIETNAM_TZ
@@ -237,6 +237,10 @@ def journey_words_page(code: str, request: Request) -> Response:
     )
 
 
+def _journey_href(code: str) -> str:
+    return f"/dossiers/{quote(code, safe='')}"
+
+
 def _risk_words(risk: Any) -> dict[str, Any]:
     """A risk of the board as its row: dossier, why, what to do."""
     hhmm = "%H:%M"
@@ -265,8 +269,9 @@ def _risk_words(risk: Any) -> dict[str, Any]:
         why = f"{why}: {risk.detail}"
     return {
         "code": risk.dossier.code,
+        "href": _journey_href(risk.dossier.code),
         "reason": risk.reason,
-        "status": risk.dossier.status,
+        "status": status_words(risk.dossier.status),
         "courier": risk.dossier.courier or "",
         "why": why,
         "todo": _(ACTIONS[action], next=risk.next_run or "", departs=departs),
@@ -290,7 +295,11 @@ def board_page(
         day_after=(date_cls.fromisoformat(day) + timedelta(days=1)).isoformat(),
         board=board,
         risks=[_risk_words(r) for r in board.risks],
-        stages=[(s, rows) for s, rows in board.stages.items() if rows],
+        stages=[
+            (s, [(r.code, _journey_href(r.code)) for r in rows])
+            for s, rows in board.stages.items()
+            if rows
+        ],
         refresh_s=60,
         **_who(user),
     )

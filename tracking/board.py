@@ -33,13 +33,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from tracking.eta import StopEta, route_etas
 from tracking.expected import WORK_END
 from tracking.lifecycle import Status
 from tracking.models import Dossier, ScanEvent, StoredPlan
-from tracking.plans import list_plans
+from tracking.plans import check_date
 from tracking.progress import VIETNAM_TZ, plan_time
 from tracking.promises import promised_dates
 
@@ -222,33 +222,40 @@ class _Day:
     date: str
     now: datetime
     jobs: dict[str, dict[str, Any]]
-    runs: dict[str, dict[str, Any]]
+    run_clock: dict[str, tuple[datetime, datetime, str | None]]
+    """Each run's departure, cut-off (departure less its hand-off margin) and office."""
     handoff_run: dict[str, str]
     expected: dict[tuple[str, str], StopEta]
     unassigned: dict[str, str]
 
     def run_times(self, run_id: str | None) -> tuple[datetime, datetime] | None:
         """Departure and cut-off of a run today."""
-        run = self.runs.get(run_id or "")
-        if run is None:
-            return None
-        departs = plan_time(self.date, run.get("departs"))
-        if departs is None:
-            return None
-        margin = timedelta(minutes=float(run.get("handoff_min") or 0))
-        return departs, departs - margin
+        found = self.run_clock.get(run_id or "")
+        return None if found is None else (found[0], found[1])
 
     def next_run(self, site: str | None, after: datetime) -> tuple[str, datetime] | None:
         """The next run from ``site`` whose cut-off is after ``after`` today."""
-        found = []
-        for run_id, run in self.runs.items():
-            times = self.run_times(run_id)
-            if run.get("from_site") == site and times is not None and times[1] >= after:
-                found.append((times[0], run_id))
+        found = [
+            (departs, run_id)
+            for run_id, (departs, cutoff, office) in self.run_clock.items()
+            if office == site and cutoff >= after
+        ]
         if not found:
             return None
         departs, run_id = min(found)
         return run_id, departs
+
+
+def _run_clock(
+    date: str, runs: Mapping[str, Mapping[str, Any]]
+) -> dict[str, tuple[datetime, datetime, str | None]]:
+    clock: dict[str, tuple[datetime, datetime, str | None]] = {}
+    for run_id, run in runs.items():
+        departs = plan_time(date, run.get("departs"))
+        if departs is not None:
+            margin = timedelta(minutes=float(run.get("handoff_min") or 0))
+            clock[run_id] = (departs, departs - margin, run.get("from_site"))
+    return clock
 
 
 def _run_risks(day: _Day, job_id: str, row: BoardDossier) -> list[Risk]:
@@ -358,7 +365,8 @@ def _plan_day(
         for u in plan.get("unassigned") or []
         if isinstance(u, dict)
     }
-    return _Day(stored.date, now, jobs, runs, handoff_run, expected, unassigned)
+    clock = _run_clock(stored.date, runs)
+    return _Day(stored.date, now, jobs, clock, handoff_run, expected, unassigned)
 
 
 def day_board(*, session: Session, date: str, now: datetime) -> Board:
@@ -378,10 +386,16 @@ def day_board(*, session: Session, date: str, now: datetime) -> Board:
     InvalidInput
         If ``date`` is malformed.
     """
-    plans = list_plans(session=session, date=date)
-    if not plans:
+    check_date(date)
+    newest = (
+        select(StoredPlan)
+        .where(StoredPlan.date == date)
+        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .limit(1)
+    )
+    stored = session.exec(newest).first()  # only the newest plan's JSON is read
+    if stored is None:
         return Board(date=date, now=now, plan_id=None, stages={s: [] for s in STAGES})
-    stored = plans[0]
     jobs = [j for j in stored.request_json.get("jobs") or [] if isinstance(j, dict)]
     job_of = {str(j["dossier"]): str(j.get("id")) for j in jobs if j.get("dossier")}
     rows = _load_dossiers(session, sorted(job_of))
