@@ -11,6 +11,9 @@ against the same limit as ``GET /v1/track/{code}`` (:func:`api.routes.track.coun
 The page is plain HTML with the pages' one small style sheet: no map, no script, so it loads on
 a cheap phone over a slow connection. The form posts, so the phone digits never sit in a URL,
 a browser history or a proxy's log.
+
+``POST /tra-cuu/ngung-tin-nhan`` (the same code and digits, the same limit) stops the text
+messages about the dossier (:func:`tracking.outbox.opt_out`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from api.page_render import render
 from api.routes.track import count_lookup
 from tracking.eta import parse_plan_time
 from tracking.models import Dossier, utcnow
+from tracking.outbox import opt_out
 from tracking.search import find_dossier, normalise_code
 from tracking.views import public_track
 
@@ -105,6 +109,8 @@ def _page(status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("answer", None)
     context.setdefault("not_found", False)
     context.setdefault("retry_after_s", None)
+    context.setdefault("digits", "")
+    context.setdefault("stopped", False)
     headers = {}
     if context["retry_after_s"]:
         headers["Retry-After"] = str(context["retry_after_s"])
@@ -144,4 +150,27 @@ async def lookup(request: Request) -> HTMLResponse:
     if view is None:
         # The same words and status for an unknown code and for wrong digits.
         return _page(404, code=code, not_found=True)
-    return _page(answer=_answer_words(view, now), code=view["code"])
+    return _page(answer=_answer_words(view, now), code=view["code"], digits=digits)
+
+
+@router.post("/tra-cuu/ngung-tin-nhan", response_class=HTMLResponse)
+async def stop_messages(request: Request) -> HTMLResponse:
+    """Stop the messages about a dossier (the same code and digits as a look-up, same limit)."""
+    code, digits = _form(await request.body())
+    problems = _problems(code, digits)
+    if problems:
+        return _page(422, code=code[:MAX_CODE_CHARS], problems=problems)
+    try:
+        count_lookup(request)
+    except RateLimited as exc:
+        return _page(429, code=code, retry_after_s=exc.retry_after_s)
+    now = utcnow()
+    with Session(request.app.state.engine) as session:
+        found = find_dossier(session=session, code=code)
+        view = public_track(
+            session=session, code=found.code if found else code, phone_last4=digits, now=now
+        )
+        if view is None or found is None or found.id is None:
+            return _page(404, code=code, not_found=True)
+        opt_out(session=session, dossier_id=found.id, now=now)
+    return _page(code=view["code"], stopped=True)

@@ -155,6 +155,7 @@ class HttpGateway:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:  # noqa: S310
                 answer.read()
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error holds the answer's socket
             retry = exc.code == 429 or exc.code >= 500
             raise SendError(f"gateway answered {exc.code}", retry=retry) from None
         except (OSError, urllib.error.URLError) as exc:

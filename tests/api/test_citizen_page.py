@@ -88,10 +88,11 @@ def test_bad_input_is_named_not_a_crash(day: Day, code: str, digits: str, field:
 
 
 def test_english_on_request(day: Day) -> None:
-    """The same answer in English with ?lang=en."""
-    answer = day.client.post(
-        f"{day.url}/tra-cuu?lang=en", data={"code": P1_CODE, "phone_last4": P1_DIGITS}
-    )
+    """The same answer in English with ?lang=en (a client of its own keeps the cookie)."""
+    with httpx.Client(timeout=60) as client:
+        answer = client.post(
+            f"{day.url}/tra-cuu?lang=en", data={"code": P1_CODE, "phone_last4": P1_DIGITS}
+        )
     assert answer.status_code == 200
     assert "Awaiting pickup" in answer.text
 
@@ -126,3 +127,18 @@ def test_the_page_and_the_api_share_one_limit(tmp_path: Path) -> None:
     assert int(limited.headers["Retry-After"]) > 0
     assert "Quá nhiều" in limited.text
     assert api_limited.status_code == 429
+
+
+def test_a_citizen_stops_the_messages_with_the_same_two_factors(day: Day) -> None:
+    """The answer page offers to stop messages; wrong digits are answered like a look-up."""
+    shown = look_up(day, P1_CODE, P1_DIGITS)
+    assert 'action="/tra-cuu/ngung-tin-nhan"' in shown.text
+    wrong = day.client.post(
+        f"{day.url}/tra-cuu/ngung-tin-nhan", data={"code": P1_CODE, "phone_last4": "0000"}
+    )
+    assert wrong.status_code == 404
+    stopped = day.client.post(
+        f"{day.url}/tra-cuu/ngung-tin-nhan", data={"code": P1_CODE, "phone_last4": P1_DIGITS}
+    )
+    assert stopped.status_code == 200
+    assert "không nhận thêm tin nhắn" in stopped.text
