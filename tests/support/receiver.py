@@ -59,11 +59,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a gateway accepts many connections at once, as a real one does
+
+
 @contextmanager
 def receiving(*, delay_s: float = 0.0, fail_first: Sequence[int] = ()) -> Iterator[Receiver]:
     """Run a receiver on a free loopback port for the ``with`` block."""
     receiver = Receiver(delay_s=delay_s, fail_first=list(fail_first))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = _Server(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/send"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
