@@ -199,6 +199,7 @@ def _event_line(event: Mapping[str, Any], sites: Mapping[str, str | None]) -> di
         "at": event.get("at"),
         "words": words,
         "refused": refused,
+        "failed": kind == "delivery_failed",
         "counted": bool(event.get("applied")),
         "who": event.get("actor"),
         "place": sites.get(str(event.get("site"))) or event.get("site") or "",
@@ -231,8 +232,7 @@ def journey_words_page(code: str, request: Request) -> Response:
         custody=custody_words(view["custodian"], sites),
         legs=legs,
         history=history,
-        failures=[h for h in history if h["refused"] or "delivery_failed" in h["words"]]
-        or [h for h in history if not h["counted"]],
+        failures=[h for h in history if h["refused"] or h["failed"] or not h["counted"]],
         **_who(user),
     )
 
