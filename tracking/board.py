@@ -27,14 +27,17 @@ A dossier is **at risk** (one :class:`Risk` per reason, most urgent first) when:
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from tracking.db import session_engine
 from tracking.eta import StopEta, route_etas
 from tracking.expected import WORK_END
 from tracking.lifecycle import Status
@@ -344,29 +347,94 @@ def _failure_reasons(session: Session, ids: Sequence[int]) -> dict[int, str]:
     return out
 
 
+@dataclass(frozen=True)
+class _PlanFacts:
+    """What the board reads of a stored plan, parsed once (stored plans never change)."""
+
+    date: str
+    jobs: dict[str, dict[str, Any]]
+    codes: dict[str, str]
+    job_of: dict[str, str]
+    routes: list[list[dict[str, Any]]]
+    run_clock: dict[str, tuple[datetime, datetime, str | None]]
+    handoff_run: dict[str, str]
+    unassigned: dict[str, str]
+
+    @classmethod
+    def of(cls, stored: StoredPlan) -> _PlanFacts:
+        """Parse a stored plan's request and routes."""
+        request, plan = stored.request_json, stored.plan_json
+        jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
+        codes = {j: str(v["dossier"]) for j, v in jobs.items() if v.get("dossier")}
+        runs = {
+            str(r.get("id")): dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)
+        }
+        routes = [[dict(s) for s in r.get("stops") or []] for r in plan.get("routes") or []]
+        handoff_run = {
+            job: str(stop["shuttle"])
+            for stops in routes
+            for stop in stops
+            if stop.get("type") == "handoff" and stop.get("shuttle")
+            for job in _stop_jobs(stop)
+        }
+        unassigned = {
+            str(u.get("job")): str(u.get("reason") or "unknown")
+            for u in plan.get("unassigned") or []
+            if isinstance(u, dict)
+        }
+        job_of = {code: job for job, code in codes.items()}
+        clock = _run_clock(stored.date, runs)
+        return cls(stored.date, jobs, codes, job_of, routes, clock, handoff_run, unassigned)
+
+
+_FACTS_CACHE = 8
+_facts: OrderedDict[tuple[str, str, str], _PlanFacts] = OrderedDict()
+_facts_lock = threading.Lock()
+
+
+def _plan_facts(session: Session, date: str) -> tuple[str, _PlanFacts] | None:
+    """The newest plan of the day (id and facts); its JSON is read only the first time."""
+    newest = session.execute(
+        sa.select(col(StoredPlan.id), col(StoredPlan.created_at))
+        .where(col(StoredPlan.date) == date)
+        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return None
+    plan_id, created = newest
+    key = (str(session_engine(session).url), str(plan_id), str(created))
+    with _facts_lock:
+        found = _facts.get(key)
+        if found is not None:
+            _facts.move_to_end(key)
+            return plan_id, found
+    stored = session.get(StoredPlan, plan_id)
+    if stored is None:  # deleted between the two reads
+        return None
+    facts = _PlanFacts.of(stored)
+    with _facts_lock:
+        _facts[key] = facts
+        while len(_facts) > _FACTS_CACHE:
+            _facts.popitem(last=False)
+    return plan_id, facts
+
+
 def _plan_day(
-    stored: StoredPlan, rows: Mapping[str, tuple[int, BoardDossier]], now: datetime
+    facts: _PlanFacts, rows: Mapping[str, tuple[int, BoardDossier]], now: datetime
 ) -> _Day:
-    request, plan = stored.request_json, stored.plan_json
-    jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
-    codes = {j: str(v["dossier"]) for j, v in jobs.items() if v.get("dossier")}
-    runs = {str(r.get("id")): dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)}
-    handoff_run: dict[str, str] = {}
     expected: dict[tuple[str, str], StopEta] = {}
-    for route in plan.get("routes") or []:
-        stops = [dict(s) for s in route.get("stops") or []]
-        for stop in stops:
-            if stop.get("type") == "handoff" and stop.get("shuttle"):
-                for job in _stop_jobs(stop):
-                    handoff_run[job] = str(stop["shuttle"])
-        expected.update(_route_expected(stops, codes, rows, now))
-    unassigned = {
-        str(u.get("job")): str(u.get("reason") or "unknown")
-        for u in plan.get("unassigned") or []
-        if isinstance(u, dict)
-    }
-    clock = _run_clock(stored.date, runs)
-    return _Day(stored.date, now, jobs, clock, handoff_run, expected, unassigned)
+    for stops in facts.routes:
+        expected.update(_route_expected(stops, facts.codes, rows, now))
+    return _Day(
+        facts.date,
+        now,
+        facts.jobs,
+        facts.run_clock,
+        facts.handoff_run,
+        expected,
+        facts.unassigned,
+    )
 
 
 def day_board(*, session: Session, date: str, now: datetime) -> Board:
@@ -387,19 +455,13 @@ def day_board(*, session: Session, date: str, now: datetime) -> Board:
         If ``date`` is malformed.
     """
     check_date(date)
-    newest = (
-        select(StoredPlan)
-        .where(StoredPlan.date == date)
-        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
-        .limit(1)
-    )
-    stored = session.exec(newest).first()  # only the newest plan's JSON is read
-    if stored is None:
+    found = _plan_facts(session, date)
+    if found is None:
         return Board(date=date, now=now, plan_id=None, stages={s: [] for s in STAGES})
-    jobs = [j for j in stored.request_json.get("jobs") or [] if isinstance(j, dict)]
-    job_of = {str(j["dossier"]): str(j.get("id")) for j in jobs if j.get("dossier")}
+    plan_id, facts = found
+    job_of = facts.job_of
     rows = _load_dossiers(session, sorted(job_of))
-    day = _plan_day(stored, rows, now)
+    day = _plan_day(facts, rows, now)
     stages: dict[str, list[BoardDossier]] = {s: [] for s in STAGES}
     risks: list[Risk] = []
     failed_ids = [i for i, r in rows.values() if r.status == Status.DELIVERY_FAILED.value]
@@ -416,4 +478,4 @@ def day_board(*, session: Session, date: str, now: datetime) -> Board:
         if row.status == Status.DELIVERY_FAILED.value:
             risks.append(Risk(row, "delivery_failed", detail=reasons.get(id_)))
     risks.sort(key=lambda r: (RISK_ORDER.index(r.reason), r.deadline or now, r.dossier.code))
-    return Board(date=date, now=now, plan_id=stored.id, stages=stages, risks=risks)
+    return Board(date=date, now=now, plan_id=plan_id, stages=stages, risks=risks)
