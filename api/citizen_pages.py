@@ -143,7 +143,7 @@ async def lookup(request: Request) -> HTMLResponse:
         return _page(429, code=code, retry_after_s=exc.retry_after_s)
     now = utcnow()
     with Session(request.app.state.engine) as session:
-        found: Dossier | None = find_dossier(session=session, code=code)
+        found: Dossier | None = find_dossier(session=session, code=code, scan=False)
         view = public_track(
             session=session, code=found.code if found else code, phone_last4=digits, now=now
         )
@@ -166,7 +166,7 @@ async def stop_messages(request: Request) -> HTMLResponse:
         return _page(429, code=code, retry_after_s=exc.retry_after_s)
     now = utcnow()
     with Session(request.app.state.engine) as session:
-        found = find_dossier(session=session, code=code)
+        found = find_dossier(session=session, code=code, scan=False)
         view = public_track(
             session=session, code=found.code if found else code, phone_last4=digits, now=now
         )

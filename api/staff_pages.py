@@ -34,7 +34,7 @@ from api.i18n import gettext as _
 from api.page_render import render
 from api.pages import LoginRequired, PageError
 from api.words import reason_words, role_words, scan_words, status_words
-from tracking.board import Board, day_board
+from tracking.board import Board, Risk, day_board
 from tracking.models import Dossier, Site, StoredPlan, User, utcnow
 from tracking.progress import VIETNAM_TZ
 from tracking.search import find_dossier, search_dossiers
@@ -241,7 +241,7 @@ def _journey_href(code: str) -> str:
     return f"/dossiers/{quote(code, safe='')}"
 
 
-def _risk_words(risk: Any) -> dict[str, Any]:
+def _risk_words(risk: Risk) -> dict[str, Any]:
     """A risk of the board as its row: dossier, why, what to do."""
     hhmm = "%H:%M"
     deadline = risk.deadline.astimezone(VIETNAM_TZ) if risk.deadline else None
