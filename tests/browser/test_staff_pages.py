@@ -82,16 +82,22 @@ def test_a_manifest_is_printed_and_checked_off_once(browser: Any, day: Day) -> N
     assert not page.locator("#put-on").is_visible() and not page.locator(".bar").is_visible()
     screenshot(page, "manifest-print")
     page.emulate_media(media="screen")
-    for i in range(boxes.count()):
-        boxes.nth(i).check()
+    stale = watch_page(context, watch)  # the same list open in a second tab, ticked later
+    stale.goto(f"{day.base_url}/manifests/run-1000?date={day.date}")
+    for tab in (page, stale):
+        ticks = tab.locator('table.sheet input[name="dossier"]')
+        for i in range(ticks.count()):
+            ticks.nth(i).check()
     page.click("#put-on")
     page.wait_for_selector(".done")
     assert page.locator(".done").inner_text().startswith(f"Đã ghi nhận {len(ticked)} lượt")
-    page.go_back()
-    for i in range(page.locator('table.sheet input[name="dossier"]').count()):
-        page.locator('table.sheet input[name="dossier"]').nth(i).check()
-    page.click("#put-on")
-    page.wait_for_selector(".done")
+    stale.click("#put-on")
+    stale.wait_for_selector(".done")
+    assert (
+        stale.locator(".done")
+        .inner_text()
+        .startswith(f"Đã ghi nhận 0 lượt quét; {len(ticked)} đã ghi trước đó")
+    )
     screenshot(page, "manifest-checked")
     context.close()
     watch.assert_clean()
