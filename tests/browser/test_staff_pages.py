@@ -99,6 +99,7 @@ def test_a_manifest_is_printed_and_checked_off_once(browser: Any, day: Day) -> N
         .startswith(f"Đã ghi nhận 0 lượt quét; {len(ticked)} đã ghi trước đó")
     )
     screenshot(page, "manifest-checked")
+    screenshot(stale, "manifest-checked-again")
     context.close()
     watch.assert_clean()
     assert [_on_shuttle_count(day, code) for code in ticked] == [1] * len(ticked)
