@@ -7,6 +7,7 @@
     buuta user add NAME --role ROLE
     buuta demo [--jobs N] [--out DIR]
     buuta worker [--concurrency N]
+    buuta messages --gateway URL [--interval S] [--once]
 
 Exit codes: 0 done, 2 bad input (an unreadable file, an invalid request, an unknown role),
 1 anything else. Messages go to stderr and say what is wrong; no traceback for bad input.
@@ -298,6 +299,32 @@ def worker(
         run_worker(settings, concurrency=concurrency)
     except ValueError as exc:
         _fail(str(exc))
+
+
+@app.command()
+def messages(
+    gateway: Annotated[str, typer.Option(help="URL of the SMS/Zalo HTTP gateway (POST JSON).")],
+    interval: Annotated[float, typer.Option(min=0.5, help="Seconds between rounds.")] = 10.0,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Messages sent at once.")] = 8,
+    once: Annotated[bool, typer.Option(help="Run one round and stop.")] = False,
+) -> None:
+    """Send citizens' messages (result ready, courier on the way, delivered, failed).
+
+    The gateway's token, if it needs one, is read from BUUTA_MESSAGE_GATEWAY_TOKEN.
+    """
+    import os  # noqa: PLC0415
+
+    from api.messages import run_messages  # noqa: PLC0415
+    from tracking.outbox import HttpGateway  # noqa: PLC0415
+
+    if not gateway.startswith(("http://", "https://")):
+        _fail(f"--gateway: expected an http(s) URL, got {gateway!r}")
+    logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sender = HttpGateway(gateway, token=os.environ.get("BUUTA_MESSAGE_GATEWAY_TOKEN"))
+    totals = run_messages(
+        _settings(), gateway=sender, interval_s=interval, workers=workers, once=once
+    )
+    typer.echo(f"buuta messages: {totals}", err=True)
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ from api.words import role_words
 from routing.clock import LOCAL_TZ, local_day_bounds
 from routing.plan import Kpis, Plan, Unassigned, plan_from_json
 from tracking.models import CourierPosition, Dossier, ScanEvent, Site, StoredPlan, User
+from tracking.search import find_dossier
 
 if TYPE_CHECKING:
     import folium
@@ -222,6 +223,7 @@ def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = No
         words = html.escape(_("Dispatch"))
         link = f'<a class="buuta-back" href="{back}">← {words}</a>'
         root.html.add_child(Element(link), name="buuta_back")
+        root.html.add_child(Element(_search_box()), name="buuta_find")
         icon = '<link rel="icon" href="/favicon.ico" type="image/svg+xml">'
         root.header.add_child(Element(icon), name="buuta_icon")
         if refresh_s:
@@ -230,6 +232,19 @@ def _map_response(fmap: folium.Map, *, back_url: str, refresh_s: int | None = No
     return HTMLResponse(
         render_html(fmap, static_url="/static"),
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _search_box() -> str:
+    """The staff search form of the map pages (the other staff pages have it in base.html)."""
+    words = html.escape(_("Dossier code"), quote=True)
+    find = html.escape(_("Find"))
+    return (
+        '<form class="buuta-find" method="get" action="/dossiers" role="search" style="position:'
+        "fixed;left:10px;bottom:70px;z-index:1000;padding:6px;background:#fff;border-radius:8px;"
+        'box-shadow:0 1px 5px rgba(0,0,0,.4)">'
+        f'<input name="q" type="search" aria-label="{words}" placeholder="{words}" '
+        f'maxlength="64" autocomplete="off"> <button type="submit">{find}</button></form>'
     )
 
 
@@ -494,10 +509,11 @@ def journey_page(code: str, request: Request) -> HTMLResponse:
     """The journey map of one dossier: each scan in order with custodian and time."""
     with _session(request) as session:
         _page_user(request, session, _STAFF_ROLES)
-        dossier = session.exec(select(Dossier).where(Dossier.code == code)).first()
+        dossier = find_dossier(session=session, code=code)  # any case, as staff type it
         if dossier is None:
             msg = _("There is no dossier %(code)s.", code=repr(code))
             raise PageError(404, _("No such dossier"), msg)
+        code = dossier.code
         events = session.exec(
             select(ScanEvent)
             .where(ScanEvent.dossier_id == dossier.id)

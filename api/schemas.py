@@ -128,6 +128,17 @@ class JobIn(_Open):
     skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
     address: str | None = Field(default=None, max_length=500)
     procedure: str | None = Field(default=None, max_length=200)
+    processing_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="The procedure's processing time in working days: sets the promised date.",
+    )
+    received_on: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="When the agency received the dossier (default: the plan's day).",
+    )
     citizen: CitizenIn | None = None
 
 

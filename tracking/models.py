@@ -256,6 +256,52 @@ class AttemptCount(SQLModel, table=True):
     count: int = 0
 
 
+class Promise(SQLModel, table=True):
+    """The promised date of a dossier's result: the procedure's processing time in working days
+    counted from the day it was received (weekends and Vietnamese public holidays skipped)."""
+
+    __tablename__ = "promises"
+
+    dossier_id: int = Field(foreign_key="dossiers.id", primary_key=True)
+    processing_days: int
+    received_on: str = Field(max_length=10)
+    promised_date: str = Field(max_length=10, index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to a citizen waiting to be sent, or sent (SMS or Zalo through a gateway).
+
+    ``key`` makes it idempotent: one message per scan event and kind (``<event_id>:<kind>``),
+    so a resent scan never texts a citizen twice. ``phone`` is the recipient (kept only here
+    and in the contact table); ``text`` carries no ID number and no address.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    dossier_id: int = Field(foreign_key="dossiers.id", index=True)
+    kind: str = Field(max_length=40)
+    phone: str = Field(max_length=32)
+    text: str = Field(max_length=500)
+    status: str = Field(max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, max_length=300)
+
+
+class MessageOptOut(SQLModel, table=True):
+    """A citizen who asked for no more messages about a dossier."""
+
+    __tablename__ = "message_opt_outs"
+
+    dossier_id: int = Field(foreign_key="dossiers.id", primary_key=True)
+    at: datetime = _ts()
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     User,
     Courier,
@@ -267,6 +313,9 @@ TABLES: tuple[type[SQLModel], ...] = (
     CourierPosition,
     DeliveryCode,
     AttemptCount,
+    Promise,
+    OutboxMessage,
+    MessageOptOut,
 )
 """buuta's tables, in an order that respects foreign keys."""
 

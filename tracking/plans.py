@@ -24,6 +24,7 @@ from tracking.hashing import digits_of, new_salt, secret_hash
 from tracking.lifecycle import Direction, DossierState
 from tracking.models import CitizenContact, Courier, Dossier, Site, StoredPlan, utcnow
 from tracking.progress import route_progress
+from tracking.promises import record_promises
 
 PERSONAL_JOB_KEYS = ("citizen", "address")
 """Job keys holding personal data, kept in the contact table and removed from stored requests."""
@@ -138,6 +139,7 @@ def store_plan(
             _register_sites(session, request, now)
             _register_couriers(session, request, now)
             _register_jobs(session, jobs, stored=stored, assigned=assigned, now=now)
+            record_promises(session=session, jobs=jobs, day=date)
             session.commit()
         except BaseException:
             session.rollback()

@@ -20,9 +20,10 @@ from sqlmodel import Session, col, select
 
 from routing.clock import local_iso
 from tracking.delivery import ID_MAX_TRIES
+from tracking.expected import held_next_step
 from tracking.hashing import digits_of, secret_matches
-from tracking.models import CitizenContact, Dossier, Site, StoredPlan, utcnow
-from tracking.progress import load_tracks, next_step
+from tracking.models import CitizenContact, Dossier, Promise, Site, StoredPlan, utcnow
+from tracking.progress import load_tracks
 
 STATUS_LABELS: dict[str, str] = {
     "requested": "Pickup booked",
@@ -129,6 +130,7 @@ def dossier_view(
         },
         "status_at": local_iso(dossier.status_at),
         "due_date": dossier.due_date,
+        "promised_date": _promised_date(session, dossier),
         "failed_attempts": dossier.failed_attempts,
         "plan": {
             "plan_id": dossier.plan_id,
@@ -136,7 +138,7 @@ def dossier_view(
             "job": dossier.job_id,
             "courier": dossier.courier_id,
         },
-        "next": next_step(session=session, dossier=dossier, now=now),
+        "next": held_next_step(session=session, dossier=dossier, now=now),
         "citizen": (
             {"name": contact.name, "phone": contact.phone, "address": contact.address}
             if contact
@@ -197,7 +199,9 @@ def public_track(
     -------
     dict or None
         ``code``, ``status``, ``status_label``, ``updated_at``, ``place`` (site level only:
-        {kind, site, name}), ``next_step`` and ``expected`` (ISO time, ``+07:00``), ``due_date``.
+        {kind, site, name}), ``next_step`` and ``expected`` (ISO time, ``+07:00``; never in
+        the past: ``None`` with ``late`` true when the step is overdue), ``due_date``,
+        ``promised_date`` (from the procedure's processing time, if given).
         Never a name, phone, ID number, address or coordinates.
     """
     digits = digits_of(phone_last4 or "")
@@ -221,7 +225,7 @@ def public_track(
     ):
         return None
     now = utcnow() if now is None else now
-    step = next_step(session=session, dossier=dossier, now=now)
+    step = held_next_step(session=session, dossier=dossier, now=now)
     return {
         "code": dossier.code,
         "status": dossier.status,
@@ -230,5 +234,12 @@ def public_track(
         "place": _public_place(dossier, site_name),
         "next_step": step["next_step"] if step else None,
         "expected": step["expected"] if step else None,
+        "late": bool(step and step["late"]),
         "due_date": dossier.due_date,
+        "promised_date": _promised_date(session, dossier),
     }
+
+
+def _promised_date(session: Session, dossier: Dossier) -> str | None:
+    promise = session.get(Promise, dossier.id) if dossier.id is not None else None
+    return promise.promised_date if promise is not None else None

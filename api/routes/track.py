@@ -12,13 +12,35 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlmodel import Session
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep
 from api.ratelimit import check_lookup, count_failed_lookup
 from tracking.errors import NotFound
 from tracking.views import public_track
 
 router = APIRouter(prefix="/v1/track", tags=["track"])
+
+
+def count_lookup(request: Request, session: Session, code: str) -> None:
+    """Count one public lookup of ``code`` against the lookup limits.
+
+    The one place both public lookups go through: this route and the citizen's page
+    ``/tra-cuu`` (:mod:`api.citizen_pages`), so they share the limits per client address and
+    per dossier code (``api/ratelimit.py``, counted in the database).
+
+    Raises
+    ------
+    api.errors.RateLimited
+        When the client has used up its lookups for now, or the code had too many lookups with
+        wrong digits (answered 429 with Retry-After).
+    """
+    check_lookup(request=request, session=session, settings=request.app.state.settings, code=code)
+
+
+def count_wrong_lookup(request: Request, session: Session, code: str) -> None:
+    """Count a lookup of ``code`` that found nothing (wrong digits or no such dossier)."""
+    count_failed_lookup(session=session, settings=request.app.state.settings, code=code)
 
 
 @router.get(
@@ -35,7 +57,6 @@ def track(
     code: str,
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     phone_last4: Annotated[
         str,
         Query(
@@ -46,10 +67,10 @@ def track(
     ],
 ) -> dict[str, Any]:
     """Status, last place (site level) and expected time of a dossier, for its citizen."""
-    check_lookup(request=request, session=session, settings=settings, code=code)
+    count_lookup(request, session, code)
     view = public_track(session=session, code=code, phone_last4=phone_last4)
     if view is None:
-        count_failed_lookup(session=session, settings=settings, code=code)
+        count_wrong_lookup(request, session, code)
         # Same answer for an unknown code and wrong digits: a lookup reveals nothing.
         msg = "no dossier with this code and these phone digits"
         raise NotFound(msg)

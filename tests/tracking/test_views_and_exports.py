@@ -76,7 +76,9 @@ def test_public_track_shows_status_place_and_time_but_nothing_personal(world: Wo
         "next_step": "at_hub",
         # Planned at the post office 08:30; collected 5 min late (08:05 vs 08:00): 08:35.
         "expected": "2026-11-23T08:35:00+07:00",
+        "late": False,
         "due_date": None,
+        "promised_date": None,
     }
     text = json.dumps(view, ensure_ascii=False)
     for personal in _personal_strings():
