@@ -1,6 +1,6 @@
 """The citizen's page ``/tra-cuu`` on a real server, on SQLite and on PostgreSQL.
 
-The small day of ``tests/api/day.py`` is planned; its citizens' names, phones, ID numbers and
+The small day of ``harness/api_day.py`` is planned; its citizens' names, phones, ID numbers and
 addresses are the personal data no answer may show.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.api_day import CITIZENS, USERS, small_request, today_vn
 from tests.api.conftest import Day
-from tests.api.day import CITIZENS, USERS, small_request, today_vn
 from tests.support.server import create_tokens, serve, sqlite_url
 
 P1_CODE = "H12.22-261123-0001"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from harness.api_day import ago, new_id
 from tests.api.conftest import Day
-from tests.api.day import ago, new_id
 
 P1 = "H12.22-261123-0001"
 R1 = "H12.22-261101-0107"
