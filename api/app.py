@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import citizen_pages, manifest_pages, staff_pages
+from api import citizen_pages, courier_pages, manifest_pages, staff_pages
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
 from api.i18n import DEFAULT_LOCALE, LanguageMiddleware, translations
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)
+    app.include_router(courier_pages.router)  # the courier's phone (api/courier_pages.py)
     app.include_router(citizen_pages.router)  # /tra-cuu (api/citizen_pages.py)
     app.include_router(staff_pages.router)  # search, journey in words, board
     app.include_router(manifest_pages.router)  # shuttle manifests and their check-off

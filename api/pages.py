@@ -57,7 +57,7 @@ from api.deps import (
     get_current_user,
     role_of,
 )
-from api.i18n import N_, current_locale, format_day, format_money, ngettext, template_environment
+from api.i18n import format_day, format_money, template_environment
 from api.i18n import gettext as _
 from api.words import role_words
 from routing.clock import LOCAL_TZ, local_day_bounds
@@ -85,9 +85,9 @@ TARIFF_RETURN_CITY_VND = 8_000
 TARIFF_RETURN_RURAL_VND = 10_000
 """Home return in a rural commune (xã), per dossier (DESIGN §1)."""
 
-_STAFF_ROLES = frozenset({STAFF, DISPATCHER, ADMIN})
+STAFF_ROLES = frozenset({STAFF, DISPATCHER, ADMIN})
 # A day is YYYY-MM-DD (links, the API's form) or dd/mm/yyyy (typed by a person, DESIGN §11).
-_DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$"
+DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
@@ -143,7 +143,7 @@ def _login_redirect(request: Request, exc: Exception) -> Response:
 
 def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
-    return _render(
+    return render_page(
         "error.html",
         status=exc.status,
         title=exc.heading,
@@ -154,7 +154,7 @@ def _page_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _render(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def render_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("role_name", role_words(context.get("role")) if context.get("role") else "")
     page = _env.get_template(template).render(**context)
     return HTMLResponse(
@@ -168,11 +168,11 @@ def _render(template: str, *, status: int = 200, **context: Any) -> HTMLResponse
     )
 
 
-def _session(request: Request) -> Session:
+def page_session(request: Request) -> Session:
     return Session(request.app.state.engine)
 
 
-def _page_user(request: Request, session: Session, roles: frozenset[str]) -> User:
+def page_user(request: Request, session: Session, roles: frozenset[str]) -> User:
     """The user of a page request; redirects to /login without a valid token."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:  # the API's own dependency: Bearer header or buuta_token cookie
@@ -187,11 +187,11 @@ def _page_user(request: Request, session: Session, roles: frozenset[str]) -> Use
     return user
 
 
-def _today() -> str:
+def today_local() -> str:
     return datetime.now(LOCAL_TZ).date().isoformat()
 
 
-def _check_date(value: str) -> str:
+def page_day(value: str) -> str:
     """The ISO day of ``value``, given as ``YYYY-MM-DD`` or ``dd/mm/yyyy``."""
     try:
         if "/" in value:
@@ -277,13 +277,13 @@ def _plan_of_day(
 def _home_of(user: User) -> str:
     """Where a user works: a courier's stop list of today, the dispatch page for the others."""
     if role_of(user) == COURIER:
-        return f"/couriers/{quote(user.name)}/stops?date={_today()}"
+        return f"/couriers/{quote(user.name)}/stops?date={today_local()}"
     return "/dispatch"
 
 
 def error_page(status: int, heading: str, message: str) -> HTMLResponse:
     """An HTML error answer in the request's language (for browsers; the API answers JSON)."""
-    return _render(
+    return render_page(
         "error.html", status=status, title=heading, heading=heading, message=message, user=None
     )
 
@@ -292,14 +292,14 @@ def error_page(status: int, heading: str, message: str) -> HTMLResponse:
 def home(request: Request) -> Response:
     """The start page: a logged-in user goes to their work; anyone else sees the log-in form
     and the public look-up of a dossier."""
-    with _session(request) as session:
+    with page_session(request) as session:
         try:
             user: User | None = get_current_user(request, session)
         except HTTPException:
             user = None
     if user is not None:
         return RedirectResponse(_home_of(user), status_code=303)
-    return _render("home.html", title=_("Home"), next="", error=None, user=None, role="")
+    return render_page("home.html", title=_("Home"), next="", error=None, user=None, role="")
 
 
 @router.get("/favicon.ico")
@@ -315,13 +315,13 @@ def favicon() -> Response:
 @router.get("/offline", response_class=HTMLResponse)
 def offline_page() -> HTMLResponse:
     """What a phone shows offline for a page it never loaded (``/sw.js`` keeps a copy)."""
-    return _render("offline.html", title=_("No connection"), user=None, role="")
+    return render_page("offline.html", title=_("No connection"), user=None, role="")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(next: str | None = None) -> HTMLResponse:
     """Show the log-in form (a token field)."""
-    return _render(
+    return render_page(
         "login.html", title=_("Log in"), next=_safe_next(next) or "", error=None, user=None, role=""
     )
 
@@ -332,10 +332,10 @@ async def login(request: Request) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     token = (form.get("token") or [""])[0].strip()
     wanted = _safe_next((form.get("next") or [""])[0])
-    with _session(request) as session:
+    with page_session(request) as session:
         user = tracking.user_for_token(session=session, token=token) if token else None
     if user is None:
-        return _render(
+        return render_page(
             "login.html",
             status=401,
             title=_("Log in"),
@@ -383,8 +383,8 @@ def service_worker() -> Response:
 @router.get("/plans/{plan_id}/map", response_class=HTMLResponse)
 def plan_map_page(plan_id: str, request: Request) -> HTMLResponse:
     """The plan map of a stored plan."""
-    with _session(request) as session:
-        _page_user(request, session, _STAFF_ROLES)
+    with page_session(request) as session:
+        page_user(request, session, STAFF_ROLES)
         stored = _load_plan(session, plan_id)
         plan, req = stored.plan(), dict(stored.request_json)
     tiles_url, attribution = _tiles(request)
@@ -451,14 +451,14 @@ def _scans_of(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
 @router.get("/progress", response_class=HTMLResponse)
 def progress_page(
     request: Request,
-    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
+    date: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     plan: str | None = None,
     courier: str | None = None,
 ) -> HTMLResponse:
     """The progress map of a day (its latest plan, or ``plan``); reloads every minute."""
-    day = _check_date(date or _today())
-    with _session(request) as session:
-        _page_user(request, session, _STAFF_ROLES)
+    day = page_day(date or today_local())
+    with page_session(request) as session:
+        page_user(request, session, STAFF_ROLES)
         stored, _others = _plan_of_day(session, day, plan)
         if stored is None:
             msg = _(
@@ -507,8 +507,8 @@ def _sites_for(session: Session, dossier: Dossier) -> list[dict[str, Any]]:
 @router.get("/dossiers/{code}/map", response_class=HTMLResponse)
 def journey_page(code: str, request: Request) -> HTMLResponse:
     """The journey map of one dossier: each scan in order with custodian and time."""
-    with _session(request) as session:
-        _page_user(request, session, _STAFF_ROLES)
+    with page_session(request) as session:
+        page_user(request, session, STAFF_ROLES)
         dossier = find_dossier(session=session, code=code)  # any case, as staff type it
         if dossier is None:
             msg = _("There is no dossier %(code)s.", code=repr(code))
@@ -709,7 +709,7 @@ def _reason_examples(plan: Plan, request: Mapping[str, Any]) -> dict[str, dict[s
                 "job": item.job,
                 "dossier": str(job.get("dossier") or ""),
                 "window": (
-                    f"{_hhmm(window[0])}–{_hhmm(window[1])}"
+                    f"{hhmm_of(window[0])}–{hhmm_of(window[1])}"
                     if isinstance(window, list | tuple) and len(window) == 2
                     else ""
                 ),
@@ -722,13 +722,13 @@ def _reason_examples(plan: Plan, request: Mapping[str, Any]) -> dict[str, dict[s
 @router.get("/dispatch", response_class=HTMLResponse)
 def dispatch_page(
     request: Request,
-    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
+    date: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     plan: str | None = None,
 ) -> HTMLResponse:
     """The dispatcher's page of a day: the plan's summary, links to its maps, re-plan."""
-    day = _check_date(date or _today())
-    with _session(request) as session:
-        user = _page_user(request, session, _STAFF_ROLES)
+    day = page_day(date or today_local())
+    with page_session(request) as session:
+        user = page_user(request, session, STAFF_ROLES)
         stored, plans = _plan_of_day(session, day, plan)
         context: dict[str, Any] = {"plan": None, "s": None, "others": [], "examples": {}}
         if stored is not None:
@@ -755,7 +755,7 @@ def dispatch_page(
                 ],
             }
         name, role = user.name, role_of(user)
-    return _render(
+    return render_page(
         "dispatch.html",
         title=_("Dispatch %(day)s", day=format_day(day)),
         date=day,
@@ -770,7 +770,7 @@ def dispatch_page(
         role=role,
         # Re-planning keeps what is done and starts couriers where they are now: it is for
         # today and later days, not for a day that is over.
-        can_replan=role in {DISPATCHER, ADMIN} and day >= _today(),
+        can_replan=role in {DISPATCHER, ADMIN} and day >= today_local(),
         **context,
     )
 
@@ -783,10 +783,7 @@ def _local_time(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%d/%m %H:%M")
 
 
-# --------------------------------------------------------------------------- stop list
-
-
-def _hhmm(value: Any) -> str:
+def hhmm_of(value: Any) -> str:
     if not value:
         return ""
     text = str(value)
@@ -794,380 +791,3 @@ def _hhmm(value: Any) -> str:
         return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%H:%M")
     except ValueError:
         return text[-5:] if len(text) >= 5 else text
-
-
-def _hhmm_after(value: Any, planned: Any) -> str:
-    """``HH:MM`` of an expected time, with ``(+Nd)`` when it falls on a later day than planned."""
-    text = _hhmm(value)
-    try:
-        later = datetime.fromisoformat(str(value)).astimezone(LOCAL_TZ).date()
-        base = datetime.fromisoformat(str(planned)).astimezone(LOCAL_TZ).date()
-    except ValueError:
-        return text
-    days = (later - base).days
-    return _("%(time)s (+%(days)s d)", time=text, days=days) if days > 0 else text
-
-
-_HEADINGS = {
-    "pickup": N_("Pick up at home"),
-    "delivery": N_("Deliver to home"),
-    "handoff": N_("Hand over at %(place)s"),
-    "collect": N_("Collect results at %(place)s"),
-    "start": N_("Start at %(place)s"),
-    "end": N_("Finish at %(place)s"),
-    "break": N_("Break"),
-}
-"""What the courier does at each kind of stop (``%(place)s``: the site's name)."""
-
-_NO_PLACE_HEADINGS = {
-    "handoff": N_("Hand over at the post office"),
-    "collect": N_("Collect results at the post office"),
-    "start": N_("Start from where you are now"),
-    "end": N_("Finish"),
-}
-"""Headings of site stops whose place is unknown (a re-planned start is a position, no site)."""
-
-FAILURE_REASONS = {
-    "not_home": N_("No one at home"),
-    "refused": N_("The citizen refused the result"),
-    "wrong_address": N_("Wrong or unknown address"),
-    "no_proof": N_("No one-time code or ID to check"),
-    "unreachable": N_("Cannot reach the house (road, water)"),
-    "other": N_("Another reason"),
-}
-"""Why a delivery failed: the choices the phone offers (sent as ``reason``, see below)."""
-
-NEXT_STEPS = {
-    "retry_today": N_("Try again later today"),
-    "retry_next_day": N_("Try again on the next working day"),
-    "citizen_calls": N_("Wait for the citizen to book a new time"),
-    "return_to_agency": N_("Take it back to the agency"),
-}
-"""What happens after a failed delivery. The phone sends ``reason`` as ``"<reason>; next=<step>"``
-(e.g. ``"not_home; next=retry_next_day"``), which fits the API's free-text reason."""
-
-_STATE_LABELS = {
-    "done": N_("Done"),
-    "failed": N_("Failed"),
-    "behind": N_("To do · behind plan"),
-    "pending": N_("To do"),
-}
-_PLACED = {"pickup", "delivery", "handoff", "collect", "break"}
-
-
-def failure_words(reason: str | None) -> str:
-    """A failed delivery's stored reason in words: ``"refused; next=return_to_agency"`` becomes
-    the reason and the next step; free text typed elsewhere is shown as it is."""
-    if not reason:
-        return ""
-    code, _sep, rest = reason.partition(";")
-    words = _(FAILURE_REASONS[code.strip()]) if code.strip() in FAILURE_REASONS else reason
-    step = rest.strip().removeprefix("next=").strip()
-    if step in NEXT_STEPS:
-        return f"{words} → {_(NEXT_STEPS[step])}"
-    return words
-
-
-def _heading(kind: str, site_name: Any) -> str:
-    if kind in _NO_PLACE_HEADINGS:
-        if site_name:
-            return _(_HEADINGS[kind], place=site_name)
-        return _(_NO_PLACE_HEADINGS[kind])
-    return _(_HEADINGS[kind]) if kind in _HEADINGS else kind
-
-
-def _task(kind: str, stop: Mapping[str, Any], n: int, shuttles: Mapping[str, Any]) -> str:
-    if kind == "handoff":
-        task = ngettext("Hand over %(num)s dossier.", "Hand over %(num)s dossiers.", n)
-        run = stop.get("shuttle")
-        if run:
-            departs = _hhmm(shuttles.get(str(run), {}).get("departs"))
-            task += " " + _("Run %(run)s departs %(time)s.", run=run, time=departs or "?")
-        return task
-    if kind == "collect":
-        return ngettext("Collect %(num)s result to deliver.", "Collect %(num)s results.", n)
-    if kind == "pickup":
-        return _("Take the dossier from the citizen, then tap “Collected”.")
-    if kind == "delivery":
-        return _("Check the one-time code or the ID digits, then hand over the result.")
-    return ""
-
-
-def _stop_items(stop: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The dossiers of a stop: ``job``, ``dossier`` and its current ``status`` code."""
-    listed = stop.get("hand_over") or stop.get("collect") or []
-    items = [
-        {
-            "job": str(d.get("job") or ""),
-            "dossier": str(d.get("dossier") or d.get("job")),
-            "status": str(d.get("status") or ""),
-        }
-        for d in listed
-        if isinstance(d, Mapping)
-    ]
-    if not items and stop.get("dossier"):
-        items = [
-            {
-                "job": str(stop.get("job") or ""),
-                "dossier": str(stop["dossier"]),
-                "status": str(stop.get("status") or ""),
-            }
-        ]
-    return items
-
-
-def _nav_links(lat: Any, lon: Any, name: str) -> tuple[str, str]:
-    if not (isinstance(lat, int | float) and isinstance(lon, int | float)):
-        return "", ""
-    where = quote(name)
-    return (
-        f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({where})",
-        f"https://www.google.com/maps/dir/?api=1&destination={lat:.6f}%2C{lon:.6f}",
-    )
-
-
-def stop_rows(
-    stops: Sequence[Mapping[str, Any]],
-    *,
-    sites: Mapping[str, Mapping[str, Any]] | None = None,
-    shuttles: Mapping[str, Mapping[str, Any]] | None = None,
-) -> list[dict[str, Any]]:
-    """Turn a courier's stop list (``tracking.courier_stops``) into the rows of its page.
-
-    Stops are numbered as the plan map numbers them (:func:`api.maps.plan_map`): every stop
-    with a place except the start and the end, in visiting order; a break without a place is
-    left out, so the phone's stop 4 is the map's stop 4.
-
-    Parameters
-    ----------
-    stops
-        The ordered stops of one courier and day, as ``GET /v1/couriers/{id}/stops`` returns
-        them (plan stops plus ``state``, expected times, job details and citizen contact).
-    sites
-        The plan request's sites by id, to place site stops and name them.
-    shuttles
-        The plan request's shuttle runs by id, to say when a hand-off's run departs.
-
-    Returns
-    -------
-    list of dict
-        Per stop: ``key`` (index in the route), ``number`` (None for start and end), ``type``,
-        ``heading``, ``status`` (``done``/``failed``/``pending``), ``status_label``,
-        ``planned``, ``expected``, ``window``, ``place``, ``task``, ``dossier_rows`` (``job``,
-        ``dossier``, ``status``), ``dossiers``, ``contact``, ``phone`` (for a ``tel:`` link),
-        ``site``, ``lat``, ``lon``, ``geo`` and ``maps`` (navigation links).
-    """
-    sites = sites or {}
-    shuttles = shuttles or {}
-    rows = []
-    number = 0
-    for key, stop in enumerate(stops):
-        kind = str(stop.get("type", ""))
-        site = sites.get(str(stop.get("site")), {}) if stop.get("site") else {}
-        site_name = stop.get("site_name") or site.get("name") or stop.get("site")
-        lat, lon = stop.get("lat", site.get("lat")), stop.get("lon", site.get("lon"))
-        placed = stop.get("site") is not None or lat is not None or stop.get("job") is not None
-        if kind == "break" and not placed:
-            continue
-        if kind in _PLACED and placed:
-            number += 1
-        state = str(stop.get("state") or ("done" if stop.get("done") else "pending"))
-        items = _stop_items(stop)
-        task = _task(kind, stop, len(items), shuttles)
-        if stop.get("procedure"):
-            task = f"{task} ({stop['procedure']})"
-        citizen = stop.get("citizen") if isinstance(stop.get("citizen"), Mapping) else {}
-        assert isinstance(citizen, Mapping)
-        phone = "".join(ch for ch in str(citizen.get("phone") or "") if ch.isdigit() or ch == "+")
-        geo_link, maps_link = _nav_links(lat, lon, str(site_name or f"{number}"))
-        window = stop.get("window")
-        rows.append(
-            {
-                "key": key,
-                "number": number if kind in _PLACED and placed else None,
-                "type": kind,
-                "heading": _heading(kind, site_name),
-                "status": state if state in {"done", "failed"} else "pending",
-                "status_label": _(_STATE_LABELS.get(state, _STATE_LABELS["pending"])),
-                "planned": _hhmm(stop.get("start") or stop.get("arrive")),
-                "expected": _hhmm_after(
-                    stop.get("expected_start") or stop.get("expected_arrive"),
-                    stop.get("start") or stop.get("arrive"),
-                ),
-                "window": (
-                    f"{_hhmm(window[0])}–{_hhmm(window[1])}"
-                    if isinstance(window, list | tuple) and len(window) == 2
-                    else ""
-                ),
-                "place": stop.get("address") or "",
-                "task": task,
-                "dossier_rows": items,
-                "dossiers": [i["dossier"] for i in items],
-                "contact": str(citizen.get("name") or ""),
-                "phone": phone,
-                "site": str(stop["site"]) if stop.get("site") else "",
-                "lat": lat if isinstance(lat, int | float) else None,
-                "lon": lon if isinstance(lon, int | float) else None,
-                "geo": geo_link,
-                "maps": maps_link,
-                "note": "",
-            }
-        )
-    return rows
-
-
-def _delivery_notes(session: Session, codes: Sequence[str]) -> dict[str, dict[str, str]]:
-    """For each dossier of ``codes``: the words of its last failed delivery (``failed``) and
-    whether its last hand-over was refused for lack of proof (``refused``)."""
-    if not codes:
-        return {}
-    ids = {
-        d.id: d.code
-        for d in session.exec(select(Dossier).where(col(Dossier.code).in_(list(codes))))
-        if d.id is not None
-    }
-    if not ids:
-        return {}
-    events = session.exec(
-        select(ScanEvent)
-        .where(col(ScanEvent.dossier_id).in_(list(ids)))
-        .where(col(ScanEvent.type).in_(["delivered", "delivery_failed"]))
-        .order_by(col(ScanEvent.device_at), col(ScanEvent.id))
-    )
-    notes: dict[str, dict[str, str]] = {}
-    for event in events:
-        note = notes.setdefault(ids[event.dossier_id], {})
-        if event.type == "delivery_failed":
-            proof = event.proof_json or {}
-            note["failed"] = failure_words(str(proof.get("reason") or "")) or _("Failed")
-            note.pop("refused", None)
-        elif event.flagged or event.void_reason:
-            note["refused"] = _("The last hand-over was refused: the proof did not match.")
-        else:
-            note.clear()
-    return notes
-
-
-def _courier_words() -> dict[str, str]:
-    """The sentences ``courier.js`` shows, in the request's language (handed over as JSON)."""
-    return {
-        "pending": _("waiting to be sent"),
-        "done": _(_STATE_LABELS["done"]),
-        "online": _("Online"),
-        "offline": _("Offline: scans are kept on this phone"),
-        "ready_offline": _("Ready to work without signal"),
-        "login_again": _("Your session has ended: log in again to send the waiting scans."),
-        "not_this_stop": _("Code %(code)s is not a dossier of this stop."),
-        "code_empty": _("Type or scan a dossier code."),
-        "need_code": _("The one-time code has 6 digits."),
-        "need_id": _("Type the last 4 digits of the citizen ID."),
-        "need_name": _("Type the name of the person receiving the result."),
-        "need_reason": _("Choose why the delivery failed and what happens next."),
-        "wrong_code": _(
-            "Dossier %(dossier)s: the one-time code is wrong; the result is still yours to deliver."
-        ),
-        "refused": _(
-            "Dossier %(dossier)s: the hand-over was not accepted (the proof did not "
-            "match); the result is still yours to deliver."
-        ),
-        "flag": _(
-            "Dossier %(dossier)s: the scan “%(event)s” does not fit its status "
-            "(%(status)s). Check the dossier with the post office."
-        ),
-        "conflict": _(
-            "Dossier %(dossier)s: a scan was sent twice with different content; "
-            "the first one counts."
-        ),
-        "rejected": _("Dossier %(dossier)s: the server refused the scan “%(event)s”."),
-        "camera_off": _("The camera cannot be opened; type the code instead."),
-        "queued": _("Saved; it will be sent when there is signal."),
-        "already": _("This dossier was already recorded at this stop."),
-    }
-
-
-def _scan_names() -> dict[str, str]:
-    return {code: words.scan_words(code) for code in words.SCANS}
-
-
-def _status_names() -> dict[str, str]:
-    return {code: words.status_words(code) for code in words.STATUSES}
-
-
-def _day_links(day: str) -> tuple[str, str]:
-    one = timedelta(days=1)
-    return (
-        (date_cls.fromisoformat(day) - one).isoformat(),
-        (date_cls.fromisoformat(day) + one).isoformat(),
-    )
-
-
-@router.get("/couriers/{courier_id}/stops", response_class=HTMLResponse)
-def stops_page(
-    courier_id: str,
-    request: Request,
-    date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None,
-) -> HTMLResponse:
-    """A courier's stop list of a day, for a phone: next stop on top, an action for each
-    hand-over (recorded offline first by ``/static/courier.js``), call and navigate."""
-    day = _check_date(date or _today())
-    with _session(request) as session:
-        user = _page_user(request, session, _STAFF_ROLES | {COURIER})
-        if role_of(user) == COURIER and user.name != courier_id:
-            msg = _("A courier sees only their own stop list (you are %(name)s).", name=user.name)
-            raise PageError(403, _("Not allowed"), msg)
-        raw = tracking.courier_stops(session=session, courier_id=courier_id, date=day)
-        stored = tracking.plan_for_courier(session=session, courier_id=courier_id, date=day)
-        req = dict(stored.request_json) if stored is not None else {}
-        sites = {str(x.get("id")): x for x in req.get("sites", []) if isinstance(x, Mapping)}
-        runs = {str(x.get("id")): x for x in req.get("shuttles", []) if isinstance(x, Mapping)}
-        rows = stop_rows(raw, sites=sites, shuttles=runs)
-        deliveries = [d for r in rows if r["type"] == "delivery" for d in r["dossiers"]]
-        notes = _delivery_notes(session, deliveries)
-        name, role = user.name, role_of(user)
-    for row in rows:
-        for code in row["dossiers"] if row["type"] == "delivery" else []:
-            note = notes.get(code, {})
-            row["note"] = (
-                note.get("failed", "") if row["status"] == "failed" else note.get("refused", "")
-            )
-    work = [r for r in rows if r["number"] is not None and r["type"] != "break"]
-    next_stop = next((r for r in work if r["status"] == "pending"), None)
-    can_record = role == COURIER and name == courier_id
-    day_before, day_after = _day_links(day)
-    return _render(
-        "stops.html",
-        title=_("Stops of %(courier)s · %(day)s", courier=courier_id, day=format_day(day)),
-        home=f"/couriers/{quote(courier_id)}/stops?date={day}" if role == COURIER else "/dispatch",
-        body_class="stops-page",
-        courier=courier_id,
-        date=day,
-        day_label=format_day(day),
-        day_before=day_before,
-        day_after=day_after,
-        stops=rows,
-        next_stop=next_stop,
-        done=sum(1 for r in work if r["status"] != "pending"),
-        total=len(work),
-        loaded_at=datetime.now(LOCAL_TZ).strftime("%H:%M"),
-        can_record=can_record,
-        reasons=[(code, _(text)) for code, text in FAILURE_REASONS.items()],
-        next_steps=[(code, _(text)) for code, text in NEXT_STEPS.items()],
-        config={
-            "courier": courier_id,
-            "date": day,
-            "can_record": can_record,
-            "stops_api": f"/v1/couriers/{quote(courier_id)}/stops?date={day}",
-            "positions_api": f"/v1/couriers/{quote(courier_id)}/positions",
-            "position_every_s": COURIER_POSITION_EVERY_S,
-            "words": _courier_words(),
-            "scans": _scan_names(),
-            "statuses": _status_names(),
-            "lang": current_locale(),
-        },
-        user={"name": name},
-        role=role,
-    )
-
-
-COURIER_POSITION_EVERY_S = 180
-"""How often the open stop list of a courier records the phone's position, in seconds."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.courier_pages import failure_words, stop_rows
 from api.i18n import use_locale
-from api.pages import failure_words, plan_summary, stop_rows
+from api.pages import plan_summary
 
 
 def test_summary_counts_served_unassigned_runs_and_km(
