@@ -5,9 +5,6 @@ text of a map's popups) holds no English interface word (``tests.i18n.english``:
 the catalogue's English msgids that no Vietnamese msgstr uses; data such as names and codes is
 not made of them). Screenshots at desktop (1280×800) and phone (390×844) sizes go to
 ``test-artifacts/browser/language/``.
-
-The courier's stop list (``/couriers/{id}/stops``) is being rebuilt on the catalogue by its own
-change; here it is checked for ``lang="vi"`` only (see ``STOP_LIST_WORDS_CHECKED``).
 """
 
 from __future__ import annotations
@@ -22,8 +19,6 @@ from tests.i18n.english import english_left
 pytestmark = pytest.mark.browser
 
 SHOTS = ARTIFACTS / "language"
-STOP_LIST_WORDS_CHECKED = False
-"""Set to True once the stop list goes through the catalogue (its words are then checked)."""
 
 
 def pages_of(day: Day) -> dict[str | None, list[tuple[str, str]]]:
@@ -100,10 +95,9 @@ def test_every_page_speaks_vietnamese_to_every_role(browser: Any, day: Day, size
                 problems.append(f"{path} as {user}: <html lang={lang!r}>")
             page.screenshot(path=str(SHOTS / f"{name}-{user or 'visitor'}-{size}.png"),
                             full_page=True)  # fmt: skip
-            if name != "stops" or STOP_LIST_WORDS_CHECKED:
-                left = english_left(visible_text(page))
-                if left:
-                    problems.append(f"{path} as {user}: English words {left}")
+            left = english_left(visible_text(page))
+            if left:
+                problems.append(f"{path} as {user}: English words {left}")
             context.close()
     assert problems == [], "\n".join(problems)
 
