@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import citizen_pages, courier_pages, manifest_pages, staff_pages
+from api.batch import document_list_bodies
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
 from api.i18n import DEFAULT_LOCALE, LanguageMiddleware, translations
@@ -119,4 +120,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_pages.router)  # search, journey in words, board
     app.include_router(manifest_pages.router)  # shuttle manifests and their check-off
     # --- end of pages ---
+    document_list_bodies(app)
     return app

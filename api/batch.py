@@ -27,6 +27,7 @@ import re
 from typing import Any, TypeVar
 
 import anyio
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -214,9 +215,21 @@ def _adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
     return _ADAPTERS[model]
 
 
+LIST_ITEM_SCHEMAS: dict[str, dict[str, Any]] = {}
+"""The item schemas of the list bodies, for :func:`document_list_bodies` to publish."""
+
+
 def list_body_openapi(model: type[BaseModel], description: str) -> dict[str, Any]:
-    """Return the ``openapi_extra`` documenting a JSON list body of ``model`` items."""
-    schema = TypeAdapter(list[model]).json_schema()  # type: ignore[valid-type]
+    """Return the ``openapi_extra`` documenting a JSON list body of ``model`` items.
+
+    The items refer to ``#/components/schemas/<model>``, as FastAPI's own bodies do, so that
+    clients generated from ``/openapi.json`` resolve them; :func:`document_list_bodies` puts
+    those schemas into the document's components.
+    """
+    schema = TypeAdapter(list[model]).json_schema(  # type: ignore[valid-type]
+        ref_template="#/components/schemas/{model}"
+    )
+    LIST_ITEM_SCHEMAS.update(schema.pop("$defs", {}))
     return {
         "requestBody": {
             "required": True,
@@ -224,3 +237,17 @@ def list_body_openapi(model: type[BaseModel], description: str) -> dict[str, Any
             "content": {"application/json": {"schema": schema}},
         }
     }
+
+
+def document_list_bodies(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document hold the item schemas of the list bodies."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in LIST_ITEM_SCHEMAS.items():
+            schemas.setdefault(name, schema)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -10,8 +10,7 @@ rows come from :func:`stop_rows`, which the tests read too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date as date_cls
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
@@ -36,6 +35,7 @@ from api.pages import (
     DATE_PATTERN,
     STAFF_ROLES,
     PageError,
+    day_step,
     hhmm_of,
     page_day,
     page_session,
@@ -345,11 +345,7 @@ def _status_names() -> dict[str, str]:
 
 
 def _day_links(day: str) -> tuple[str, str]:
-    one = timedelta(days=1)
-    return (
-        (date_cls.fromisoformat(day) - one).isoformat(),
-        (date_cls.fromisoformat(day) + one).isoformat(),
-    )
+    return day_step(day, -1), day_step(day, +1)
 
 
 @router.get("/couriers/{courier_id}/stops", response_class=HTMLResponse)

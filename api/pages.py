@@ -403,7 +403,7 @@ def _day_bounds(day: str) -> tuple[datetime, datetime]:
     return local_day_bounds(day)  # clamped at the ends of the calendar
 
 
-def _day_step(day: str, days: int) -> str:
+def day_step(day: str, days: int) -> str:
     """The day ``days`` away from ``day``, or ``day`` itself at the ends of the calendar."""
     try:
         return (date_cls.fromisoformat(day) + timedelta(days=days)).isoformat()
@@ -759,8 +759,8 @@ def dispatch_page(
         "dispatch.html",
         title=_("Dispatch %(day)s", day=format_day(day)),
         date=day,
-        day_before=_day_step(day, -1),
-        day_after=_day_step(day, +1),
+        day_before=day_step(day, -1),
+        day_after=day_step(day, +1),
         tariffs={
             "pickup": TARIFF_PICKUP_VND,
             "city": TARIFF_RETURN_CITY_VND,

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import tracking  # noqa: E402
+from harness.server import serve, sqlite_url  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
-from tests.support.server import serve, sqlite_url  # noqa: E402
 from tracking.board import day_board  # noqa: E402
 from tracking.scans import ScanInput  # noqa: E402
 
@@ -141,7 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         if args.database == "postgres":
-            from tests.support.postgres import fresh_database, run_postgres_server  # noqa: PLC0415
+            from harness.postgres import fresh_database, run_postgres_server  # noqa: PLC0415
 
             url = fresh_database(stack.enter_context(run_postgres_server()), "board_bench")
         else:

@@ -24,7 +24,7 @@ conditions (cores, the load average before the run, Python). Each line also give
 process's CPU time per scan, a figure that depends less on what else the machine is running
 than the rates do (the clients share the same cores).
 
-Note: the test PostgreSQL server runs with ``fsync=off`` (tests/support/postgres.py), so its
+Note: the test PostgreSQL server runs with ``fsync=off`` (harness/postgres.py), so its
 figures do not include disk flushes; SQLite runs with ``synchronous=FULL``.
 """
 

@@ -6,7 +6,7 @@ Usage::
 
 A sample Cà Mau day is stored and its returns are marked ``result_ready`` through the real
 ingestion, so :func:`tracking.outbox.collect_messages` queues one message each. A local gateway
-(``tests/support/receiver.py``) answers every message after ``--delay-ms``. For each number of
+(``harness/receiver.py``) answers every message after ``--delay-ms``. For each number of
 parallel sends it times :func:`tracking.outbox.send_due` rounds until every message is sent and
 prints messages per second, checking that the gateway received each message exactly once.
 """
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import tracking  # noqa: E402
+from harness.receiver import receiving  # noqa: E402
+from harness.server import sqlite_url  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
-from tests.support.receiver import receiving  # noqa: E402
-from tests.support.server import sqlite_url  # noqa: E402
 from tracking.models import OutboxMessage  # noqa: E402
 from tracking.outbox import HttpGateway, collect_messages, send_due  # noqa: E402
 

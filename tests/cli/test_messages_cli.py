@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlmodel import Session
 
 import tracking
+from harness.receiver import receiving
 from tests.cli.test_cli import buuta
-from tests.support.receiver import receiving
 from tests.support.server import sqlite_url
 from tests.tracking import helpers
 from tracking.models import utcnow

@@ -1,4 +1,4 @@
-"""Messages to citizens through a local gateway the test starts (tests/support/receiver.py).
+"""Messages to citizens through a local gateway the test starts (harness/receiver.py).
 
 The tiny day: D2 and D3 are results for home return (citizens 2 and 3), D1 a pickup."""
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from tests.support.receiver import receiving
+from harness.receiver import receiving
 from tests.tracking import helpers
 from tests.tracking.conftest import World
 from tests.tracking.helpers import at, scan
