@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -151,15 +150,21 @@ def _csv_lines(data: bytes) -> Iterator[list[str]]:
 def _xlsx_lines(data: bytes) -> Iterator[Sequence[Any]]:
     from openpyxl import load_workbook  # noqa: PLC0415 (only imports read workbooks)
 
+    # A damaged workbook fails deep inside openpyxl, zipfile or the XML parser with many kinds
+    # of exception (BadZipFile, KeyError, ParseError, TypeError ...): all mean "unreadable".
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:
         msg = f"the XLSX workbook cannot be opened ({type(exc).__name__})"
         raise UnreadableFile(msg) from None
     try:
-        sheet = book.worksheets[0]
-        yield from sheet.iter_rows(values_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        if not book.worksheets:
+            msg = "the XLSX workbook has no worksheet"
+            raise UnreadableFile(msg)
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
         msg = f"the XLSX workbook cannot be read ({type(exc).__name__})"
         raise UnreadableFile(msg) from None
     finally:

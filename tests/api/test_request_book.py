@@ -350,6 +350,14 @@ def test_plan_the_day_from_the_book(book: Book) -> None:
     assert book.requests_of(day_after(31))["plan-other-day"]["status"] == "open"
     assert book.get(f"/v1/plans/{plan['plan_id']}").json()["plan_id"] == plan["plan_id"]
 
+    # The planned dossiers carry the citizen's ID check and the public lookup's phone digits.
+    code = items[0]["dossier"]
+    assert book.get(f"/v1/dossiers/{code}").json()["identity_check"] is not None
+    tracked = book.client.get(f"{book.url}/v1/track/{code}", params={"phone_last4": "5678"})
+    assert tracked.status_code == 200, tracked.text
+    wrong = book.client.get(f"{book.url}/v1/track/{code}", params={"phone_last4": "0000"})
+    assert wrong.status_code == 404
+
     moved = {**items[0], "window": ["09:00", "10:00"]}
     refused = book.post("/v1/requests", json=[moved]).json()["results"][0]
     assert refused["status"] == "error" and refused["errors"][0]["field"] == "id"
