@@ -25,6 +25,7 @@ from datetime import date as calendar_date
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from tracking.db import session_engine, write_lock
@@ -39,6 +40,8 @@ PERSONAL_KEYS = ("address", "citizen")
 _BOOK_KEYS = ("id", "date", "kind", "dossier", "procedure", "due", *PERSONAL_KEYS)
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CHUNK = 500
+WRITE_ATTEMPTS = 2
+"""Tries to store a batch when a concurrent import creates the same ids first."""
 
 
 @dataclass
@@ -180,24 +183,54 @@ def _existing(session: Session, ids: Sequence[str]) -> dict[str, BookedRequest]:
     return found
 
 
-def _book_one(
-    item: Mapping[str, Any], known: dict[str, BookedRequest], places: _Places, actor: str
-) -> tuple[BookResult, BookedRequest | None]:
-    rid = str(item["id"])
+@dataclass
+class _Draft:
+    """A checked request with its record's fields worked out under ``salt``, or its errors."""
+
+    item: Mapping[str, Any]
+    salt: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _same(row: BookedRequest, item: Mapping[str, Any]) -> bool:
+    return hmac.compare_digest(row.content_hash, _content_hash(item, row.salt))
+
+
+def _draft(item: Mapping[str, Any], known: Mapping[str, BookedRequest], places: _Places) -> _Draft:
+    """Check and place a request and hash its citizen ID (the slow part: outside any lock)."""
     errors = check_request(item)
     if errors:
-        return BookResult(rid, "error", errors), None
-    row = known.get(rid)
-    if row is not None and hmac.compare_digest(row.content_hash, _content_hash(item, row.salt)):
+        return _Draft(item, errors=errors)
+    row = known.get(str(item["id"]))
+    if row is not None and _same(row, item):
+        return _Draft(item)  # unchanged: nothing to work out
+    salt = row.salt if row is not None else new_salt()
+    fields, errors = _fields(item, salt, places)
+    return _Draft(item, salt, fields, errors)
+
+
+def _apply(
+    draft: _Draft, rows: dict[str, BookedRequest], places: _Places, actor: str
+) -> tuple[BookResult, BookedRequest | None]:
+    """Book one drafted request against the records as they are now (under the write lock)."""
+    rid = str(draft.item["id"])
+    if draft.errors:
+        return BookResult(rid, "error", draft.errors), None
+    row = rows.get(rid)
+    if row is not None and _same(row, draft.item):
         return BookResult(rid, "unchanged"), None
     if row is not None and row.status != "open":
         msg = f"request {rid} is {row.status}: only an open request can be changed"
         return BookResult(rid, "error", [("id", msg)]), None
-    salt = row.salt if row is not None else new_salt()
-    fields, problems = _fields(item, salt, places)
-    if problems:
-        return BookResult(rid, "error", problems), None
+    fields, salt = draft.fields, draft.salt
+    if row is not None and row.salt != salt:  # created meanwhile, or earlier in this batch
+        salt = row.salt
+        fields, problems = _fields(draft.item, salt, places)
+        if problems:
+            return BookResult(rid, "error", problems), None
     if row is None:
+        assert salt is not None
         row = BookedRequest(
             id=rid, status="open", salt=salt, created_by=actor, created_at=utcnow(), **fields
         )
@@ -206,7 +239,7 @@ def _book_one(
         for name, value in fields.items():
             setattr(row, name, value)
         status = "updated"
-    known[rid] = row
+    rows[rid] = row
     return BookResult(rid, status), row
 
 
@@ -257,11 +290,36 @@ def book_requests(
     """
     ids = sorted({str(item["id"]) for item in items})
     places = _Places(coder)
+    known = _existing(session, ids)
+    drafts = [_draft(item, known, places) for item in items]
+    session.rollback()  # end the reading transaction: the writing one sees what is now stored
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _write(session, drafts, ids, places, actor, dry_run=dry_run)
+        except sa.exc.IntegrityError:
+            # Another import created one of these ids first (PostgreSQL): its record now
+            # exists, and the next attempt compares with it.
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _write(
+    session: Session,
+    drafts: Sequence[_Draft],
+    ids: Sequence[str],
+    places: _Places,
+    actor: str,
+    *,
+    dry_run: bool,
+) -> list[BookResult]:
+    """Store the drafts in one transaction, holding the write lock only for this part."""
     with write_lock(session_engine(session)):
-        known = _existing(session, ids)
+        rows = _existing(session, ids)
         results: list[BookResult] = []
-        for item in items:
-            result, row = _book_one(item, known, places, actor)
+        for draft in drafts:
+            result, row = _apply(draft, rows, places, actor)
             if row is not None:
                 session.add(row)
             results.append(result)

@@ -11,6 +11,7 @@ import csv
 import io
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,22 @@ def test_plan_the_day_from_the_book(book: Book) -> None:
         assert again.status_code == 422
     assert book.post(f"/v1/days/{day}/plan", "staff").status_code == 403
     assert book.post("/v1/days/2026-02-30/plan").status_code == 422
+
+
+def test_two_imports_of_the_same_requests_at_once_store_each_once(book: Book) -> None:
+    day = day_after(40)
+    template = jobs_as_requests(day, "race")[0]
+    items = [{**template, "id": f"race-{i}", "dossier": f"race-D{i}"} for i in range(60)]
+
+    def post() -> httpx.Response:
+        with httpx.Client(timeout=60) as client:
+            headers = auth(book.tokens["disp"])
+            return client.post(f"{book.url}/v1/requests", json=items, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: post(), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    for i in range(60):
+        statuses = sorted(a.json()["results"][i]["status"] for a in answers)
+        assert statuses == ["created", "unchanged"], (i, statuses)
+    assert len(book.requests_of(day)) == 60
