@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from tracking.db import session_engine, write_lock
-from tracking.errors import InvalidInput
+from tracking.errors import InvalidInput, NotFound
 from tracking.hashing import digits_of, new_salt, secret_hash
 from tracking.models import BookedRequest, CitizenContact, Dossier, RosterPart, utcnow
 
@@ -38,6 +38,8 @@ ROSTER_PARTS = ("sites", "shuttles", "couriers")
 PERSONAL_KEYS = ("address", "citizen")
 """Keys of a submitted request that hold personal data (never in ``job_json``)."""
 _BOOK_KEYS = ("id", "date", "kind", "dossier", "procedure", "due", *PERSONAL_KEYS)
+_RECORD_KEYS = ("status", "plan_id", "geocoded")
+"""Keys the book itself writes: never taken from what a client sends."""
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CHUNK = 500
 WRITE_ATTEMPTS = 2
@@ -145,7 +147,8 @@ def _fields(
     item: Mapping[str, Any], salt: str, places: _Places
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The record's fields for a checked request, or the errors found while placing it."""
-    job = {k: v for k, v in item.items() if k not in _BOOK_KEYS and v is not None}
+    skip = (*_BOOK_KEYS, *_RECORD_KEYS)
+    job = {k: v for k, v in item.items() if k not in skip and v is not None}
     address = str(item.get("address") or "").strip() or None
     geocoded = None
     if job.get("lat") is None and address is not None:
@@ -335,12 +338,12 @@ def _write(
 def request_json(row: BookedRequest, *, personal: bool) -> dict[str, Any]:
     """One request as the API shows it; the citizen and the address only when ``personal``."""
     out: dict[str, Any] = {
+        **row.job_json,
         "id": row.id,
         "date": row.date,
         "status": row.status,
         "kind": row.kind,
         "dossier": row.dossier,
-        **row.job_json,
         "procedure": row.procedure,
         "due": row.due,
         "geocoded": row.geocoded_json,
@@ -425,6 +428,15 @@ def day_request(*, session: Session, date: str) -> tuple[dict[str, Any], list[st
     if not rows:
         msg = f"date: no open request is booked for {date}; book them with POST /v1/requests"
         raise InvalidInput(msg)
+    first: dict[str, str] = {}
+    for row in rows:
+        other = first.setdefault(row.dossier, row.id)
+        if other != row.id:
+            msg = (
+                f"requests {other} and {row.id} are both open on {date} for dossier "
+                f"{row.dossier}: cancel one (POST /v1/requests/ID/cancel) before planning the day"
+            )
+            raise InvalidInput(msg)
     request = {
         "date": date,
         "sites": roster["sites"],
@@ -433,6 +445,33 @@ def day_request(*, session: Session, date: str) -> tuple[dict[str, Any], list[st
         "jobs": [_job_of(row) for row in rows],
     }
     return request, [row.id for row in rows]
+
+
+def cancel_request(*, session: Session, request_id: str) -> BookedRequest:
+    """Cancel an open request (it is then left out of its day's plan and of duplicate flags).
+
+    Raises
+    ------
+    NotFound
+        When no request has this id.
+    InvalidInput
+        When the request is no longer open.
+    """
+    with write_lock(session_engine(session)):
+        row = session.get(BookedRequest, request_id)
+        if row is None:
+            msg = f"request {request_id}: no such request"
+            raise NotFound(msg)
+        if row.status == "cancelled":
+            return row
+        if row.status != "open":
+            msg = f"request {request_id} is {row.status}: only an open request can be cancelled"
+            raise InvalidInput(msg)
+        row.status, row.updated_at = "cancelled", utcnow()
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+        return row
 
 
 def mark_planned(*, session: Session, ids: Iterable[str], plan_id: str) -> None:

@@ -29,6 +29,7 @@ from tracking.requests import (
     STATUSES,
     BookResult,
     book_requests,
+    cancel_request,
     day_request,
     get_roster,
     list_requests,
@@ -288,6 +289,17 @@ def get_requests(
     rows = list_requests(session=session, date=date, status=status)
     data = [request_json(row, personal=True) for row in rows]
     return RequestListOut(data=data, count=len(data))
+
+
+@router.post(
+    "/v1/requests/{request_id}/cancel",
+    response_model=None,
+    responses={404: {"description": "No such request."}, 422: {"description": "Not open."}},
+)
+def cancel(request_id: str, session: SessionDep, _user: DispatcherUser) -> dict[str, Any]:
+    """Cancel an open request (cancelling it again changes nothing); answer the request."""
+    row = cancel_request(session=session, request_id=request_id)
+    return request_json(row, personal=True)
 
 
 @router.put("/v1/roster", response_model=None, status_code=200)

@@ -167,6 +167,29 @@ def test_a_dossier_booked_twice_is_flagged(book: Book) -> None:
     assert results[0]["duplicate_of"] == ["twice-again"]
     assert results[1]["duplicate_of"] == ["twice-P1"]
 
+    assert book.put("/v1/roster", json=roster()).status_code == 200
+    refused = book.post(f"/v1/days/{day}/plan")
+    assert refused.status_code == 422
+    assert "twice-P1 and twice-again" in refused.json()["message"]
+    cancelled = book.post("/v1/requests/twice-again/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert book.post("/v1/requests/twice-again/cancel").json()["status"] == "cancelled"
+    assert book.post("/v1/requests/nobody/cancel").status_code == 404
+    assert book.post("/v1/requests/twice-again/cancel", "staff").status_code == 403
+    again = book.post("/v1/requests", json=[first]).json()["results"][0]
+    assert again["status"] == "unchanged" and again["duplicate_of"] == []
+    planned = book.post(f"/v1/days/{day}/plan", json={"options": {"solution_limit": 20}})
+    assert planned.status_code == 201, planned.text
+    assert book.post("/v1/requests/twice-P1/cancel").status_code == 422  # planned now
+
+
+def test_client_cannot_write_the_book_s_own_fields(book: Book) -> None:
+    day = day_after(5)
+    item = {**jobs_as_requests(day, "own")[0], "status": "done", "plan_id": "x", "geocoded": 1}
+    assert book.post("/v1/requests", json=[item]).json()["results"][0]["status"] == "created"
+    stored = book.requests_of(day)["own-P1"]
+    assert (stored["status"], stored["plan_id"], stored["geocoded"]) == ("open", None, None)
+
 
 ENGLISH = ["id", "kind", "dossier", "date", "window_from", "window_to", "address", "lat", "lon",
            "handoff_site", "destination_site", "origin_site", "ready_at", "due", "service_min",
