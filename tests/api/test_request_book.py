@@ -12,7 +12,7 @@ import io
 import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,15 @@ def as_xlsx(header: list[str], rows: list[list[Any]]) -> bytes:
     return out.getvalue()
 
 
+def typed_cells(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows as a spreadsheet program stores them: a date cell, time cells, numbers."""
+    typed = []
+    for row in rows:
+        hours = [time.fromisoformat(t) for t in row[4:6]]
+        typed.append([*row[:3], date.fromisoformat(row[3]), *hours, *row[6:]])
+    return typed
+
+
 def plain_header(name: str) -> str:
     """A header typed without diacritics, in capitals, as some hotlines do."""
     bare = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
@@ -250,11 +259,12 @@ def plain_header(name: str) -> str:
         ("csv-no-diacritics", lambda d, r: as_csv([plain_header(h) for h in VIETNAMESE], r,
                                                   bom=True)),
         ("xlsx-vietnamese", lambda d, r: as_xlsx(VIETNAMESE, r)),
+        ("xlsx-typed-cells", lambda d, r: as_xlsx(ENGLISH, typed_cells(r))),
     ],
 )  # fmt: skip
 def test_import_stores_every_good_row_once(book: Book, kind: str, make: Any) -> None:
     day = day_after(10 + ["csv-english-bom", "csv-vietnamese", "csv-no-diacritics",
-                          "xlsx-vietnamese"].index(kind))  # fmt: skip
+                          "xlsx-vietnamese", "xlsx-typed-cells"].index(kind))  # fmt: skip
     rows = sheet_rows(day, kind)
     data = make(day, rows)
     name = "book.xlsx" if kind.startswith("xlsx") else "book.csv"
@@ -333,6 +343,9 @@ def test_too_many_rows_answer_413(book: Book) -> None:
     answer = book.import_file(as_csv(ENGLISH[:6], [r[:6] for r in rows], bom=False))
     assert answer.status_code == 413, answer.text
     assert book.requests_of(day) == {}
+    over_the_byte_limit = as_csv(ENGLISH[:6], [r[:6] for r in rows * 4], bom=False)
+    assert len(over_the_byte_limit) > 2_000_000  # the server's default MAX_BODY_BYTES
+    assert book.import_file(over_the_byte_limit).status_code == 413
 
 
 def checked_request(book: Book, day: str, plan: dict[str, Any]) -> dict[str, Any]:
