@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.batch import decode_list, list_body_openapi
@@ -22,7 +22,7 @@ from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
 from api.request_import import MAX_ROWS, Row, column_of, read_rows, request_of
 from api.routes import plans
-from api.schemas import CourierIn, JobIn, OptionsIn, PlanRequestIn, ShuttleIn, SiteIn
+from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
 from routing.request import MAX_ENTRIES, parse_request
 from tracking.errors import InvalidInput
 from tracking.requests import (
@@ -41,6 +41,9 @@ from tracking.requests import (
 router = APIRouter(tags=["requests"])
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+Status = Literal["open", "planned", "done", "failed", "cancelled", "carried"]
+if get_args(Status) != STATUSES:  # the book's statuses, documented as an enum
+    raise AssertionError(STATUSES)
 
 EXAMPLE_ITEM: dict[str, Any] = {
     "id": "RQ-0001", "kind": "pickup", "dossier": "H12.22-261123-0001", "date": "2026-11-23",
@@ -93,6 +96,12 @@ class RequestResult(BaseModel):
 class RequestResultsOut(BaseModel):
     """One result per request, in the order sent."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"results": [
+        {"id": "RQ-0001", "status": "created", "errors": [], "duplicate_of": []},
+        {"id": "RQ-0002", "status": "error", "duplicate_of": [],
+         "errors": [{"field": "window_from", "message": "expected a time as HH:MM"}]},
+    ]}]})  # fmt: skip
+
     results: list[RequestResult]
 
 
@@ -116,6 +125,16 @@ class RowResult(BaseModel):
 class ImportOut(BaseModel):
     """The answer to an import: every row, and how many ended in each status."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dry_run": False,
+        "rows": [
+            {"row": 2, "id": "RQ-0001", "status": "created", "errors": [], "duplicate_of": []},
+            {"row": 3, "id": "RQ-0002", "status": "error", "duplicate_of": [],
+             "errors": [{"column": "address", "message": "give an address, or lat and lon"}]},
+        ],
+        "counts": {"created": 1, "updated": 0, "unchanged": 0, "error": 1},
+    }]})  # fmt: skip
+
     dry_run: bool
     rows: list[RowResult]
     counts: dict[str, int]
@@ -124,14 +143,35 @@ class ImportOut(BaseModel):
 class RequestListOut(BaseModel):
     """Requests of the book (``citizen`` and ``address`` only for roles that may see them)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 1, "data": [{
+        **{k: v for k, v in EXAMPLE_ITEM.items() if k not in ("address", "citizen")},
+        "status": "open", "lat": 9.0944, "lon": 104.8863, "plan_id": None,
+        "geocoded": {"precision": "ward", "name": "Khánh Bình Tây"},
+        "address": EXAMPLE_ITEM["address"],
+        "citizen": {"name": "Nguyễn Văn An", "phone": "0912345678", "has_id_number": True},
+    }]}]})  # fmt: skip
+
     data: list[dict[str, Any]]
     count: int
+
+
+class RosterOut(BaseModel):
+    """The stored roster, and when it was last replaced (``null``: never)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"examples": [{**EXAMPLE_ROSTER, "updated_at": "2026-11-22T10:00:00Z"}]},
+    )
+    sites: list[dict[str, Any]]
+    shuttles: list[dict[str, Any]]
+    couriers: list[dict[str, Any]]
+    updated_at: str | None
 
 
 class RosterIn(BaseModel):
     """The stored roster: sites, shuttle timetable and couriers, in the shapes of §4."""
 
-    model_config = {"json_schema_extra": {"examples": [EXAMPLE_ROSTER]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ROSTER]})
     sites: list[SiteIn] = Field(max_length=MAX_ENTRIES["sites"])
     shuttles: list[ShuttleIn] = Field(default_factory=list, max_length=MAX_ENTRIES["shuttles"])
     couriers: list[CourierIn] = Field(max_length=MAX_ENTRIES["couriers"])
@@ -139,6 +179,8 @@ class RosterIn(BaseModel):
 
 class DayPlanIn(BaseModel):
     """Options of a day's plan, as in §4 (``time_limit_s``, ``solution_limit``, ``seed``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"options": {"time_limit_s": 10}}]})
 
     options: OptionsIn | None = None
 
@@ -275,7 +317,7 @@ def get_requests(
     session: SessionDep,
     _user: StaffUser,
     date: Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2026-11-23"])] = None,
-    status: Annotated[str | None, Query(description=" | ".join(STATUSES))] = None,
+    status: Annotated[Status | None, Query(examples=["open"])] = None,
 ) -> RequestListOut:
     """List the book's requests of a day and/or a status, by day then id.
 
@@ -283,9 +325,6 @@ def get_requests(
     citizen ID number is never stored: ``has_id_number`` says whether one was given); other
     roles may not list requests at all.
     """
-    if status is not None and status not in STATUSES:
-        msg = f"status: expected one of {', '.join(STATUSES)}"
-        raise InvalidInput(msg)
     rows = list_requests(session=session, date=date, status=status)
     data = [request_json(row, personal=True) for row in rows]
     return RequestListOut(data=data, count=len(data))
@@ -302,7 +341,7 @@ def cancel(request_id: str, session: SessionDep, _user: DispatcherUser) -> dict[
     return request_json(row, personal=True)
 
 
-@router.put("/v1/roster", response_model=None, status_code=200)
+@router.put("/v1/roster", response_model=None, responses={200: {"model": RosterOut}})
 def replace_roster(body: RosterIn, session: SessionDep, user: DispatcherUser) -> dict[str, Any]:
     """Replace the stored sites, shuttle timetable and couriers (each list in §4's shapes).
 
@@ -322,7 +361,7 @@ def _stored_roster(session: SessionDep) -> dict[str, Any]:
     return roster
 
 
-@router.get("/v1/roster", response_model=None)
+@router.get("/v1/roster", response_model=None, responses={200: {"model": RosterOut}})
 def read_roster(session: SessionDep, _user: StaffUser) -> dict[str, Any]:
     """Return the stored roster (``updated_at`` is ``null`` and the lists empty when none)."""
     return _stored_roster(session)
@@ -340,7 +379,7 @@ def _routed_jobs(plan: dict[str, Any]) -> set[str]:
     status_code=201,
     response_model=None,
     responses={
-        201: {"description": "The plan of §4; the requests it routes become planned."},
+        201: {"model": PlanOut, "description": "The plan of §4; its requests become planned."},
         422: {"description": "No roster stored, or no open request that day."},
         503: {"description": "The solver crashed or overran its hard time limit."},
     },

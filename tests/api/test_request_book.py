@@ -385,6 +385,9 @@ def test_plan_the_day_from_the_book(book: Book) -> None:
     assert {rid for rid, r in stored.items() if r["status"] == "planned"} == routed
     assert all(r["plan_id"] == plan["plan_id"] for r in stored.values() if r["status"] == "planned")
     assert book.requests_of(day_after(31))["plan-other-day"]["status"] == "open"
+    by_status = book.get("/v1/requests", params={"date": day, "status": "planned"}).json()
+    assert {r["id"] for r in by_status["data"]} == routed
+    assert book.get("/v1/requests", params={"status": "bogus"}).status_code == 422
     assert book.get(f"/v1/plans/{plan['plan_id']}").json()["plan_id"] == plan["plan_id"]
 
     # The planned dossiers carry the citizen's ID check and the public lookup's phone digits.
