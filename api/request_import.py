@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -186,9 +187,22 @@ def read_rows(data: bytes, filename: str | None = None) -> list[Row]:
     return _rows(iter(_csv_lines(data)))
 
 
+_HOUR = re.compile(r"^(\d{1,2})\s*(?:h|:|g|giờ|gio)\s*(\d{2})?$", re.IGNORECASE)
+_TIME_COLUMNS = ("window_from", "window_to", "ready_at")
+
+
+def hour_text(text: str) -> str:
+    """A time as typed in a Vietnamese spreadsheet (``8h``, ``8h30``, ``8:30``) as ``HH:MM``;
+    anything else is left for the planner's reader to judge."""
+    match = _HOUR.match(text.strip())
+    if match is None:
+        return text
+    return f"{int(match.group(1)):02d}:{match.group(2) or '00'}"
+
+
 def request_of(row: Row) -> dict[str, Any]:
     """The request object of §8 (as ``POST /v1/requests`` takes it) that a row describes."""
-    cells = row.cells
+    cells = {k: hour_text(v) if k in _TIME_COLUMNS else v for k, v in row.cells.items()}
     item: dict[str, Any] = {
         k: v for k, v in cells.items() if k not in _CITIZEN and not k.startswith("window")
     }

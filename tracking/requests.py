@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,6 @@ PERSONAL_KEYS = ("address", "citizen")
 _BOOK_KEYS = ("id", "date", "kind", "dossier", "procedure", "due", *PERSONAL_KEYS)
 _RECORD_KEYS = ("status", "plan_id", "geocoded")
 """Keys the book itself writes: never taken from what a client sends."""
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CHUNK = 500
 WRITE_ATTEMPTS = 2
 """Tries to store a batch when a concurrent import creates the same ids first."""
@@ -60,15 +58,6 @@ class BookResult:
     duplicate_of: list[str] = field(default_factory=list)
 
 
-def _check_time(value: Any, name: str, errors: list[tuple[str, str]]) -> None:
-    if not isinstance(value, str) or _TIME.match(value):
-        return
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        errors.append((name, "expected a time as HH:MM (or an ISO datetime with offset)"))
-
-
 def _check_day(value: Any, name: str, errors: list[tuple[str, str]]) -> None:
     """A calendar date ``YYYY-MM-DD`` (a due date may also be an ISO datetime)."""
     text = str(value)
@@ -86,20 +75,14 @@ def _check_day(value: Any, name: str, errors: list[tuple[str, str]]) -> None:
 def check_request(item: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return what is wrong with one request whose shape is already checked (empty: nothing).
 
-    The meaning is checked here, before anything is stored: a real day, times of day, a window
-    that opens before it closes, a place (``lat`` and ``lon``, or an ``address``), the sites a
-    pickup or a return needs.
+    The meaning is checked here, before anything is stored: a real day, a place (``lat`` and
+    ``lon``, or an ``address``), the sites a pickup or a return needs. (Times of day are read
+    by the planner's own reader in the API, which may import it.)
     """
     errors: list[tuple[str, str]] = []
     _check_day(item.get("date"), "date", errors)
     if item.get("due"):
         _check_day(item["due"], "due", errors)
-    window = item.get("window") or [None, None]
-    _check_time(window[0], "window_from", errors)
-    _check_time(window[1], "window_to", errors)
-    both_hhmm = all(isinstance(t, str) and _TIME.match(t) for t in window)
-    if not errors and both_hhmm and str(window[0]) >= str(window[1]):
-        errors.append(("window_to", "the window must close after it opens"))
     has_lat, has_lon = item.get("lat") is not None, item.get("lon") is not None
     if has_lat != has_lon:
         errors.append(("lon" if has_lat else "lat", "give both lat and lon, or neither"))
@@ -109,8 +92,6 @@ def check_request(item: Mapping[str, Any]) -> list[tuple[str, str]]:
         errors.append(("handoff_site", "a pickup needs the site where it is handed over"))
     if item.get("kind") == "return" and not item.get("origin_site"):
         errors.append(("origin_site", "a return needs the site where the result is collected"))
-    if item.get("ready_at"):
-        _check_time(item["ready_at"], "ready_at", errors)
     return errors
 
 

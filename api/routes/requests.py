@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date as calendar_date
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
@@ -23,7 +24,7 @@ from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, Solve
 from api.request_import import MAX_ROWS, Row, column_of, read_rows, request_of
 from api.routes import plans
 from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
-from routing.request import MAX_ENTRIES, parse_request
+from routing.request import MAX_ENTRIES, RequestError, parse_request, parse_time
 from tracking.errors import InvalidInput
 from tracking.requests import (
     STATUSES,
@@ -196,7 +197,29 @@ def _validated(item: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]
         check_plan_date(valid.date)
     except InvalidInput as exc:
         return None, [("date", str(exc).removeprefix("date: "))]
+    errors = _time_errors(valid)
+    if errors:
+        return None, errors
     return valid.model_dump(mode="json", exclude_none=True), []
+
+
+def _time_errors(valid: RequestIn) -> list[tuple[str, str]]:
+    """Read the request's times as the planner will (``HH:MM`` or ISO, on the request's day)."""
+    day = calendar_date.fromisoformat(valid.date)
+    times = {"window_from": valid.window[0], "window_to": valid.window[1]}
+    if valid.ready_at is not None:
+        times["ready_at"] = valid.ready_at
+    seconds: dict[str, int] = {}
+    errors: list[tuple[str, str]] = []
+    for name, text in times.items():
+        try:
+            seconds[name] = parse_time(text, day, name)
+        except RequestError:
+            msg = "expected a time of the request's day as HH:MM (or an ISO datetime)"
+            errors.append((name, msg))
+    if not errors and seconds["window_to"] <= seconds["window_from"]:
+        errors.append(("window_to", "the window must close after it opens"))
+    return errors
 
 
 def _id_of(item: Any) -> str | None:

@@ -293,13 +293,17 @@ def test_import_stores_every_good_row_once(book: Book, kind: str, make: Any) -> 
 def test_bad_rows_name_their_column_and_the_rest_is_stored(book: Book) -> None:
     day = day_after(20)
     rows = sheet_rows(day, "rows")
-    rows[0][4] = "8 giờ"  # window_from
+    rows[0][4] = "sáng sớm"  # window_from: "early morning" is no time
     rows[1][13] = "2026-02-30"  # due
     rows[2][7], rows[2][8] = "", ""  # no lat/lon and no address
     rows.append(["rows-P5", "thu hộ", "rows-D5", day, "08:00", "09:00", ADDRESS, "", "",
                  "po-tvt", "centre", "", "", "", "10", "", "", "", ""])  # fmt: skip
     rows.append(["rows-P6", "pickup", "rows-D6", day, "08:00", "09:00", ADDRESS, "", "",
                  "po-tvt", "centre", "", "", "", "10", "", "12", "", ""])  # fmt: skip
+    rows.append(["rows-P7", "pickup", "rows-D7", day, "7h30", "9 giờ", ADDRESS, "", "",
+                 "po-tvt", "centre", "", "", "", "10", "", "", "", ""])  # fmt: skip
+    rows.append(["rows-P8", "pickup", "rows-D8", day, "10:00", "9:00", ADDRESS, "", "",
+                 "po-tvt", "centre", "", "", "", "10", "", "", "", ""])  # fmt: skip
     answer = book.import_file(as_csv(ENGLISH, rows, bom=False))
     assert answer.status_code == 200, answer.text
     got = [
@@ -312,8 +316,12 @@ def test_bad_rows_name_their_column_and_the_rest_is_stored(book: Book) -> None:
         (5, "created", []),
         (6, "error", ["kind"]),
         (7, "error", ["citizen_phone"]),
+        (8, "created", []),
+        (9, "error", ["window_to"]),
     ]
-    assert list(book.requests_of(day)) == ["rows-P3"]
+    stored = book.requests_of(day)
+    assert list(stored) == ["rows-P3", "rows-P7"]
+    assert stored["rows-P7"]["window"] == ["07:30", "09:00"]
 
 
 def test_unreadable_files_store_nothing(book: Book) -> None:
