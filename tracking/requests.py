@@ -19,6 +19,7 @@ import hmac
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date as calendar_date
 from datetime import datetime
@@ -42,6 +43,8 @@ _RECORD_KEYS = ("status", "plan_id", "geocoded")
 _CHUNK = 500
 WRITE_ATTEMPTS = 2
 """Tries to store a batch when a concurrent import creates the same ids first."""
+HASH_THREADS = 2
+"""Threads hashing the citizen ID numbers of one batch."""
 
 
 @dataclass
@@ -275,7 +278,13 @@ def book_requests(
     ids = sorted({str(item["id"]) for item in items})
     places = _Places(coder)
     known = _existing(session, ids)
-    drafts = [_draft(item, known, places) for item in items]
+    for item in items:  # place every address first: the threads below only read the cache
+        if item.get("lat") is None and str(item.get("address") or "").strip():
+            places.place(str(item["address"]).strip())
+    # Hashing ID numbers (PBKDF2) is most of a big import's time and releases the interpreter
+    # lock: spread it over the cores.
+    with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+        drafts = list(pool.map(lambda item: _draft(item, known, places), items))
     session.rollback()  # end the reading transaction: the writing one sees what is now stored
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
