@@ -156,6 +156,9 @@ def test_bad_requests_name_their_fields_and_are_not_stored(book: Book) -> None:
     assert list(book.requests_of(day)) == ["bad-P1"]
     not_a_list = book.post("/v1/requests", json={"id": "x"})
     assert not_a_list.status_code == 422
+    too_many = book.post("/v1/requests", json=[good] * 501)  # the default MAX_BATCH is 500
+    assert too_many.status_code == 413
+    assert book.post("/v1/requests", json=[]).json() == {"results": []}
 
 
 def test_a_dossier_booked_twice_is_flagged(book: Book) -> None:
