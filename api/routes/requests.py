@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import APIRouter, Body, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.batch import decode_list, list_body_openapi
@@ -228,7 +229,7 @@ def _id_of(item: Any) -> str | None:
 
 
 def _book(
-    session: SessionDep, items: Sequence[Any], coder: Any, actor: str, *, dry_run: bool
+    session: Session, items: Sequence[Any], coder: Any, actor: str, *, dry_run: bool
 ) -> list[BookResult]:
     """Book the valid items and merge their results with the refused ones, in order."""
     results: list[BookResult | None] = []
@@ -289,7 +290,7 @@ def _result_json(result: BookResult, *, key: str) -> dict[str, Any]:
 
 
 def _import(
-    session: SessionDep, rows: list[Row], coder: Any, actor: str, *, dry_run: bool
+    session: Session, rows: list[Row], coder: Any, actor: str, *, dry_run: bool
 ) -> dict[str, Any]:
     items = [request_of(row) for row in rows]
     results = _book(session, items, coder, actor, dry_run=dry_run)
@@ -377,7 +378,7 @@ def replace_roster(body: RosterIn, session: SessionDep, user: DispatcherUser) ->
     return _stored_roster(session)
 
 
-def _stored_roster(session: SessionDep) -> dict[str, Any]:
+def _stored_roster(session: Session) -> dict[str, Any]:
     roster = get_roster(session=session)
     if roster is None:
         return {"sites": [], "shuttles": [], "couriers": [], "updated_at": None}
