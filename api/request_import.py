@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "procedure": ("Thủ tục", "Tên thủ tục"),
 }
 """Each column's English name and the Vietnamese headers accepted for it."""
+
+HEADER_ROWS = 10
+"""Rows searched for the header (titles above it are skipped)."""
 
 REQUIRED = ("id", "kind", "dossier", "date", "window_from", "window_to")
 
@@ -111,19 +115,32 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _rows(lines: Iterator[Sequence[Any]]) -> list[Row]:
-    header = next(lines, None)
-    if header is None:
+def _header(lines: Iterator[Sequence[Any]]) -> tuple[int, list[str | None]]:
+    """Find the header row: the first of the first :data:`HEADER_ROWS` rows that names every
+    required column (a hotline's sheet often starts with a title or the day's date)."""
+    first_problem: UnreadableFile | None = None
+    for number, line in enumerate(itertools.islice(lines, HEADER_ROWS), start=1):
+        try:
+            return number, _columns(line)
+        except UnreadableFile as exc:
+            if first_problem is None and any(_text(v) for v in line if v is not None):
+                first_problem = exc
+    if first_problem is None:
         msg = "the file is empty: the first row must name the columns"
         raise UnreadableFile(msg)
-    columns = _columns(header)
+    raise first_problem
+
+
+def _rows(lines: Iterator[Sequence[Any]]) -> list[Row]:
+    header_at, columns = _header(lines)
     rows: list[Row] = []
-    for number, line in enumerate(lines, start=2):
-        cells = {
-            column: _text(value)
+    for number, line in enumerate(lines, start=header_at + 1):
+        texts = (
+            (column, _text(value))
             for column, value in zip(columns, line, strict=False)
-            if column is not None and value is not None and _text(value) != ""
-        }
+            if column is not None and value is not None
+        )
+        cells = {column: text for column, text in texts if text != ""}
         if not cells:
             continue  # a blank line between blocks of rows
         if len(rows) == MAX_ROWS:
