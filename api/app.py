@@ -24,7 +24,7 @@ from api.limits import BodySizeLimit, RateLimiter
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
-from api.routes import couriers, dossiers, health, plans, scans, track
+from api.routes import couriers, dossiers, health, plans, requests, scans, track
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.db import make_engine, upgrade
@@ -45,6 +45,7 @@ TAGS = [
     {"name": "couriers", "description": "A courier's stop list and positions."},
     {"name": "scans", "description": "Scan events from couriers' phones and counters."},
     {"name": "dossiers", "description": "Where a dossier is, for centre staff; exports."},
+    {"name": "requests", "description": "The request book: requests, imports, the roster, plans."},
     {"name": "track", "description": "Public lookup for citizens (no token)."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scans.router)
     app.include_router(dossiers.router)
     app.include_router(track.router)
+    app.include_router(requests.router)  # the request book (DESIGN §8)
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)

@@ -302,6 +302,53 @@ class MessageOptOut(SQLModel, table=True):
     at: datetime = _ts()
 
 
+class BookedRequest(SQLModel, table=True):
+    """A request of the book (DESIGN §8): a job of §4 kept as a record, with its day and status.
+
+    ``job_json`` is the job as the planner takes it, without personal data; the citizen's name,
+    phone and address sit in their own columns (shown only to roles that may see them) and the
+    citizen ID number is never stored: only salted hashes, as in :class:`CitizenContact`.
+    ``content_hash`` is a keyed hash of everything submitted (the ID number included), so the
+    same request sent again is recognised as unchanged.
+    """
+
+    __tablename__ = "requests"
+
+    id: str = Field(primary_key=True, max_length=100)
+    date: str = Field(max_length=10, index=True)
+    status: str = Field(max_length=20, index=True)
+    kind: str = Field(max_length=10)
+    dossier: str = Field(max_length=100, index=True)
+    procedure: str | None = Field(default=None, max_length=200)
+    due: str | None = Field(default=None, max_length=40)
+    job_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    geocoded_json: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON, nullable=True)
+    )
+    address: str | None = Field(default=None, max_length=500)
+    citizen_name: str | None = Field(default=None, max_length=200)
+    citizen_phone: str | None = Field(default=None, max_length=40)
+    salt: str = Field(max_length=32)
+    id_hash: str | None = Field(default=None, max_length=64)
+    id_last4_hash: str | None = Field(default=None, max_length=64)
+    content_hash: str = Field(max_length=64)
+    plan_id: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class RosterPart(SQLModel, table=True):
+    """One part of the stored roster (``sites``, ``shuttles`` or ``couriers``) in §4's shapes."""
+
+    __tablename__ = "roster"
+
+    part: str = Field(primary_key=True, max_length=20)
+    items: list[Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime = _ts()
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     User,
     Courier,
@@ -316,6 +363,8 @@ TABLES: tuple[type[SQLModel], ...] = (
     Promise,
     OutboxMessage,
     MessageOptOut,
+    BookedRequest,
+    RosterPart,
 )
 """buuta's tables, in an order that respects foreign keys."""
 
