@@ -253,9 +253,14 @@ def _run_note(stop: Stop) -> str:
     return ""
 
 
-def _site_jobs_line(kind: str, jobs: Sequence[Any]) -> str:
-    """``hand over 2 dossiers: J1, J2`` (or collect), naming at most 12 jobs."""
-    listed = _esc(", ".join(map(str, jobs[:12])))
+def _site_jobs_line(kind: str, jobs: Sequence[Any], index: _Index) -> str:
+    """``hand over 2 dossiers: H12.22-…-0001, …`` (or collect), naming at most 12 dossiers.
+
+    Staff read the dossier codes printed on the papers, so a job shows its dossier's code (its
+    own id only when the request gave it none).
+    """
+    codes = [str((index.jobs.get(str(job)) or {}).get("dossier") or job) for job in jobs[:12]]
+    listed = _esc(", ".join(codes))
     if kind == "handoff":
         return ngettext(
             "hand over %(num)s dossier: %(list)s",
@@ -294,7 +299,7 @@ def _plan_stop_popup(
         lines.append(_job_line(index.jobs.get(str(stop.job))))
     jobs = list(stop.jobs)
     if kind in _STOP_TYPES_AT_SITE:
-        lines.append(_site_jobs_line(kind, jobs))
+        lines.append(_site_jobs_line(kind, jobs, index))
         if len(jobs) > 12:
             lines[-1] += " …"
     if kind == "handoff":

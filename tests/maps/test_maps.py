@@ -121,6 +121,10 @@ def test_plan_map_handoff_names_its_run_and_sites_are_drawn_by_kind(
     handoffs = [m for m in markers(page) if "buuta-stop-handoff" in m["class"]]
     assert len(handoffs) == 2
     assert all("catches run <b>run-1000</b> departing 10:00" in m["popup"] for m in handoffs)
+    # Staff read the codes on the papers: J3's dossier, not the job's id.
+    j3 = next(m for m in handoffs if "H12.22-261123-0003" in m["popup"])
+    assert "hand over 1 dossier: H12.22-261123-0003" in j3["popup"]
+    assert "J3" not in j3["popup"]
     sites = {m["label"]: m for m in markers(page) if m["class"].startswith("buuta-site")}
     assert set(sites) == {"C", "P"}
     assert "buuta-site-centre" in sites["C"]["class"]
