@@ -1,4 +1,4 @@
-"""Rendering of the staff and citizens' pages (:mod:`api.citizen_pages`, :mod:`api.staff_pages`).
+"""Rendering of buuta's pages (:mod:`api.pages`, the courier's, staff and citizens' pages).
 
 One Jinja2 environment speaking the request's language (:func:`api.i18n.template_environment`),
 with the words of :mod:`api.words` as globals, and one function that answers a page with the
@@ -28,6 +28,7 @@ _env.globals.update(
     site_kind_words=words.site_kind_words,
     stop_type_words=words.stop_type_words,
     reason_words=words.reason_words,
+    plan_status_words=words.plan_status_words,
 )
 
 

@@ -57,8 +57,9 @@ from api.deps import (
     get_current_user,
     role_of,
 )
-from api.i18n import format_day, format_money, template_environment
+from api.i18n import format_day, format_money
 from api.i18n import gettext as _
+from api.page_render import render
 from api.words import role_words
 from routing.clock import LOCAL_TZ, local_day_bounds
 from routing.plan import Kpis, Plan, Unassigned, plan_from_json
@@ -91,17 +92,6 @@ DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
-
-_env = template_environment(_TEMPLATES)
-_env.globals.update(  # codes shown to people become words (api/words.py)
-    reason_words=words.reason_words,
-    plan_status_words=words.plan_status_words,
-    status_words=words.status_words,
-    status_explanation=words.status_explanation,
-    scan_words=words.scan_words,
-    stop_type_words=words.stop_type_words,
-    site_kind_words=words.site_kind_words,
-)
 
 
 class LoginRequired(Exception):  # noqa: N818 (an answer, not a failure)
@@ -154,18 +144,8 @@ def _page_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def render_page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("role_name", role_words(context.get("role")) if context.get("role") else "")
-    page = _env.get_template(template).render(**context)
-    return HTMLResponse(
-        page,
-        status_code=status,
-        headers={
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-        },
-    )
+render_page = render
+"""Answer a page (:func:`api.page_render.render`, shared by every page module)."""
 
 
 def page_session(request: Request) -> Session:

@@ -24,16 +24,16 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
-from api.deps import ADMIN, DISPATCHER, STAFF, get_current_user, role_of
+from api.deps import role_of
 from api.i18n import N_, format_day
 from api.i18n import gettext as _
 from api.page_render import render
-from api.pages import LoginRequired, PageError
-from api.words import reason_words, role_words, scan_words, status_words
+from api.pages import DATE_PATTERN, STAFF_ROLES, PageError, page_user
+from api.words import reason_words, scan_words, status_words
 from routing.clock import LOCAL_TZ
 from tracking.board import Board, Risk, day_board
 from tracking.models import Dossier, Site, StoredPlan, User, utcnow
@@ -44,8 +44,6 @@ __all__ = ["ACTIONS", "RISKS", "custody_words", "router", "staff_user"]
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
-STAFF_ROLES = frozenset({STAFF, DISPATCHER, ADMIN})
-_DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$"
 
 RISKS = {
     "due_passed": N_("Legal due date passed on %(deadline)s"),
@@ -80,17 +78,7 @@ ACTIONS = {
 
 def staff_user(request: Request, session: Session) -> User:
     """The staff user of a page request; redirects to ``/login`` without a valid token."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    try:
-        user = get_current_user(request, session)
-    except HTTPException as exc:
-        if exc.status_code == 401:
-            raise LoginRequired(here) from None
-        raise
-    if role_of(user) not in STAFF_ROLES:
-        msg = _("This page is not open to the role %(role)s.", role=role_words(role_of(user)))
-        raise PageError(403, _("Not allowed"), msg)
-    return user
+    return page_user(request, session, STAFF_ROLES)
 
 
 def _who(user: User) -> dict[str, Any]:
@@ -280,7 +268,7 @@ def _risk_words(risk: Risk) -> dict[str, Any]:
 
 @router.get("/board", response_class=HTMLResponse)
 def board_page(
-    request: Request, date: Annotated[str | None, Query(pattern=_DATE_PATTERN)] = None
+    request: Request, date: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None
 ) -> HTMLResponse:
     """The board of a day: dossiers by stage, and those at risk with why and what to do."""
     day = _day(date)

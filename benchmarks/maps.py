@@ -31,19 +31,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 import routing  # noqa: E402
 import tracking  # noqa: E402
 from api.maps import VIETNAM_TZ, plan_map, progress_map, save_map  # noqa: E402
+from harness.browser import CHROMIUM_ARGS  # noqa: E402
 from harness.server import serve, sqlite_url  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def make_day(jobs: int, seed: int, time_limit_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
