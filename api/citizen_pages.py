@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import RateLimited
 from api.i18n import N_
@@ -130,48 +131,66 @@ def lookup_form() -> HTMLResponse:
     return _page()
 
 
-@router.post("/tra-cuu", response_class=HTMLResponse)
-async def lookup(request: Request) -> HTMLResponse:
-    """Answer a citizen's look-up (counted against the public look-up limit)."""
-    code, digits = _form(await request.body())
+def _look_up(
+    request: Request, session: Session, code: str, digits: str, now: datetime
+) -> tuple[Dossier | None, dict[str, Any] | None]:
+    """The dossier and its public view, or a miss; the one look-up of both forms.
+
+    Counted against the public look-up limits before it is made (:class:`RateLimited` past
+    them); a miss (an unknown code or wrong digits, told apart by nobody) counts against the
+    code too.
+    """
+    found = find_dossier(session=session, code=code, scan=False)
+    known = found.code if found else code
+    count_lookup(request, session, known)
+    view = public_track(session=session, code=known, phone_last4=digits, now=now)
+    if view is None:
+        count_wrong_lookup(request, session, known)
+    return found, view
+
+
+def _answer_lookup(request: Request, code: str, digits: str) -> HTMLResponse:
     problems = _problems(code, digits)
     if problems:
         return _page(422, code=code[:MAX_CODE_CHARS], problems=problems)
     now = utcnow()
-    with Session(request.app.state.engine) as session:
-        found: Dossier | None = find_dossier(session=session, code=code, scan=False)
-        known = found.code if found else code
-        try:
-            count_lookup(request, session, known)
-        except RateLimited as exc:
-            return _page(429, code=code, retry_after_s=exc.retry_after_s)
-        view = public_track(session=session, code=known, phone_last4=digits, now=now)
-        if view is None:
-            count_wrong_lookup(request, session, known)
+    try:
+        with Session(request.app.state.engine) as session:
+            _, view = _look_up(request, session, code, digits, now)
+    except RateLimited as exc:
+        return _page(429, code=code, retry_after_s=exc.retry_after_s)
     if view is None:
         # The same words and status for an unknown code and for wrong digits.
         return _page(404, code=code, not_found=True)
     return _page(answer=_answer_words(view, now), code=view["code"], digits=digits)
 
 
-@router.post("/tra-cuu/ngung-tin-nhan", response_class=HTMLResponse)
-async def stop_messages(request: Request) -> HTMLResponse:
-    """Stop the messages about a dossier (the same code and digits as a look-up, same limit)."""
-    code, digits = _form(await request.body())
+def _answer_stop_messages(request: Request, code: str, digits: str) -> HTMLResponse:
     problems = _problems(code, digits)
     if problems:
         return _page(422, code=code[:MAX_CODE_CHARS], problems=problems)
     now = utcnow()
-    with Session(request.app.state.engine) as session:
-        found = find_dossier(session=session, code=code, scan=False)
-        known = found.code if found else code
-        try:
-            count_lookup(request, session, known)
-        except RateLimited as exc:
-            return _page(429, code=code, retry_after_s=exc.retry_after_s)
-        view = public_track(session=session, code=known, phone_last4=digits, now=now)
-        if view is None or found is None or found.id is None:
-            count_wrong_lookup(request, session, known)
-            return _page(404, code=code, not_found=True)
-        opt_out(session=session, dossier_id=found.id, now=now)
+    try:
+        with Session(request.app.state.engine) as session:
+            found, view = _look_up(request, session, code, digits, now)
+            if view is None or found is None or found.id is None:
+                return _page(404, code=code, not_found=True)
+            opt_out(session=session, dossier_id=found.id, now=now)
+    except RateLimited as exc:
+        return _page(429, code=code, retry_after_s=exc.retry_after_s)
     return _page(code=view["code"], stopped=True)
+
+
+@router.post("/tra-cuu", response_class=HTMLResponse)
+async def lookup(request: Request) -> HTMLResponse:
+    """Answer a citizen's look-up (counted against the public look-up limit)."""
+    code, digits = _form(await request.body())
+    # The hashing and the database work run off the event loop, so no look-up holds others.
+    return await run_in_threadpool(_answer_lookup, request, code, digits)
+
+
+@router.post("/tra-cuu/ngung-tin-nhan", response_class=HTMLResponse)
+async def stop_messages(request: Request) -> HTMLResponse:
+    """Stop the messages about a dossier (the same code and digits as a look-up, same limit)."""
+    code, digits = _form(await request.body())
+    return await run_in_threadpool(_answer_stop_messages, request, code, digits)
