@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ADMIN, STAFF, role_of
 from api.i18n import format_day
@@ -29,7 +30,7 @@ from api.staff_pages import staff_user
 from routing.clock import LOCAL_TZ
 from tracking.errors import InvalidInput, NotFound
 from tracking.lifecycle import EventType
-from tracking.manifests import check_off, day_manifests, manifest
+from tracking.manifests import CheckOff, check_off, day_manifests, manifest
 from tracking.models import Site, utcnow
 
 __all__ = ["router"]
@@ -119,6 +120,20 @@ async def manifest_check_off(run: str, request: Request) -> Response:
     if action not in (EventType.ON_SHUTTLE.value, EventType.RECEIVED.value):
         msg = _("event: choose 'put on the shuttle' or 'received'.")
         raise PageError(422, _("Bad request"), msg)
+    # The scans are written off the event loop, so a long list holds no other request.
+    result = await run_in_threadpool(_check_off, request, day, run, codes, EventType(action))
+    summary = {
+        "date": day,
+        "recorded": result.recorded,
+        "already": len(result.already),
+        "flagged": sum(1 for r in result.results if r.status == "flagged"),
+    }
+    return RedirectResponse(f"/manifests/{quote(run, safe='')}?{urlencode(summary)}", 303)
+
+
+def _check_off(
+    request: Request, day: str, run: str, codes: list[str], event_type: EventType
+) -> CheckOff:
     with Session(request.app.state.engine) as session:
         user = staff_user(request, session)
         if role_of(user) not in _CHECKERS:
@@ -130,7 +145,7 @@ async def manifest_check_off(run: str, request: Request) -> Response:
                 date=day,
                 run=run,
                 codes=codes,
-                event_type=EventType(action),
+                event_type=event_type,
                 actor=user,
                 now=utcnow(),
             )
@@ -139,10 +154,4 @@ async def manifest_check_off(run: str, request: Request) -> Response:
             raise PageError(404, _("No such run"), msg) from None
         except InvalidInput as exc:
             raise PageError(422, _("Bad request"), str(exc)) from None
-    summary = {
-        "date": day,
-        "recorded": result.recorded,
-        "already": len(result.already),
-        "flagged": sum(1 for r in result.results if r.status == "flagged"),
-    }
-    return RedirectResponse(f"/manifests/{quote(run, safe='')}?{urlencode(summary)}", 303)
+    return result

@@ -44,6 +44,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 import geo
 import tracking
@@ -306,14 +307,18 @@ def login_form(next: str | None = None) -> HTMLResponse:
     )
 
 
+def _user_of_token(request: Request, token: str) -> User | None:
+    with page_session(request) as session:
+        return tracking.user_for_token(session=session, token=token)
+
+
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
     """Check the pasted token; on success set the ``buuta_token`` cookie and go on."""
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     token = (form.get("token") or [""])[0].strip()
     wanted = _safe_next((form.get("next") or [""])[0])
-    with page_session(request) as session:
-        user = tracking.user_for_token(session=session, token=token) if token else None
+    user = await run_in_threadpool(_user_of_token, request, token) if token else None
     if user is None:
         return render_page(
             "login.html",

@@ -64,12 +64,14 @@ def _yesterday_request() -> tuple[str, dict[str, Any]]:
     return day, request
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     """A server on a SQLite file with users d1 (dispatcher), s1 (staff), c1/c2 (couriers), a1
-    (admin),
-    a stored plan of yesterday, the scans of J1 (and of the pickups handed over with it) by its
-    courier and three of its positions."""
+    (admin), a stored plan of yesterday, the scans of J1 (and of the pickups handed over with
+    it) by its courier and three of its positions.
+
+    One day per test module: the staff pages' tests tick manifests and so add scans, which the
+    journey map of another module counts, whatever order the modules run in."""
     directory = tmp_path_factory.mktemp("browser-db")
     url = sqlite_url(directory)
     with serve(url, env={"BUUTA_SOLVE_TIME_LIMIT_S": "2"}) as server:
