@@ -20,7 +20,7 @@ from api.batch import document_list_bodies
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
 from api.i18n import DEFAULT_LOCALE, LanguageMiddleware, translations
-from api.limits import BodySizeLimit, RateLimiter
+from api.limits import BodySizeLimit
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
@@ -100,7 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.track_limiter = RateLimiter(settings.track_lookups_per_minute, window_s=60.0)
     app.state.geocoder = geocoder(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SameOriginForms, cookie=TOKEN_COOKIE, allowed_origins=settings.origin_list())

@@ -21,7 +21,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.limits import RateLimiter
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.models import User
@@ -69,17 +68,10 @@ async def get_geocoder(request: Request) -> Any:
     return request.app.state.geocoder
 
 
-async def get_track_limiter(request: Request) -> RateLimiter:
-    """Return the rate limiter of public tracking lookups."""
-    limiter: RateLimiter = request.app.state.track_limiter
-    return limiter
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SolverDep = Annotated[SolverPool, Depends(get_solver)]
-TrackLimiterDep = Annotated[RateLimiter, Depends(get_track_limiter)]
 GeocoderDep = Annotated[Any, Depends(get_geocoder)]
 
 

@@ -1,24 +1,19 @@
-"""Limits that protect the service: request body size and the public lookup rate.
+"""Limits that protect the service: request body size, list sizes and solve times.
 
 :class:`BodySizeLimit` is a pure ASGI middleware: it answers 413 before reading a body whose
 ``Content-Length`` is too large, and stops reading a streamed body as soon as it passes the limit.
-:class:`RateLimiter` is a per-client sliding window used by the public tracking route so that
-dossier codes cannot be guessed by brute force.
+:mod:`api.ratelimit` limits the public lookups, counted in the database.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import RateLimited, error_body
+from api.errors import error_body
 from api.settings import Settings
 from routing.request import MAX_ENTRIES
 from tracking.errors import InvalidInput
@@ -86,55 +81,6 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, counting_receive, send)
-
-
-class RateLimiter:
-    """At most ``limit`` events per ``window_s`` seconds for each key (a client address).
-
-    Parameters
-    ----------
-    limit
-        Events allowed in any window.
-    window_s
-        Length of the sliding window, in seconds.
-    """
-
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, *, now: float | None = None) -> None:
-        """Count one event for ``key``.
-
-        Raises
-        ------
-        RateLimited
-            If ``key`` already used its ``limit`` in the current window.
-        """
-        t = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
-                self._hits = {
-                    k: q for k, q in self._hits.items() if q and q[-1] > t - self.window_s
-                }
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= t - self.window_s:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                retry = max(1, int(hits[0] + self.window_s - t) + 1)
-                msg = (
-                    f"too many tracking lookups from this address: at most {self.limit} per "
-                    f"{self.window_s:g} s; try again in {retry} s"
-                )
-                raise RateLimited(msg, retry_after_s=retry)
-            hits.append(t)
-
-    def state(self) -> dict[str, Any]:
-        """Return how many clients are being counted (for health checks)."""
-        with self._lock:
-            return {"clients": len(self._hits)}
 
 
 def solve_cap_s(user: User, settings: Settings) -> float:
