@@ -45,6 +45,7 @@ from tracking.expected import WORK_END
 from tracking.lifecycle import Status
 from tracking.models import Dossier, ScanEvent, StoredPlan
 from tracking.plans import check_date
+from tracking.progress import cached_stop_state
 from tracking.promises import promised_dates
 
 __all__ = ["RISK_ORDER", "STAGES", "Board", "BoardDossier", "Risk", "day_board"]
@@ -65,10 +66,6 @@ RISK_ORDER: tuple[str, ...] = (
 
 _FINAL = frozenset({Status.DELIVERED.value, Status.RETURNED.value})
 _NOT_AT_OFFICE = frozenset({Status.REQUESTED.value, Status.COLLECTED.value})
-_HANDED = frozenset({Status.AT_HUB, Status.ON_SHUTTLE, Status.RECEIVED})
-_OUT = frozenset(
-    {Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.DELIVERY_FAILED, Status.RETURNED}
-)
 _LEFT_BEHIND_AFTER = timedelta(minutes=15)
 """A dossier still scanned at its office this long after its run departed was left behind."""
 
@@ -174,25 +171,9 @@ def _stop_jobs(stop: Stop) -> list[str]:
 
 def _stop_finished(stop: Stop, rows: Sequence[BoardDossier]) -> tuple[str, datetime] | None:
     """Whether a stop is done or failed, from its dossiers' cached statuses (and when)."""
-    kind = stop.kind
-    statuses = [Status(r.status) for r in rows]
     times = [r.status_at for r in rows if r.status_at is not None]
-    if not times or not statuses:
-        return None
-    when = max(times)
-    state: str | None = None
-    if kind == "pickup":
-        state = "done" if statuses[0] is not Status.REQUESTED else None
-    elif kind == "delivery" and statuses[0] is Status.DELIVERED:
-        state = "done"
-    elif kind == "delivery" and statuses[0] in (Status.DELIVERY_FAILED, Status.RETURNED):
-        state = "failed"
-    elif kind == "handoff":
-        group = [s for s in statuses if s is not Status.REQUESTED]
-        state = "done" if group and all(s in _HANDED for s in group) else None
-    elif kind == "collect":
-        state = "done" if all(s in _OUT for s in statuses) else None
-    return None if state is None else (state, when)
+    state = cached_stop_state(stop.kind, [Status(r.status) for r in rows])
+    return None if state is None or not times else (state, max(times))
 
 
 def _route_expected(

@@ -454,26 +454,26 @@ def _tracks_of_jobs(
     }
 
 
-def _cached_status_done(kind: Any, statuses: list[Status]) -> bool:
-    """Whether a stop looks done or failed from its dossiers' cached statuses.
+def cached_stop_state(kind: str, statuses: Sequence[Status]) -> str | None:
+    """``"done"``, ``"failed"`` or ``None``: a stop's state from its dossiers' cached statuses.
 
     The same rules as :func:`_stop_state`, read from the status column that ingestion keeps
-    equal to the fold of each dossier's events; a stop that passes is then checked on the fold.
+    equal to the fold of each dossier's events (the first status is the stop's own dossier for
+    a home stop); a failed delivery is ``"failed"``, every other finished stop ``"done"``.
     """
-    if kind == "pickup":
-        return bool(statuses) and statuses[0] is not Status.REQUESTED
-    if kind == "delivery":
-        return bool(statuses) and statuses[0] in (
-            Status.DELIVERED,
-            Status.DELIVERY_FAILED,
-            Status.RETURNED,
-        )
-    if kind == "handoff":
-        group = [s for s in statuses if s is not Status.REQUESTED]
-        return bool(group) and all(s in _HANDED for s in group)
-    if kind == "collect":
-        return bool(statuses) and all(s in _OUT for s in statuses)
-    return False
+    if not statuses:
+        return None
+    first = statuses[0]
+    if kind == "delivery" and first in (Status.DELIVERY_FAILED, Status.RETURNED):
+        return "failed"
+    handed = [s for s in statuses if s is not Status.REQUESTED]
+    done = {
+        "pickup": first is not Status.REQUESTED,
+        "delivery": first is Status.DELIVERED,
+        "handoff": bool(handed) and all(s in _HANDED for s in handed),
+        "collect": all(s in _OUT for s in statuses),
+    }
+    return "done" if done.get(kind, False) else None
 
 
 def _stop_eta(
@@ -510,7 +510,7 @@ def _stop_eta(
     def state_of(i: int) -> tuple[str, datetime] | None:
         stop = stops[i]
         statuses = [status_of[j] for j in route.stop_jobs[i] if j in status_of]
-        if not _cached_status_done(stop.kind, statuses):
+        if cached_stop_state(stop.kind, statuses) is None:
             return None
         known = [
             Dossier(id=r[0], code=c, status=r[1], direction=r[2], courier_id=r[3])
