@@ -364,9 +364,8 @@ def stops_page(
             raise PageError(403, _("Not allowed"), msg)
         raw = tracking.courier_stops(session=session, courier_id=courier_id, date=day)
         stored = tracking.plan_for_courier(session=session, courier_id=courier_id, date=day)
-        req = dict(stored.request_json) if stored is not None else {}
-        sites = {str(x.get("id")): x for x in req.get("sites", []) if isinstance(x, Mapping)}
-        runs = {str(x.get("id")): x for x in req.get("shuttles", []) if isinstance(x, Mapping)}
+        sites = stored.request_items("sites") if stored is not None else {}
+        runs = stored.request_items("shuttles") if stored is not None else {}
         rows = stop_rows(raw, sites=sites, shuttles=runs)
         deliveries = [d for r in rows if r["type"] == "delivery" for d in r["dossiers"]]
         notes = _delivery_notes(session, deliveries)

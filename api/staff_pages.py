@@ -146,11 +146,7 @@ def _planned_legs(
     """The stops of the stored plan that concern a job, with courier, place, time and run."""
     if stored is None or job_id is None:
         return []
-    runs = {
-        str(r.get("id")): r
-        for r in stored.request_json.get("shuttles") or []
-        if isinstance(r, Mapping)
-    }
+    runs = stored.request_items("shuttles")
     legs = []
     for route in stored.plan().routes:
         for stop in route.stops:

@@ -344,12 +344,9 @@ class _PlanFacts:
     @classmethod
     def of(cls, stored: StoredPlan) -> _PlanFacts:
         """Parse a stored plan's request and routes."""
-        request, plan = stored.request_json, stored.plan()
-        jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
+        plan = stored.plan()
+        jobs, runs = stored.request_items("jobs"), stored.request_items("shuttles")
         codes = {j: str(v["dossier"]) for j, v in jobs.items() if v.get("dossier")}
-        runs = {
-            str(r.get("id")): dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)
-        }
         routes = [list(route.stops) for route in plan.routes]
         handoff_run = {
             job: stop.shuttle

@@ -111,14 +111,6 @@ def _newest_plan(session: Session, date: str) -> StoredPlan:
     return plans[0]
 
 
-def _runs(stored: StoredPlan) -> dict[str, dict[str, Any]]:
-    return {
-        str(r.get("id")): dict(r)
-        for r in stored.request_json.get("shuttles") or []
-        if isinstance(r, dict) and r.get("id") is not None
-    }
-
-
 def _planned_jobs(stored: StoredPlan, run: str) -> list[str]:
     """Jobs the plan hands over for ``run``, directly or through a journey."""
     jobs: list[str] = []
@@ -204,7 +196,7 @@ def manifest(*, session: Session, date: str, run: str, now: datetime) -> Manifes
         If the day is malformed or the run's times cannot be read.
     """
     stored = _newest_plan(session, date)
-    runs = _runs(stored)
+    runs = stored.request_items("shuttles")
     if run not in runs:
         msg = f"run: the timetable of {date} has no run {run!r}"
         raise NotFound(msg)
@@ -321,7 +313,10 @@ def day_manifests(*, session: Session, date: str, now: datetime) -> list[Manifes
         If no plan is stored for the day.
     """
     stored = _newest_plan(session, date)
-    found = [manifest(session=session, date=date, run=r, now=now) for r in _runs(stored)]
+    found = [
+        manifest(session=session, date=date, run=r, now=now)
+        for r in stored.request_items("shuttles")
+    ]
     return sorted(found, key=lambda m: (m.departs, m.run))
 
 

@@ -121,6 +121,11 @@ class StoredPlan(SQLModel, table=True):
         """Return the stored plan, typed (read by the one reader of plan JSON)."""
         return plan_from_json(self.plan_json, where=f"stored plan {self.id}")
 
+    def request_items(self, part: str) -> dict[str, dict[str, Any]]:
+        """The request's ``part`` (``jobs``, ``sites``, ``shuttles``, ``couriers``) by id."""
+        items = self.request_json.get(part)
+        return {str(x.get("id")): dict(x) for x in items or [] if isinstance(x, dict)}
+
 
 class Dossier(SQLModel, table=True):
     """A dossier carried by buuta, with the state derived from its scans.

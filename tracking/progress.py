@@ -241,8 +241,7 @@ def route_progress(
     request = plan.request_json
     route = plan.plan().route_of(courier_id)
     stops = route.stops if route is not None else ()
-    jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
-    sites = {str(s.get("id")): dict(s) for s in request.get("sites") or [] if isinstance(s, dict)}
+    jobs, sites = plan.request_items("jobs"), plan.request_items("sites")
     job_ids = {j for s in stops for j in s.job_ids}
     code_of = {j: str(jobs[j]["dossier"]) for j in job_ids if jobs.get(j, {}).get("dossier")}
     dossiers = (
@@ -356,10 +355,7 @@ class _PlanIndex:
     def build(cls, plan: StoredPlan) -> _PlanIndex:
         """Index a stored plan's routes by courier and its jobs by id."""
         request = plan.request_json
-        jobs = {str(j.get("id")): dict(j) for j in request.get("jobs") or [] if isinstance(j, dict)}
-        sites = {
-            str(s.get("id")): dict(s) for s in request.get("sites") or [] if isinstance(s, dict)
-        }
+        jobs, sites = plan.request_items("jobs"), plan.request_items("sites")
         modes = {
             c.get("id"): c.get("mode")
             for c in reversed(request.get("couriers") or [])
