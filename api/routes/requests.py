@@ -25,6 +25,7 @@ from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, Solve
 from api.request_import import MAX_ROWS, Row, column_of, read_rows, request_of
 from api.routes import plans
 from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
+from routing.plan import plan_from_json
 from routing.request import MAX_ENTRIES, RequestError, parse_request, parse_time
 from tracking.errors import InvalidInput
 from tracking.requests import (
@@ -391,13 +392,6 @@ def read_roster(session: SessionDep, _user: StaffUser) -> dict[str, Any]:
     return _stored_roster(session)
 
 
-def _routed_jobs(plan: dict[str, Any]) -> set[str]:
-    jobs: set[str] = set()
-    for route in plan.get("routes", []):
-        jobs.update(str(s["job"]) for s in route.get("stops", []) if s.get("job"))
-    return jobs
-
-
 @router.post(
     "/v1/days/{date}/plan",
     status_code=201,
@@ -438,8 +432,8 @@ async def plan_day_from_book(
         solver=solver,
         coder=coder,
     )
-    plan = json.loads(bytes(answer.body))
-    routed = _routed_jobs(plan)
+    plan = plan_from_json(json.loads(bytes(answer.body)))
+    routed = plan.job_couriers()
     planned = [rid for rid in ids if rid in routed]
-    await run_in_threadpool(mark_planned, session=session, ids=planned, plan_id=plan["plan_id"])
+    await run_in_threadpool(mark_planned, session=session, ids=planned, plan_id=plan.plan_id)
     return answer
