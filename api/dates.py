@@ -14,14 +14,13 @@ deep inside:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
 
+from routing.clock import local_now
 from tracking.errors import InvalidInput
-
-VIETNAM_TZ = timezone(timedelta(hours=7))
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -46,11 +45,6 @@ SaneDatetime = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
 """An ISO 8601 time with an offset, between 1970 and 2200 in UTC."""
 
 
-def today_vn() -> date:
-    """Return today's date in Vietnam."""
-    return datetime.now(VIETNAM_TZ).date()
-
-
 def check_plan_date(value: str, *, where: str = "date", today: date | None = None) -> None:
     """Refuse a plan date more than :data:`PLAN_DAYS` days from today (Vietnam).
 
@@ -60,7 +54,7 @@ def check_plan_date(value: str, *, where: str = "date", today: date | None = Non
         If ``value`` is not a calendar date, or lies too far from today; the message names
         ``where`` and the allowed range.
     """
-    today = today_vn() if today is None else today
+    today = local_now().date() if today is None else today
     try:
         day = date.fromisoformat(value)
     except ValueError:

@@ -60,7 +60,7 @@ import contextlib
 import gettext as gettext_module
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -73,6 +73,8 @@ from babel import numbers as babel_numbers
 from babel.messages import mofile, pofile
 from babel.support import Translations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from routing.clock import LOCAL_TZ
 
 __all__ = [
     "COOKIE",
@@ -109,7 +111,6 @@ COOKIE_MAX_AGE_S = 365 * 24 * 3600
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 _BABEL_LOCALE = {"vi": "vi_VN", "en": "en_GB"}
 _DAY_PATTERN = "dd/MM/yyyy"  # DESIGN §11, in both languages: the service is Vietnamese
 
@@ -218,7 +219,7 @@ def format_day(value: date | datetime | str | None) -> str:
     day: date
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        day = moment.astimezone(VIETNAM_TZ).date()
+        day = moment.astimezone(LOCAL_TZ).date()
     elif isinstance(value, date):
         day = value
     else:
@@ -236,7 +237,7 @@ def format_hhmm(value: datetime | str | None) -> str:
         return "" if value is None else str(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return babel_dates.format_time(moment.astimezone(VIETNAM_TZ), "HH:mm", locale=_babel_locale())
+    return babel_dates.format_time(moment.astimezone(LOCAL_TZ), "HH:mm", locale=_babel_locale())
 
 
 def format_number(value: float, digits: int = 0) -> str:

@@ -30,9 +30,10 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 import routing  # noqa: E402
 import tracking  # noqa: E402
-from api.maps import VIETNAM_TZ, plan_map, progress_map, save_map  # noqa: E402
+from api.maps import plan_map, progress_map, save_map  # noqa: E402
 from harness.browser import CHROMIUM_ARGS  # noqa: E402
 from harness.server import serve, sqlite_url  # noqa: E402
+from routing.clock import local_now  # noqa: E402
 from routing.sample_day import camau_day  # noqa: E402
 
 
@@ -178,7 +179,7 @@ def main() -> None:
     plan_build = time.perf_counter() - started
     scans, positions = lived_third(plan, request)
     end_of_day = max(datetime.fromisoformat(p["at"]) for p in positions) if positions else None
-    now = (end_of_day or datetime.now(VIETNAM_TZ)) + timedelta(minutes=5)
+    now = (end_of_day or local_now()) + timedelta(minutes=5)
     started = time.perf_counter()
     progress_path = save_map(
         progress_map(plan, request, positions=positions, scans=scans, now=now),

@@ -39,11 +39,9 @@ from api.maps.output import render_html as render_html
 from api.maps.output import save_map as save_map
 from api.maps.plan import plan_map as plan_map
 from api.maps.progress import progress_map as progress_map
-from routing.clock import LOCAL_TZ as VIETNAM_TZ  # the name benchmarks/maps.py imports
 
 __all__ = [
     "STATIC_DIR",
-    "VIETNAM_TZ",
     "MapDataError",
     "NotebookMap",
     "courier_colour",

@@ -17,6 +17,7 @@ from sqlmodel import Session
 import tracking
 from api import i18n
 from api.words import REASONS, reason_words, status_explanation, status_words
+from routing.clock import local_now
 from tests.support.loop import run_alone
 from tests.support.server import serve, sqlite_url
 
@@ -159,7 +160,7 @@ def test_home_sends_each_role_to_its_work(site: Any) -> None:
         assert anonymous.status_code == 200
         assert 'href="/tra-cuu"' in anonymous.text and 'action="/login"' in anonymous.text
         assert "Tra cứu hồ sơ" in anonymous.text
-    today = datetime.now(i18n.VIETNAM_TZ).date().isoformat()
+    today = local_now().date().isoformat()
     for user, where in (("d1", "/dispatch"), ("s1", "/dispatch"), ("a1", "/dispatch"),
                         ("c1", f"/couriers/c1/stops?date={today}")):  # fmt: skip
         with client(site) as c:
