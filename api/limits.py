@@ -11,6 +11,7 @@ import json
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
@@ -38,20 +39,13 @@ class BodySizeLimit:
     def _message(self) -> str:
         return f"the request body is larger than the limit of {self.max_bytes} bytes"
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(error_body("too_large", self._message())).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = JSONResponse(
+            error_body("too_large", self._message()),
+            status_code=413,
+            headers={"connection": "close"},
         )
-        await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared and the actual body size, then pass the request on."""
@@ -65,7 +59,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = 0
                 if declared > self.max_bytes:
-                    await self._reject(send)
+                    await self._reject(scope, receive, send)
                     return
         seen = 0
 

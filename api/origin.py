@@ -23,10 +23,10 @@ own), and the pages' own JavaScript keeps working: a same-origin ``fetch`` sends
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_body
@@ -111,19 +111,12 @@ class SameOriginForms:
             f"cross-site request refused: {reason}; post from buuta's own pages, or call the API "
             "with 'Authorization: Bearer <token>'"
         )
-        body = json.dumps(error_body("forbidden", message)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"vary", b"Origin, Sec-Fetch-Site"),
-                ],
-            }
+        refusal = JSONResponse(
+            error_body("forbidden", message),
+            status_code=403,
+            headers={"vary": "Origin, Sec-Fetch-Site"},
         )
-        await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)
 
     def _refusal_if_checked(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         return self.refusal(headers) if self._needs_check(scope, headers) else None
