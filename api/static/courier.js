@@ -591,10 +591,6 @@
       });
       dialog.addEventListener("close", stopCamera);
     });
-    var picker = $("[data-date-picker]");
-    if (picker) {
-      picker.addEventListener("change", function () { if (picker.value) { picker.form.submit(); } });
-    }
     window.addEventListener("online", function () { setOnline(true); sync(); sendPositions(); });
     window.addEventListener("offline", function () { setOnline(false); });
     document.addEventListener("visibilitychange", function () {

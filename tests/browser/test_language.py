@@ -141,6 +141,23 @@ def test_an_english_browser_gets_english_and_can_switch(browser: Any, day: Day) 
     context.close()
 
 
+def test_courier_day_field_shows_and_takes_dd_mm_yyyy(browser: Any, day: Day) -> None:
+    """The courier's day field shows dd/mm/yyyy too (a phone's date input would show the US
+    order) and a typed day opens that day's stop list."""
+    context, watch = open_context(browser, day, "c1", phone=True)
+    page = watch_page(context, watch)
+    page.goto(f"{day.base_url}/couriers/c1/stops?date={day.date}")
+    field = page.locator("form.pick-date input[name=date]")
+    assert field.input_value() == "/".join(reversed(day.date.split("-")))
+    field.fill("23/11/2026")
+    page.click("form.pick-date button[type=submit]")
+    page.wait_for_url("**/couriers/c1/stops?date=23%2F11%2F2026")
+    assert page.locator("h1").inner_text().endswith("23/11/2026")
+    assert field.input_value() == "23/11/2026"
+    watch.assert_clean()
+    context.close()
+
+
 def test_day_field_shows_and_takes_dd_mm_yyyy(browser: Any, day: Day) -> None:
     """The dispatcher's day field shows dd/mm/yyyy and a typed day opens that day's page."""
     context, watch = open_context(browser, day, "d1")
