@@ -14,6 +14,7 @@ any other ``ValueError`` (bad input)         422     ``invalid_request``
 missing or unknown token                     401     ``unauthorized``
 ``tracking.errors.Forbidden``                403     ``forbidden``
 ``tracking.errors.NotFound``                 404     ``not_found``
+``tracking.errors.Conflict``                 409     ``conflict``
 :class:`PayloadTooLarge`                     413     ``too_large``
 :class:`RateLimited`                         429     ``rate_limited``
 :class:`SolverUnavailable`                   503     ``solver_unavailable``
@@ -43,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.i18n import N_, gettext, locale_of_scope, use_locale
 from api.solver_pool import SolveRejected, SolverUnavailable
 from routing import RequestError
-from tracking.errors import Forbidden, InvalidInput, NotFound
+from tracking.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger("buuta.api")
 
@@ -171,6 +172,10 @@ async def _on_not_found(_: Request, exc: Exception) -> JSONResponse:
 
 async def _on_forbidden(_: Request, exc: Exception) -> JSONResponse:
     return _json(403, "forbidden", without_values(str(exc)))
+
+
+async def _on_conflict(_: Request, exc: Exception) -> JSONResponse:
+    return _json(409, "conflict", without_values(str(exc)))
 
 
 async def _on_too_large(_: Request, exc: Exception) -> JSONResponse:
@@ -308,6 +313,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _on_value_error)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Forbidden, _on_forbidden)
+    app.add_exception_handler(Conflict, _on_conflict)
     app.add_exception_handler(PayloadTooLarge, _on_too_large)
     app.add_exception_handler(RateLimited, _on_rate_limited)
     app.add_exception_handler(SolverUnavailable, _on_solver)

@@ -12,7 +12,8 @@ page                                what                               who
                                     its work; log-in and look-up
 ``/login`` (GET, POST)              paste a token, get the cookie      anyone
 ``/logout``                         forget the cookie                  anyone
-``/dispatch?date=&plan=``           the day's plan summary, re-plan    dispatcher, admin, staff
+``/dispatch?date=&plan=``           the day's published plan, re-plan, dispatcher, admin, staff
+                                    plan the day; a draft's review
 ``/plans/{id}/map``                 plan map                           dispatcher, admin, staff
 ``/progress?date=&plan=&courier=``  progress map, reloads each minute  dispatcher, admin, staff
 ``/dossiers/{code}/map``            a dossier's journey                dispatcher, admin, staff
@@ -58,9 +59,12 @@ from api.deps import (
     get_current_user,
     role_of,
 )
+from api.draft_console import PLAN_TIME_LIMITS_S, open_requests, review_context, state_words
 from api.i18n import format_day, format_money
 from api.i18n import gettext as _
 from api.page_render import render
+from api.planning import travel_model
+from api.review import draft_review
 from api.words import role_words
 from routing.clock import LOCAL_TZ, local_day_bounds
 from routing.plan import Kpis, Plan, Unassigned, plan_from_json
@@ -240,6 +244,7 @@ def _load_plan(session: Session, plan_id: str) -> StoredPlan:
 def _plan_of_day(
     session: Session, day: str, plan_id: str | None
 ) -> tuple[StoredPlan | None, list[StoredPlan]]:
+    """The plan asked for (any state), else the day's published plan; and all plans of the day."""
     plans = list(tracking.list_plans(session=session, date=day))
     if plan_id:
         chosen = next((p for p in plans if p.id == plan_id), None)
@@ -249,7 +254,7 @@ def _plan_of_day(
             )
             raise PageError(404, _("No such plan"), msg)
         return chosen, plans
-    return (plans[0] if plans else None), plans
+    return next((p for p in plans if p.state == "published"), None), plans
 
 
 # --------------------------------------------------------------------------- log-in
@@ -710,36 +715,20 @@ def dispatch_page(
     date: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     plan: str | None = None,
 ) -> HTMLResponse:
-    """The dispatcher's page of a day: the plan's summary, links to its maps, re-plan."""
+    """The dispatcher's page of a day: the published plan's summary, links to its maps,
+    re-plan; planning the day from the book; a draft's review, publish and discard."""
     day = page_day(date or today_local())
     with page_session(request) as session:
         user = page_user(request, session, STAFF_ROLES)
         stored, plans = _plan_of_day(session, day, plan)
         context: dict[str, Any] = {"plan": None, "s": None, "others": [], "examples": {}}
         if stored is not None:
-            typed = stored.plan()
-            summary = plan_summary(typed, stored.request_json)
-            summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
-            summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
-            names = _site_names(stored.request_json)
-            for run in summary["runs"]:  # a site's name reads better than its id
-                run["site_name"] = names.get(str(run["site"]), run["site"])
-            context = {
-                "plan": {
-                    "plan_id": stored.id,
-                    "status": stored.status,
-                    "created_by": stored.created_by,
-                    "created_at": _local_time(stored.created_at),
-                },
-                "s": summary,
-                "examples": _reason_examples(typed, stored.request_json),
-                "others": [
-                    {"id": p.id, "status": p.status, "created_at": _local_time(p.created_at)}
-                    for p in plans
-                    if p.id != stored.id
-                ],
-            }
+            context = _plan_context(session, request, stored, plans)
         name, role = user.name, role_of(user)
+        waiting = open_requests(session, day)
+    # Planning keeps what is done and starts couriers where they are now: it is for today and
+    # later days, not for a day that is over.
+    can_plan = role in {DISPATCHER, ADMIN} and day >= today_local()
     return render_page(
         "dispatch.html",
         title=_("Dispatch %(day)s", day=format_day(day)),
@@ -753,11 +742,61 @@ def dispatch_page(
         },
         user={"name": name},
         role=role,
-        # Re-planning keeps what is done and starts couriers where they are now: it is for
-        # today and later days, not for a day that is over.
-        can_replan=role in {DISPATCHER, ADMIN} and day >= today_local(),
+        can_replan=can_plan,
+        can_plan=can_plan,
+        open_requests=waiting,
+        time_limits=PLAN_TIME_LIMITS_S,
+        state_words=state_words,
+        drafts=[
+            {"id": p.id, "created_by": p.created_by, "created_at": _local_time(p.created_at)}
+            for p in plans
+            if p.state == "draft" and (stored is None or p.id != stored.id)
+        ],
         **context,
     )
+
+
+def _plan_context(
+    session: Session, request: Request, stored: StoredPlan, plans: Sequence[StoredPlan]
+) -> dict[str, Any]:
+    """The page's view of one plan: summary, reasons, other plans, and a draft's review."""
+    typed = stored.plan()
+    summary = plan_summary(typed, stored.request_json)
+    summary["revenue_vnd"] = _vnd(summary["revenue_vnd"])
+    summary["revenue_per_dossier_vnd"] = _vnd(summary["revenue_per_dossier_vnd"])
+    names = _site_names(stored.request_json)
+    for run in summary["runs"]:  # a site's name reads better than its id
+        run["site_name"] = names.get(str(run["site"]), run["site"])
+    review = None
+    if stored.state == "draft":
+        against = tracking.published_plan(session=session, date=stored.date)
+        travel = travel_model(request.app.state.settings)
+        found = draft_review(stored, against, travel=travel)
+        review = review_context(found, lambda text: words.detail_words(text, names))
+    return {
+        "plan": {
+            "plan_id": stored.id,
+            "status": stored.status,
+            "state": stored.state,
+            "created_by": stored.created_by,
+            "created_at": _local_time(stored.created_at),
+            "published_by": stored.published_by,
+            "published_at": _local_time(stored.published_at),
+        },
+        "s": summary,
+        "examples": _reason_examples(typed, stored.request_json),
+        "review": review,
+        "others": [
+            {
+                "id": p.id,
+                "status": p.status,
+                "state": p.state,
+                "created_at": _local_time(p.created_at),
+            }
+            for p in plans
+            if p.id != stored.id and p.state != "draft"
+        ],
+    }
 
 
 def _local_time(moment: datetime | None) -> str:

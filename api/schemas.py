@@ -260,6 +260,12 @@ class PlanOut(_Open):
     changes: list[ChangeOut] | None = None
     replanned_at: str | None = None
     previous_plan_id: str | None = None
+    state: Literal["draft", "published", "superseded"] | None = Field(
+        default=None,
+        description=(
+            "A stored plan's state: a draft is seen by dispatchers only until it is published."
+        ),
+    )
 
 
 class PlanSummary(BaseModel):
@@ -268,6 +274,9 @@ class PlanSummary(BaseModel):
     plan_id: str
     date: str
     status: str | None = None
+    state: str = Field(
+        default="published", description="draft, published or superseded", examples=["draft"]
+    )
     created_by: str | None = None
     created_at: str | None = None
     kpis: dict[str, Any] | None = None
@@ -309,6 +318,13 @@ class ReplanIn(BaseModel):
     added_jobs: list[JobIn] = Field(default_factory=list)
     cancelled_jobs: list[str] = Field(default_factory=list)
     time_limit_s: float | None = Field(default=None, gt=0)
+    draft: bool = Field(
+        default=False,
+        description=(
+            "Store the re-plan as a draft to review and publish (POST /v1/plans/{id}/publish); "
+            "false publishes it at once, as before."
+        ),
+    )
 
 
 class ScanEventIn(BaseModel):

@@ -8,9 +8,9 @@ all :class:`ValueError`, with messages that name the field.
 Database: ``make_engine(url)``, ``upgrade(engine)``, ``write_lock(engine)``.
 Users: ``create_user(session=, name=, role=) -> (User, token)``,
 ``user_for_token(session=, token=) -> User | None``.
-Plans: ``store_plan(session=, request=, plan=, created_by=) -> StoredPlan``,
+Plans: ``store_plan(session=, request=, plan=, created_by=, state="published") -> StoredPlan``,
 ``get_plan(session=, plan_id=)``, ``list_plans(session=, date=)``,
-``plan_for_courier(session=, courier_id=, date=)``,
+``plan_for_courier(session=, courier_id=, date=)``, ``published_plan(session=, date=)``,
 ``courier_stops(session=, courier_id=, date=, now=None) -> list[dict]``.
 Scans: ``ScanInput.from_json(data, where=)``,
 ``ingest_scans(session=, events=, actor=, now=None) -> list[ScanResult]``.
@@ -53,6 +53,7 @@ from tracking.plans import courier_stops as courier_stops
 from tracking.plans import get_plan as get_plan
 from tracking.plans import list_plans as list_plans
 from tracking.plans import plan_for_courier as plan_for_courier
+from tracking.plans import published_plan as published_plan
 from tracking.plans import store_plan as store_plan
 from tracking.positions import PositionInput as PositionInput
 from tracking.positions import courier_track as courier_track

@@ -367,10 +367,10 @@ _facts_lock = threading.Lock()
 
 
 def _plan_facts(session: Session, date: str) -> tuple[str, _PlanFacts] | None:
-    """The newest plan of the day (id and facts); its JSON is read only the first time."""
+    """The day's newest published plan (id and facts); its JSON is read only the first time."""
     newest = session.execute(
         sa.select(col(StoredPlan.id), col(StoredPlan.created_at))
-        .where(col(StoredPlan.date) == date)
+        .where(col(StoredPlan.date) == date, col(StoredPlan.state) == "published")
         .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
         .limit(1)
     ).first()

@@ -21,3 +21,7 @@ class NotFound(TrackingError):  # noqa: N818
 
 class Forbidden(TrackingError):  # noqa: N818
     """The user may not see or change the object named (HTTP 403)."""
+
+
+class Conflict(TrackingError):  # noqa: N818
+    """The object is not in a state that allows the change asked for (HTTP 409)."""

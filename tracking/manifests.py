@@ -31,7 +31,7 @@ from routing.clock import parse_day_time
 from tracking.errors import InvalidInput, NotFound
 from tracking.lifecycle import EventType, Status
 from tracking.models import Dossier, ScanEvent, StoredPlan, User
-from tracking.plans import list_plans
+from tracking.plans import published_plan
 from tracking.scans import ScanInput, ScanResult, ingest_scans
 
 __all__ = [
@@ -104,11 +104,11 @@ class Manifest:
 
 
 def _newest_plan(session: Session, date: str) -> StoredPlan:
-    plans = list_plans(session=session, date=date)
-    if not plans:
-        msg = f"date: no plan is stored for {date}"
+    stored = published_plan(session=session, date=date)
+    if stored is None:
+        msg = f"date: no plan is published for {date}"
         raise NotFound(msg)
-    return plans[0]
+    return stored
 
 
 def _planned_jobs(stored: StoredPlan, run: str) -> list[str]:

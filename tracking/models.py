@@ -104,18 +104,37 @@ class Site(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+PLAN_STATES = ("draft", "published", "superseded")
+"""A stored plan's states: a ``draft`` registers nothing anyone but the dispatcher sees; a
+``published`` plan gives couriers, staff and citizens their work; a ``superseded`` plan was
+replaced by a later published one."""
+
+
 class StoredPlan(SQLModel, table=True):
-    """A plan as solved, with the request it answers (citizen data removed from the request)."""
+    """A plan as solved, with the request it answers (citizen data removed from the request).
+
+    ``state`` is one of :data:`PLAN_STATES`. A draft names ``base_plan_id``, the day's published
+    plan when it was made (``None``: none), so publishing it can tell whether the day changed.
+    """
 
     __tablename__ = "plans"
 
     id: str = Field(primary_key=True, max_length=64)
     date: str = Field(max_length=10, index=True)
     status: str = Field(max_length=20)
+    state: str = Field(
+        default="published",
+        sa_column=sa.Column(
+            sa.String(length=20), nullable=False, server_default="published", index=True
+        ),
+    )
+    base_plan_id: str | None = Field(default=None, max_length=64)
     request_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     plan_json: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     created_by: str = Field(max_length=100)
     created_at: datetime = _ts()
+    published_by: str | None = Field(default=None, max_length=100)
+    published_at: datetime | None = _ts(nullable=True)
 
     def plan(self) -> Plan:
         """Return the stored plan, typed (read by the one reader of plan JSON)."""

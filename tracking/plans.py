@@ -1,6 +1,7 @@
 """Stored plans, the dossiers they register, and each courier's stop list.
 
-:func:`store_plan` keeps a solved plan with its request and registers what it carries: sites,
+:func:`store_plan` keeps a solved plan with its request and, unless it is a draft (see
+:mod:`tracking.drafts`), registers what it carries: sites,
 couriers, and one dossier per job (direction, procedure, due date, assigned courier and job),
 with the citizen's contact data in its own protected table. The stored request keeps no
 citizen data (no ``citizen`` object, no ``address``): those live only in the contact table.
@@ -83,8 +84,14 @@ def store_plan(
     request: Mapping[str, Any],
     plan: Plan | Mapping[str, Any],
     created_by: str,
+    state: str = "published",
+    base_plan_id: str | None = None,
 ) -> StoredPlan:
-    """Store a solved plan and register the sites, couriers and dossiers it carries.
+    """Store a solved plan and, unless it is a draft, register the sites, couriers and dossiers
+    it carries.
+
+    A draft registers nothing that couriers, staff or the public see (no dossier assignment, no
+    promise, no courier list): :func:`tracking.drafts.publish_plan` registers it later.
 
     Parameters
     ----------
@@ -98,6 +105,10 @@ def store_plan(
         ``routes``, ``unassigned``); stored as :func:`routing.plan.plan_to_json` writes it.
     created_by
         The user name of the dispatcher who planned it.
+    state
+        ``published`` (registered at once, as every plan was before drafts) or ``draft``.
+    base_plan_id
+        For a draft: the day's published plan it was made against (``None``: none).
 
     Returns
     -------
@@ -111,6 +122,9 @@ def store_plan(
         taken, a job has no dossier code, or a dossier code is already registered in the other
         direction.
     """
+    if state not in ("published", "draft"):
+        msg = "state: a plan is stored as published or as a draft"
+        raise InvalidInput(msg)
     typed = _typed_plan(plan, request)
     plan_id, date = typed.plan_id, typed.date.isoformat()
     jobs = request.get("jobs")
@@ -129,23 +143,66 @@ def store_plan(
                 id=str(plan_id),
                 date=date,
                 status=typed.status,
+                state=state,
+                base_plan_id=base_plan_id if state == "draft" else None,
                 request_json=public_request(request),
                 plan_json=typed.to_json(),
                 created_by=created_by,
                 created_at=now,
             )
+            if state == "published":
+                stored.published_by, stored.published_at = created_by, now
             session.add(stored)
             session.flush()
-            _register_sites(session, request, now)
-            _register_couriers(session, request, now)
-            _register_jobs(session, jobs, stored=stored, assigned=assigned, now=now)
-            record_promises(session=session, jobs=jobs, day=date)
+            if state == "published":
+                register_plan(session, stored=stored, jobs=jobs, assigned=assigned, now=now)
+            else:
+                _check_jobs(jobs)  # a draft that could never be published is refused now
             session.commit()
         except BaseException:
             session.rollback()
             raise
     session.refresh(stored)
     return stored
+
+
+def register_plan(
+    session: Session,
+    *,
+    stored: StoredPlan,
+    jobs: list[Any],
+    assigned: Mapping[str, str],
+    now: datetime,
+) -> None:
+    """Register what a published plan carries (no commit): its sites, couriers, dossiers (with
+    the citizens' contacts found in ``jobs``) and promised dates.
+
+    ``jobs`` are the request's jobs with any personal data; ``assigned`` maps job → courier.
+    """
+    request = stored.request_json
+    _register_sites(session, request, now)
+    _register_couriers(session, request, now)
+    _register_jobs(session, jobs, stored=stored, assigned=assigned, now=now)
+    record_promises(session=session, jobs=jobs, day=stored.date)
+
+
+def _check_jobs(jobs: list[Any]) -> None:
+    """Refuse what registering would refuse: a job with no id, kind or dossier, a dossier twice."""
+    seen: dict[str, int] = {}
+    for i, job in enumerate(jobs):
+        where = f"jobs[{i}]"
+        if not isinstance(job, Mapping):
+            msg = f"{where}: expected an object"
+            raise InvalidInput(msg)
+        _need(job, "id", where)
+        if str(_need(job, "kind", where)) not in ("pickup", "return"):
+            msg = f"{where}.kind: expected 'pickup' or 'return'"
+            raise InvalidInput(msg)
+        code = str(_need(job, "dossier", where))
+        if code in seen:
+            msg = f"{where}.dossier: {code} is also the dossier of jobs[{seen[code]}]"
+            raise InvalidInput(msg)
+        seen[code] = i
 
 
 def _register_sites(session: Session, request: Mapping[str, Any], now: datetime) -> None:
@@ -322,26 +379,46 @@ def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
     return list(session.exec(stmt))
 
 
+def published_plan(*, session: Session, date: str) -> StoredPlan | None:
+    """Return the day's published plan (the newest, if several districts published one each).
+
+    Raises
+    ------
+    InvalidInput
+        If ``date`` is not ``YYYY-MM-DD``.
+    """
+    check_date(date)
+    stmt = (
+        select(StoredPlan)
+        .where(StoredPlan.date == date, StoredPlan.state == "published")
+        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
 def _has_route(stored: StoredPlan, courier_id: str) -> bool:
     return stored.plan().route_of(courier_id) is not None
 
 
 def plan_for_courier(*, session: Session, courier_id: str, date: str) -> StoredPlan | None:
-    """Return the newest plan of the day with a route for this courier, if any.
+    """Return the newest published plan of the day with a route for this courier, if any.
 
-    The plan that carries the courier's dossiers is found through the dossiers table; only
-    plans stored after it (re-plans that may give the courier a route without jobs) are read.
+    Drafts and superseded plans are never a courier's. The plan that carries the courier's
+    dossiers is found through the dossiers table; only published plans stored after it
+    (re-plans that may give the courier a route without jobs) are read.
     """
     check_date(date)
     newest_order = (col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+    published = StoredPlan.state == "published"
     via_dossiers = session.exec(
         select(StoredPlan)
         .join(Dossier, col(Dossier.plan_id) == col(StoredPlan.id))
-        .where(Dossier.courier_id == courier_id, StoredPlan.date == date)
+        .where(Dossier.courier_id == courier_id, StoredPlan.date == date, published)
         .order_by(*newest_order)
         .limit(1)
     ).first()
-    later = select(StoredPlan).where(StoredPlan.date == date).order_by(*newest_order)
+    later = select(StoredPlan).where(StoredPlan.date == date, published).order_by(*newest_order)
     if via_dossiers is not None:
         later = later.where(col(StoredPlan.created_at) > via_dossiers.created_at)
     for stored in session.exec(later):

@@ -437,6 +437,16 @@ def day_request(*, session: Session, date: str) -> tuple[dict[str, Any], list[st
     return request, [row.id for row in rows]
 
 
+def planned_jobs(*, session: Session, date: str, plan_id: str) -> list[dict[str, Any]]:
+    """The jobs (with the citizens' data) of the day's requests that a plan has planned."""
+    stmt = select(BookedRequest).where(
+        BookedRequest.date == date,
+        BookedRequest.status == "planned",
+        BookedRequest.plan_id == plan_id,
+    )
+    return [_job_of(row) for row in session.exec(stmt.order_by(col(BookedRequest.id)))]
+
+
 def cancel_request(*, session: Session, request_id: str) -> BookedRequest:
     """Cancel an open request (it is then left out of its day's plan and of duplicate flags).
 
@@ -471,23 +481,67 @@ def mark_planned(*, session: Session, ids: Iterable[str], plan_id: str) -> None:
     stored, so its salted hashes are carried over with their salt (and the phone's last 4
     digits hashed again with it) for the identity check at delivery.
     """
-    wanted = list(ids)
     with write_lock(session_engine(session)):
-        rows = _existing(session, wanted)
-        codes = {row.dossier: row for row in rows.values() if row.id_hash is not None}
-        for row in rows.values():
-            row.status, row.plan_id, row.updated_at = "planned", plan_id, utcnow()
-            session.add(row)
-        stmt = select(Dossier, CitizenContact).where(
-            col(Dossier.code).in_(list(codes)), CitizenContact.dossier_id == Dossier.id
-        )
-        for dossier, contact in session.exec(stmt):
-            source = codes[dossier.code]
-            contact.salt, contact.id_hash = source.salt, source.id_hash
-            contact.id_last4_hash = source.id_last4_hash
-            digits = digits_of(contact.phone or "")
-            contact.phone_last4_hash = (
-                secret_hash(digits[-4:], contact.salt, purpose="phone_last4") if digits else None
-            )
-            session.add(contact)
+        mark_planned_in(session, ids=ids, plan_id=plan_id)
         session.commit()
+
+
+def mark_planned_in(session: Session, *, ids: Iterable[str], plan_id: str) -> None:
+    """:func:`mark_planned` inside the caller's transaction (no lock taken, no commit)."""
+    wanted = list(ids)
+    rows = _existing(session, wanted)
+    codes = {row.dossier: row for row in rows.values() if row.id_hash is not None}
+    for row in rows.values():
+        row.status, row.plan_id, row.updated_at = "planned", plan_id, utcnow()
+        session.add(row)
+    stmt = select(Dossier, CitizenContact).where(
+        col(Dossier.code).in_(list(codes)), CitizenContact.dossier_id == Dossier.id
+    )
+    for dossier, contact in session.exec(stmt):
+        source = codes[dossier.code]
+        contact.salt, contact.id_hash = source.salt, source.id_hash
+        contact.id_last4_hash = source.id_last4_hash
+        digits = digits_of(contact.phone or "")
+        contact.phone_last4_hash = (
+            secret_hash(digits[-4:], contact.salt, purpose="phone_last4") if digits else None
+        )
+        session.add(contact)
+
+
+def booked_jobs(
+    session: Session, *, date: str, jobs: Sequence[Mapping[str, Any]]
+) -> dict[str, BookedRequest]:
+    """The live requests of ``date`` (open or planned) that ``jobs`` plan, by job id.
+
+    A job is a request's when it has the request's id and dossier (a plan of the book names its
+    jobs by the requests' ids).
+    """
+    dossier_of = {str(j.get("id")): str(j.get("dossier")) for j in jobs if isinstance(j, Mapping)}
+    rows = _existing(session, sorted(dossier_of))
+    return {
+        rid: row
+        for rid, row in rows.items()
+        if row.date == date and row.dossier == dossier_of[rid] and row.status in LIVE
+    }
+
+
+LIVE = ("open", "planned")
+"""The statuses of a request a plan may still change."""
+
+
+def personal_job(row: BookedRequest, job: Mapping[str, Any]) -> dict[str, Any]:
+    """``job`` with the citizen's name, phone and the address the book keeps for it."""
+    personal = _job_of(row)
+    out = dict(job)
+    for key in PERSONAL_KEYS:
+        if key in personal:
+            out[key] = personal[key]
+    return out
+
+
+def reopen_in(session: Session, *, ids: Iterable[str]) -> None:
+    """Make planned requests open again (a published plan left them out); no commit."""
+    for row in _existing(session, list(ids)).values():
+        if row.status == "planned":
+            row.status, row.plan_id, row.updated_at = "open", None, utcnow()
+            session.add(row)

@@ -8,7 +8,6 @@ that answers ``POST /v1/plans``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date as calendar_date
 from typing import Annotated, Any, Literal, get_args
@@ -25,9 +24,9 @@ from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, Solve
 from api.request_import import MAX_ROWS, Row, column_of, read_rows, request_of
 from api.routes import plans
 from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
-from routing.plan import plan_from_json
 from routing.request import MAX_ENTRIES, RequestError, parse_request, parse_time
 from tracking.errors import InvalidInput
+from tracking.plans import published_plan
 from tracking.requests import (
     STATUSES,
     BookResult,
@@ -36,7 +35,7 @@ from tracking.requests import (
     day_request,
     get_roster,
     list_requests,
-    mark_planned,
+    planned_jobs,
     put_roster,
     request_json,
 )
@@ -397,7 +396,10 @@ def read_roster(session: SessionDep, _user: StaffUser) -> dict[str, Any]:
     status_code=201,
     response_model=None,
     responses={
-        201: {"model": PlanOut, "description": "The plan of §4; its requests become planned."},
+        201: {
+            "model": PlanOut,
+            "description": 'A draft plan of §4 (``"state": "draft"``); publish it to use it.',
+        },
         422: {"description": "No roster stored, or no open request that day."},
         503: {"description": "The solver crashed or overran its hard time limit."},
     },
@@ -412,28 +414,47 @@ async def plan_day_from_book(
     solver: SolverDep,
     coder: GeocoderDep,
 ) -> JSONResponse:
-    """Plan a day from its open requests and the stored roster, as ``POST /v1/plans`` would.
+    """Plan a day from its open requests and the stored roster, as a draft to review.
 
-    The requests on a route become ``planned`` (with the plan's id); those the plan leaves
-    unassigned stay ``open``, so they can be planned again.
+    When the day already has a published plan, the requests it planned are planned again with
+    the open ones, so the draft is the whole day. The draft registers nothing: couriers, staff
+    and citizens see it only once it is published (``POST /v1/plans/{id}/publish``), and the
+    requests stay ``open`` until then (on a route then: ``planned`` with the plan's id).
     """
     check_plan_date(date)
-    request, ids = await run_in_threadpool(day_request, session=session, date=date)
-    if len(ids) > MAX_ENTRIES["jobs"]:
-        msg = f"date: {len(ids):,} open requests, over {MAX_ENTRIES['jobs']:,} in one plan"
-        raise InvalidInput(msg)
+    request = await run_in_threadpool(_day_draft_request, session, date)
     if body is not None and body.options is not None:
         request["options"] = body.options.model_dump(mode="json", exclude_none=True)
-    answer = await plans.create_plan(
-        body=PlanRequestIn.model_validate(request),
+    valid = PlanRequestIn.model_validate(request).model_dump(mode="json", exclude_unset=True)
+    stored = await plans.solve_and_store(
+        valid,
         session=session,
         user=user,
         settings=settings,
         solver=solver,
         coder=coder,
+        draft=True,
     )
-    plan = plan_from_json(json.loads(bytes(answer.body)))
-    routed = plan.job_couriers()
-    planned = [rid for rid in ids if rid in routed]
-    await run_in_threadpool(mark_planned, session=session, ids=planned, plan_id=plan.plan_id)
-    return answer
+    return plans.plan_answer(stored)
+
+
+def _day_draft_request(session: Session, date: str) -> dict[str, Any]:
+    """The day's open requests, and those the day's published plan planned, as one request."""
+    request, ids = day_request(session=session, date=date)
+    current = published_plan(session=session, date=date)
+    if current is not None:
+        jobs, codes = request["jobs"], {job["dossier"]: job["id"] for job in request["jobs"]}
+        for job in planned_jobs(session=session, date=date, plan_id=current.id):
+            other = codes.get(job["dossier"])
+            if other is not None:
+                msg = (
+                    f"requests {job['id']} (planned) and {other} (open) are both for dossier "
+                    f"{job['dossier']} on {date}: cancel one before planning the day again"
+                )
+                raise InvalidInput(msg)
+            jobs.append(job)
+            ids.append(str(job["id"]))
+    if len(ids) > MAX_ENTRIES["jobs"]:
+        msg = f"date: {len(ids):,} requests, over {MAX_ENTRIES['jobs']:,} in one plan"
+        raise InvalidInput(msg)
+    return request

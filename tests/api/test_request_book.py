@@ -2,7 +2,8 @@
 
 Requests are booked as JSON and imported from CSV (with and without BOM, English and
 Vietnamese headers) and XLSX written here with openpyxl; the roster is stored and read back; a
-day is planned from the book and the plan passes the independent checker.
+day is planned from the book (a draft, published here) and the plan passes the independent
+checker.
 """
 
 from __future__ import annotations
@@ -392,9 +393,13 @@ def test_plan_the_day_from_the_book(book: Book) -> None:
     answer = book.post(f"/v1/days/{day}/plan", json={"options": {"solution_limit": 20}})
     assert answer.status_code == 201, answer.text
     plan = answer.json()
-    assert plan["date"] == day
+    assert plan["date"] == day and plan["state"] == "draft"
     assert plan["kpis"]["jobs"] == 4
     assert check_plan(checked_request(book, day, plan), plan) == []
+    # A draft changes nothing in the book until it is published (tests/api/test_drafts.py).
+    assert {r["status"] for r in book.requests_of(day).values()} == {"open"}
+    published = book.post(f"/v1/plans/{plan['plan_id']}/publish")
+    assert published.status_code == 200, published.text
     routed = {s["job"] for r in plan["routes"] for s in r["stops"] if s.get("job")}
     stored = book.requests_of(day)
     assert {rid for rid, r in stored.items() if r["status"] == "planned"} == routed
