@@ -46,8 +46,8 @@
       if (elapsed < seconds) {
         bar.value = Math.max(1, Math.round(100 * elapsed / seconds));
         text.textContent = button.dataset.searching
-          .replace("%(done)s", String(Math.floor(elapsed)))
-          .replace("%(all)s", String(seconds));
+          .replace("{done}", String(Math.floor(elapsed)))
+          .replace("{all}", String(seconds));
       } else {
         bar.removeAttribute("value");
         text.textContent = button.dataset.finishing;
