@@ -25,7 +25,13 @@ from tracking.db import is_sqlite, session_engine, write_lock
 from tracking.errors import Conflict, NotFound
 from tracking.models import StoredPlan, utcnow
 from tracking.plans import published_plan, register_plan
-from tracking.requests import booked_jobs, mark_planned_in, personal_job, reopen_in
+from tracking.requests import (
+    booked_jobs,
+    cancelled_jobs,
+    mark_planned_in,
+    personal_job,
+    reopen_in,
+)
 
 __all__ = ["discard_draft", "drafts_of_day", "publish_plan", "supersede"]
 
@@ -80,8 +86,8 @@ def publish_plan(
     NotFound
         When no plan has this id.
     Conflict
-        When the plan is not a draft, or another plan of its day was published after the draft
-        was made.
+        When the plan is not a draft, another plan of its day was published after the draft
+        was made, or a request it plans was cancelled since.
     InvalidInput
         When a dossier of the draft was registered in the other direction meanwhile.
     """
@@ -116,6 +122,13 @@ def _register_draft(session: Session, stored: StoredPlan, now: datetime) -> None
     and move the book's requests of the day."""
     plan = stored.plan()
     jobs: list[Any] = [dict(j) for j in stored.request_json.get("jobs") or []]
+    gone = cancelled_jobs(session, date=stored.date, jobs=jobs)
+    if gone:
+        msg = (
+            f"plan_id: request(s) {', '.join(gone[:5])} were cancelled after this draft was "
+            "made; re-plan"
+        )
+        raise Conflict(msg)
     booked = booked_jobs(session, date=stored.date, jobs=jobs)
     jobs = [personal_job(booked[j["id"]], j) if j.get("id") in booked else j for j in jobs]
     register_plan(session, stored=stored, jobs=jobs, assigned=plan.job_couriers(), now=now)

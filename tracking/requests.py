@@ -516,12 +516,26 @@ def booked_jobs(
     A job is a request's when it has the request's id and dossier (a plan of the book names its
     jobs by the requests' ids).
     """
+    return {
+        rid: row
+        for rid, row in _requests_of_jobs(session, date, jobs).items()
+        if row.status in LIVE
+    }
+
+
+def cancelled_jobs(session: Session, *, date: str, jobs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ids of the cancelled requests of ``date`` that ``jobs`` still plan, in id order."""
+    rows = _requests_of_jobs(session, date, jobs)
+    return sorted(rid for rid, row in rows.items() if row.status == "cancelled")
+
+
+def _requests_of_jobs(
+    session: Session, date: str, jobs: Sequence[Mapping[str, Any]]
+) -> dict[str, BookedRequest]:
     dossier_of = {str(j.get("id")): str(j.get("dossier")) for j in jobs if isinstance(j, Mapping)}
     rows = _existing(session, sorted(dossier_of))
     return {
-        rid: row
-        for rid, row in rows.items()
-        if row.date == date and row.dossier == dossier_of[rid] and row.status in LIVE
+        rid: row for rid, row in rows.items() if row.date == date and row.dossier == dossier_of[rid]
     }
 
 

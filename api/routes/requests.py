@@ -3,7 +3,7 @@
 ``POST /v1/requests`` and ``POST /v1/requests/import`` check every item with one schema
 (:class:`RequestIn`) and answer one result per item, in order; a refused item is not stored,
 the others are. ``POST /v1/days/{date}/plan`` plans a day from the book through the very route
-that answers ``POST /v1/plans``.
+that answers ``POST /v1/plans``, as a draft to review and publish.
 """
 
 from __future__ import annotations

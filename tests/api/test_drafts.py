@@ -220,9 +220,11 @@ def test_planning_a_published_day_again_plans_its_requests_with_the_new_ones(des
 
 def test_drafts_are_for_dispatchers_and_keep_no_citizen_data(desk: Desk) -> None:
     """Staff may read a draft's changes but not publish; a draft re-plan refuses citizens' data;
-    two publishes of one draft at once publish it once."""
+    a draft whose request was cancelled since is not published; two publishes of one draft at
+    once publish it once."""
     day = day_after(13)
     book_the_small_day(desk, day, "roles")
+    book_the_small_day(desk, day_after(14), "roles-late")
     draft = desk.ok(desk.post(f"/v1/days/{day}/plan", json=OPTIONS), 201)
     plan_id = draft["plan_id"]
     assert desk.post(f"/v1/plans/{plan_id}/publish", "staff").status_code == 403
@@ -241,6 +243,11 @@ def test_drafts_are_for_dispatchers_and_keep_no_citizen_data(desk: Desk) -> None
     body = {"draft": True, "added_jobs": [added]}
     refused = desk.post(f"/v1/plans/{plan_id}/replan", json=body)
     assert refused.status_code == 422 and "added_jobs[0]" in refused.json()["message"]
+
+    cancelled = desk.ok(desk.post(f"/v1/days/{day_after(14)}/plan", json=OPTIONS), 201)
+    desk.ok(desk.post("/v1/requests/roles-late-P3/cancel"))
+    gone = desk.post(f"/v1/plans/{cancelled['plan_id']}/publish")
+    assert gone.status_code == 409 and "roles-late-P3" in gone.json()["message"]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(pool.map(lambda _: desk.post(f"/v1/plans/{plan_id}/publish"), range(2)))

@@ -184,6 +184,8 @@ def test_a_dossier_booked_twice_is_flagged(book: Book) -> None:
     assert again["status"] == "unchanged" and again["duplicate_of"] == []
     planned = book.post(f"/v1/days/{day}/plan", json={"options": {"solution_limit": 20}})
     assert planned.status_code == 201, planned.text
+    published = book.post(f"/v1/plans/{planned.json()['plan_id']}/publish")
+    assert published.status_code == 200, published.text
     assert book.post("/v1/requests/twice-P1/cancel").status_code == 422  # planned now
 
 
