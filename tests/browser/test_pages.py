@@ -215,7 +215,7 @@ def test_dispatch_page_summarises_and_links_the_maps(browser: Any, day: Day) -> 
 
 
 def test_dispatch_page_replans_today(browser: Any, day: Day) -> None:
-    """Today's plan gets a re-plan button; pressing it stores a new plan and shows it.
+    """Today's plan gets a re-plan button; pressing it stores a draft and shows its review.
 
     Runs last: the new plan becomes the latest of the day.
     """
@@ -244,6 +244,10 @@ def test_dispatch_page_replans_today(browser: Any, day: Day) -> None:
     new_id = page.url.rsplit("plan=", 1)[1]
     assert new_id != first
     assert page.locator("section.plan").get_attribute("data-plan") == new_id
+    # A re-plan is a draft shown against the published plan, never published at once.
+    assert page.locator("section.plan").get_attribute("data-state") == "draft"
+    assert first in page.locator("#review h3").first.inner_text()
+    assert page.locator("#publish").is_visible()
     assert first in page.locator("body").inner_text()  # listed among the day's other plans
     watch.assert_clean()
     context.close()
