@@ -115,3 +115,55 @@ def test_plan_the_day_review_the_draft_and_publish_it(browser: Any, day: Day) ->
 def _job_stops(plan: dict[str, Any], courier: str) -> list[dict[str, Any]]:
     route = next(r for r in plan["routes"] if r["courier"] == courier)
     return [s for s in route["stops"] if s.get("job")]
+
+
+def test_a_draft_that_drops_served_requests_is_shown_in_red_and_can_be_discarded(
+    browser: Any, day: Day
+) -> None:
+    """An evening re-plan that would drop every served request is a draft whose dropped rows
+    and warning are red; its Publish confirmation says so, cancelling it publishes nothing, and
+    Discard forgets the draft."""
+    later = (datetime.now(VN) + timedelta(days=2)).date().isoformat()
+    headers = {"Authorization": f"Bearer {day.tokens['d1']}"}
+    request = {**day.request, "date": later}
+    request["jobs"] = [{**job, "dossier": f"EV-{job['dossier']}"} for job in day.request["jobs"]]
+    with httpx.Client(base_url=day.base_url, headers=headers, timeout=60) as client:
+        published = client.post("/v1/plans", json=request).json()
+        evening = {"draft": True, "now": f"{later}T18:00:00+07:00"}
+        answer = client.post(f"/v1/plans/{published['plan_id']}/replan", json=evening)
+        assert answer.status_code == 201, answer.text
+        draft_id = answer.json()["plan_id"]
+    served = published["kpis"]["served"]
+    assert served > 0
+
+    context, watch = open_context(browser, day, "d1")
+    page = watch_page(context, watch)
+    page.goto(f"{day.base_url}/dispatch?date={later}")
+    assert page.locator("section.plan").get_attribute("data-plan") == published["plan_id"]
+    page.click(f"#drafts a[href*='{draft_id}']")
+    page.wait_for_selector("section.plan[data-state=draft]")
+    warning = page.locator("#dropped-warning")
+    assert f"bỏ {served} yêu cầu" in warning.inner_text()
+    red = "rgb(179, 38, 30)"  # --bad
+    assert warning.evaluate("e => getComputedStyle(e).color") == red
+    dropped = page.locator("tr.change.dropped")
+    assert dropped.count() == served
+    assert dropped.first.evaluate("e => getComputedStyle(e).color") == red
+    assert page.locator("tr[data-kpi=served]").evaluate("e => e.className") == "worse"
+    screenshot(page, "console-dropping-draft")
+
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.click("#publish")
+    assert dialogs and f"{served} yêu cầu đang được phục vụ sẽ bị bỏ" in dialogs[0]
+    assert page.locator("section.plan").get_attribute("data-state") == "draft"  # not published
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#discard")
+    page.wait_for_url(f"**/dispatch?date={later}")
+    assert page.locator("section.plan").get_attribute("data-plan") == published["plan_id"]
+    assert page.locator("#drafts").count() == 0
+    gone = httpx.get(f"{day.base_url}/v1/plans/{draft_id}", headers=headers)
+    assert gone.status_code == 404
+    watch.assert_clean()
+    context.close()
