@@ -140,7 +140,7 @@ def test_a_draft_that_drops_served_requests_is_shown_in_red_and_can_be_discarded
     page = watch_page(context, watch)
     page.goto(f"{day.base_url}/dispatch?date={later}")
     assert page.locator("section.plan").get_attribute("data-plan") == published["plan_id"]
-    page.click(f"#drafts a[href*='{draft_id}']")
+    page.click(f"#drafts a[href^='/dispatch'][href*='{draft_id}']")
     page.wait_for_selector("section.plan[data-state=draft]")
     warning = page.locator("#dropped-warning")
     assert f"bỏ {served} yêu cầu" in warning.inner_text()
