@@ -24,7 +24,7 @@ from api.limits import BodySizeLimit
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
-from api.routes import couriers, dossiers, health, plans, requests, scans, track
+from api.routes import adjust, couriers, dossiers, health, plans, requests, scans, track
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.db import make_engine, upgrade
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dossiers.router)
     app.include_router(track.router)
     app.include_router(requests.router)  # the request book (DESIGN §8)
+    app.include_router(adjust.router)  # moves, locks and re-optimising by hand (issue 11)
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)

@@ -28,6 +28,7 @@ from routing.dossiers import (
     _needs_run,
     build_problem,
 )
+from routing.locks import keep_locks_together
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
 from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned
 from routing.plan import Route as PlanRoute
@@ -444,7 +445,7 @@ def plan_day(
     Plan
         Every job is in exactly one route or in ``unassigned`` with a reason.
     """
-    parts = districts(req) if len(req.jobs) > DISTRICT_JOBS else []
+    parts = keep_locks_together(req, districts(req)) if len(req.jobs) > DISTRICT_JOBS else []
     if len(parts) <= 1:
         return _solve_one(req, travel, req.time_limit_s, on_progress)
     began = time.monotonic()
