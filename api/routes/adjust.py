@@ -138,7 +138,12 @@ def _adjust(function: Any, *args: Any, **kwargs: Any) -> Adjusted:
     return result
 
 
-_UNDER_WAY = {409: {"description": "The job is under way or done (its dossier was scanned)."}}
+_SOLVER: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The solver crashed or overran its hard time limit."}
+}
+_UNDER_WAY: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The job is under way or done (its dossier was scanned)."}
+}
 
 
 @router.post(
@@ -188,8 +193,9 @@ async def lock(
     return _answer(await run_in_threadpool(_keep, session, adjusted, user.name))
 
 
-@router.post("/{plan_id}/reoptimise", status_code=201, response_model=None, responses=_ANSWERS | {
-    503: {"description": "The solver crashed or overran its hard time limit."}})  # fmt: skip
+@router.post(
+    "/{plan_id}/reoptimise", status_code=201, response_model=None, responses=_ANSWERS | _SOLVER
+)
 async def reoptimise(
     *,
     plan_id: str,
