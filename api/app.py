@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import citizen_pages, courier_pages, manifest_pages, staff_pages
+from api import adjust_page, citizen_pages, courier_pages, manifest_pages, staff_pages
 from api.batch import document_list_bodies
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(citizen_pages.router)  # /tra-cuu (api/citizen_pages.py)
     app.include_router(staff_pages.router)  # search, journey in words, board
     app.include_router(manifest_pages.router)  # shuttle manifests and their check-off
+    app.include_router(adjust_page.router)  # /plans/{id}/adjust: moves, locks, re-optimise
     # --- end of pages ---
     document_list_bodies(app)
     return app
