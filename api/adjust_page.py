@@ -19,7 +19,7 @@ from api.i18n import N_
 from api.i18n import gettext as _
 from api.page_render import render
 from api.pages import PageError, hhmm_of, page_session, page_user
-from routing.plan import JOB_STOPS, Plan, Route
+from routing.plan import JOB_STOPS, Plan, Route, Stop
 from tracking.models import StoredPlan
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
@@ -49,16 +49,29 @@ def rule_words(code: str) -> str:
     return _(RULES[code]) if code in RULES else code
 
 
-def _stop(stop: Any, locks: dict[str, str]) -> dict[str, Any]:
+def _times(arrive: str, start: str, depart: str, kind: str) -> str:
+    """When the courier arrives, starts and leaves, in words (a start stop: when it leaves)."""
+    if kind == "start":
+        return _("leaves %(time)s", time=depart)
+    parts = [_("arrives %(time)s", time=arrive)] if arrive else []
+    if start and start != arrive:
+        parts.append(_("starts %(time)s", time=start))
+    if depart:
+        parts.append(_("leaves %(time)s", time=depart))
+    return " · ".join(parts)
+
+
+def _stop(stop: Stop, locks: dict[str, str]) -> dict[str, Any]:
     job = stop.job if stop.kind in JOB_STOPS else None
+    arrive, start, depart = (
+        hhmm_of(t.isoformat()) if t else "" for t in (stop.arrive, stop.start, stop.depart)
+    )
     return {
+        "times": _times(arrive, start, depart, stop.kind),
         "type": stop.kind,
         "job": job,
         "jobs": list(stop.jobs),
         "site": stop.site,
-        "arrive": hhmm_of(stop.arrive.isoformat()) if stop.arrive else "",
-        "start": hhmm_of(stop.start.isoformat()) if stop.start else "",
-        "depart": hhmm_of(stop.depart.isoformat()) if stop.depart else "",
         "locked": locks.get(job or ""),
     }
 
