@@ -85,21 +85,34 @@ class Adjusted:
 class _Legs:
     """Travel between the places of a request, in the optimizer's integers (s, m)."""
 
-    def __init__(self, req: PlanRequest, travel: TravelModel | None) -> None:
-        places = _places(req, ())
+    def __init__(self, req: PlanRequest, travel: TravelModel | None, plan: Plan) -> None:
+        # A re-planned route starts where its courier was: a point after the sites and homes.
+        starts = [
+            r.stops[0].point
+            for r in plan.routes
+            if r.stops and r.stops[0].site is None and r.stops[0].point is not None
+        ]
+        if starts and req.travel is not None:
+            msg = "a route starting from a courier's position cannot be timed by the matrix."
+            raise AdjustError("travel", msg)
+        places = _places(req, starts)
         seconds, metres = _travel(req, places.points, places.ids, travel or GreatCircleTravel())
         self.sec, met = _integer_travel(seconds, metres)
         self.met = {p: np.asarray(m) for p, m in met.items()}
         self.site = places.site_index
         self.home = {job.id: places.job_loc[j] for j, job in enumerate(req.jobs)}
+        first = len(places.points) - len(starts)
+        self.point = {(p.lat, p.lon): first + i for i, p in enumerate(starts)}
         self.shared = req.travel is not None
 
     def place(self, stop: Stop) -> int:
-        """The location index of a stop at a site or at a job's home."""
+        """The location index of a stop at a site, a job's home or a re-plan's start point."""
         if stop.site is not None:
             return self.site[stop.site]
         if stop.job is not None:
             return self.home[stop.job]
+        if stop.point is not None and (stop.point.lat, stop.point.lon) in self.point:
+            return self.point[(stop.point.lat, stop.point.lon)]
         msg = f"a {stop.kind} stop away from any site or home cannot be re-timed."
         raise AdjustError("routes", msg)
 
@@ -283,7 +296,7 @@ def retime(
         If the request itself is invalid.
     """
     req = parse_request(request)
-    legs = _Legs(req, travel)
+    legs = _Legs(req, travel, plan)
     jobs = {j.id: j for j in req.jobs}
     couriers = {c.id: c for c in req.couriers}
     routes = {r.courier: r for r in plan.routes}
@@ -507,7 +520,7 @@ def move_job(
     route = plan.route_of(courier_id)
     stops = sequences.get(courier_id) or (list(route.stops) if route else _empty_route(courier))
     if position is None:
-        sequences[courier_id] = _cheapest(req, _Legs(req, travel), stops, job, courier)
+        sequences[courier_id] = _cheapest(req, _Legs(req, travel, plan), stops, job, courier)
     else:
         sequences[courier_id] = insert_job(req, stops, job, position, courier_id)
     change = Change(

@@ -13,6 +13,7 @@ import pytest
 from routing import engine_pyvrp, planner
 from routing.model import ProblemBuilder, TimeWindow, Vehicle, Visit, Weights
 from routing.plan import plan_from_json
+from routing.replan import replan
 from routing.retime import move_job
 from tests.routing.helpers import clock, courier, pickup, request, ret, solve_checked, stops
 from tests.routing.test_districts import _day
@@ -104,3 +105,30 @@ def test_a_move_that_holds_a_hand_off_past_its_cutoff_is_answered_broken() -> No
     moved = move_job(day, plan_from_json(plan), "R", "c1", 1)
     assert {(b.rule, b.courier) for b in moved.broken} == {("cutoff", "c1")}
     assert all("run-1000" in b.words for b in moved.broken)
+
+
+def test_a_re_planned_route_from_a_position_can_take_a_moved_job() -> None:
+    """After a re-plan at 08:30 (c1 has collected A and rides from a reported position), moving
+    B to c1 re-times c1's route from that position and keeps its done stops as they were."""
+    day = request(
+        [pickup("A", ["08:00", "10:00"], courier="c1"),
+         pickup("B", ["09:00", "12:00"], courier="c2")],
+        {"A": 10, "B": 12}, couriers=[courier("c1"), courier("c2")],
+    )  # fmt: skip
+    del day["travel"]  # positions are timed by the travel model, not the request's matrix
+    morning = solve_checked(day)
+    replanned = replan(
+        day,
+        morning,
+        now="08:30",
+        positions={"c1": {"lat": 9.15, "lon": 105.14}},
+        done=[{"job": "A", "type": "pickup"}],
+        time_limit_s=3,
+    )
+    c1 = next(r for r in replanned["routes"] if r["courier"] == "c1")
+    assert c1["stops"][0].get("site") is None  # starts where the courier was
+    moved = move_job(day, plan_from_json(replanned), "B", "c1")
+    route = next(r for r in moved.plan.routes if r.courier == "c1")
+    assert "B" in {s.job for s in route.stops}
+    assert route.done == plan_from_json(replanned).route_of("c1").done  # type: ignore[union-attr]
+    assert route.stops[0].point == plan_from_json(replanned).route_of("c1").stops[0].point  # type: ignore[union-attr]
