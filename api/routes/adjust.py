@@ -10,6 +10,7 @@ here, in a worker thread; a re-optimisation is a search and goes through the sol
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -23,7 +24,7 @@ from api.deps import DispatcherUser, SessionDep, SettingsDep, SolverDep
 from api.errors import error_body
 from api.limits import solve_cap_s
 from api.planning import time_limit_s, travel_model
-from api.routes.plans import _store
+from api.routes.plans import _progress, _store
 from api.schemas import OptionsIn, PlanOut
 from routing.checker import check_plan
 from routing.retime import Adjusted, AdjustError, JobDoneError, UnknownJobError, lock_jobs, move_job
@@ -207,7 +208,10 @@ async def reoptimise(
 ) -> JSONResponse:
     """Search the plan's request again, its locked jobs kept on their couriers; a new plan.
 
-    The search runs in the solver pool under the same limits as ``POST /v1/plans``.
+    The search runs in the solver pool under the same limits as ``POST /v1/plans``. Once a
+    courier has scanned any of the plan's dossiers, the day has begun: it is re-planned from
+    the recorded scans and positions as ``POST /v1/plans/{id}/replan`` does (done stops kept,
+    couriers starting where they are), the locks still kept.
     """
     stored = await run_in_threadpool(get_plan, session=session, plan_id=plan_id)
     request = dict(stored.request_json)
@@ -216,13 +220,30 @@ async def reoptimise(
         request["options"] = {**(request.get("options") or {}), **given}
     limit = min(time_limit_s(request, settings, body.time_limit_s), solve_cap_s(user, settings))
     travel = travel_model(settings)
-    plan = await solver.solve(
-        routing.plan_request,
-        request,
-        time_limit_s=limit,
-        travel=travel,
-        wall_limit_s=limit + settings.solve_grace_s,
-    )
+    ids = [str(j.get("id")) for j in request.get("jobs") or [] if isinstance(j, dict)]
+    begun = await run_in_threadpool(_under_way, session, request, ids)
+    if begun:
+        now = datetime.now(UTC)
+        done, positions = await run_in_threadpool(_progress, session, stored, now)
+        plan = await solver.solve(
+            routing.replan,
+            request,
+            stored.plan_json,
+            now=now.isoformat(),
+            positions=positions,
+            done=done,
+            time_limit_s=limit,
+            travel=travel,
+            wall_limit_s=limit + settings.solve_grace_s,
+        )
+    else:
+        plan = await solver.solve(
+            routing.plan_request,
+            request,
+            time_limit_s=limit,
+            travel=travel,
+            wall_limit_s=limit + settings.solve_grace_s,
+        )
     found = await run_in_threadpool(check_plan, request, plan, travel=travel)
     plan = {**plan, "previous_plan_id": stored.id}
     plan["broken"] = [

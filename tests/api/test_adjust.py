@@ -199,7 +199,8 @@ def test_a_move_that_breaks_a_window_answers_that_promise(api: Api) -> None:
 
 
 def test_a_job_under_way_cannot_move(api: Api) -> None:
-    """Once c1 has scanned P1 collected, moving P1 answers 409 in words."""
+    """Once c1 has scanned P1 collected, moving P1 answers 409 in words; re-optimising keeps it
+    done."""
     request = tiny_day("done", {"P1": "c1", "P2": "c1", "R1": "c1"})
     plan = api.plan(request)
     event = {
@@ -216,6 +217,11 @@ def test_a_job_under_way_cannot_move(api: Api) -> None:
     answer = api.post(f"/v1/plans/{plan['plan_id']}/moves", {"job": "P1", "courier": "c2"})
     assert answer.status_code == 409
     assert "P1" in answer.json()["message"]
+    # The day has begun: re-optimising keeps P1's pickup done, on c1, as a re-plan does.
+    again = api.post(f"/v1/plans/{plan['plan_id']}/reoptimise", {"time_limit_s": 2})
+    assert again.status_code == 201, again.text
+    c1 = next(r for r in again.json()["routes"] if r["courier"] == "c1")
+    assert any(s.get("job") == "P1" and s["type"] == "pickup" for s in c1["done"])
 
 
 def test_bad_moves_are_refused_in_words(api: Api) -> None:
