@@ -274,3 +274,35 @@ def test_unlock_and_lock_to_the_current_courier(api: Api) -> None:
     assert freed.status_code == 201
     assert api.post(path, {"jobs": ["Z1"]}).status_code == 404
     assert api.post(path, {"jobs": ["P1"], "courier": "c9"}).status_code == 422
+
+
+def test_an_unassigned_job_moved_onto_a_route_is_assigned(api: Api) -> None:
+    """P1, unassigned (locked to c2 who starts at 13:00), moved to c1: served, plan complete."""
+    request = tiny_day("assign", {"P1": "c2"})
+    request["couriers"][1]["shift"] = ["13:00", "17:00"]
+    plan = api.plan(request)
+    assert [u["job"] for u in plan["unassigned"]] == ["P1"]
+    answer = api.post(f"/v1/plans/{plan['plan_id']}/moves", {"job": "P1", "courier": "c1"})
+    assert answer.status_code == 201, answer.text
+    moved = answer.json()
+    assert "P1" in jobs_of(moved, "c1")
+    assert (moved["unassigned"], moved["status"]) == ([], "complete")
+    assert moved["changes"] == [{"job": "P1", "from": None, "to": "c1", "change": "assigned"}]
+    assert moved["kpis"]["served"] == 3
+
+
+def test_the_adjust_page_is_for_dispatchers(api: Api) -> None:
+    """The page of a stored plan opens for a dispatcher; an unknown plan is a 404 page, and
+    staff get a 403 page."""
+    plan = api.plan(tiny_day("page-roles"))
+    url = f"{api.url}/plans/{plan['plan_id']}/adjust"
+    page = api.client.get(url, headers=auth(api.tokens["disp1"]) | {"Accept": "text/html"})
+    assert page.status_code == 200
+    assert '<html lang="vi">' in page.text
+    assert "Tối ưu lại phần còn lại" in page.text
+    missing = api.client.get(
+        f"{api.url}/plans/nope/adjust", headers=auth(api.tokens["disp1"]) | {"Accept": "text/html"}
+    )
+    assert missing.status_code == 404
+    staff = api.client.get(url, headers=auth(api.tokens["staff1"]) | {"Accept": "text/html"})
+    assert staff.status_code == 403
