@@ -111,13 +111,20 @@ def _store_adjusted(
 
 def _under_way(session: Session, request: dict[str, Any], jobs: Sequence[str]) -> list[str]:
     """The jobs among ``jobs`` whose dossier a courier has already scanned."""
+    wanted = set(jobs)
     codes = {
         str(j.get("dossier")): str(j.get("id"))
         for j in request.get("jobs") or []
-        if isinstance(j, dict) and j.get("id") in set(jobs)
+        if isinstance(j, dict) and j.get("id") in wanted
     }
-    found = session.exec(select(Dossier).where(col(Dossier.code).in_(list(codes))))
-    return sorted(codes[d.code] for d in found if d.status not in MOVABLE)
+    busy: list[str] = []
+    listed = list(codes)
+    for chunk in range(0, len(listed), 500):  # bounded IN lists, as tracking.plans does
+        found = session.exec(
+            select(Dossier).where(col(Dossier.code).in_(listed[chunk : chunk + 500]))
+        )
+        busy.extend(codes[d.code] for d in found if d.status not in MOVABLE)
+    return sorted(busy)
 
 
 def _answer(stored: StoredPlan) -> JSONResponse:
