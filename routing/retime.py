@@ -308,7 +308,8 @@ def retime(
         routes[courier_id] = _with_runs(req, jobs, ride.route(routes.get(courier_id)))
     order = [c.id for c in req.couriers]
     kept = [routes[c] for c in order if c in routes and (c not in sequences or _works(routes[c]))]
-    left = tuple(u for u in plan.unassigned if u.job not in set(unassigned_jobs))
+    taken = set(unassigned_jobs)
+    left = tuple(u for u in plan.unassigned if u.job not in taken)
     new = replace(
         plan,
         plan_id=_new_id(),
@@ -518,6 +519,9 @@ def move_job(
         assert old is not None
         sequences[before] = _without(old.stops, job_id)
     route = plan.route_of(courier_id)
+    if route is not None and not route.stops:
+        msg = f"{courier_id}'s day is all done; re-plan to give it more work."
+        raise AdjustError("courier", msg)
     stops = sequences.get(courier_id) or (list(route.stops) if route else _empty_route(courier))
     if position is None:
         sequences[courier_id] = _cheapest(req, _Legs(req, travel, plan), stops, job, courier)
