@@ -3,8 +3,9 @@
 Each answers 201 with a new stored plan (the old one stays as it was) and ``broken``: the
 promises the new plan breaks, as the independent checker words them (DESIGN §4; a move is
 kept as asked even when it makes a citizen wait past the window). Moves and locks are computed
-here, in a worker thread; a re-optimisation is a search and goes through the solver pool like
-``POST /v1/plans``, with the plan's locks kept.
+here, in a worker thread (:mod:`routing.retime`; a routing ``AdjustError`` is a ``ValueError``
+and answers 422 naming its field); a re-optimisation is a search and goes through the solver
+pool like ``POST /v1/plans``, with the plan's locks kept.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from api.planning import time_limit_s, travel_model
 from api.routes.plans import _progress, _store
 from api.schemas import OptionsIn, PlanOut
 from routing.checker import check_plan
-from routing.retime import Adjusted, AdjustError, JobDoneError, UnknownJobError, lock_jobs, move_job
+from routing.retime import Adjusted, JobDoneError, UnknownJobError, lock_jobs, move_job
 from tracking.errors import NotFound
 from tracking.models import Dossier, StoredPlan
 from tracking.plans import get_plan
@@ -260,4 +261,4 @@ async def reoptimise(
     return _answer(new)
 
 
-__all__ = ["AdjustError", "router"]
+__all__ = ["router"]
