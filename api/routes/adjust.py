@@ -216,7 +216,8 @@ async def reoptimise(
 ) -> JSONResponse:
     """Search the plan's request again, its locked jobs kept on their couriers; a new plan.
 
-    The search runs in the solver pool under the same limits as ``POST /v1/plans``. Once a
+    The search runs in the solver pool under the same limits as ``POST /v1/plans``, starting
+    from the plan's routes where the solver accepts them (OR-Tools' warm start). Once a
     courier has scanned any of the plan's dossiers, the day has begun: it is re-planned from
     the recorded scans and positions as ``POST /v1/plans/{id}/replan`` does (done stops kept,
     couriers starting where they are), the locks still kept.
@@ -250,6 +251,7 @@ async def reoptimise(
             request,
             time_limit_s=limit,
             travel=travel,
+            initial_plan=stored.plan_json,  # a warm start from the routes as adjusted
             wall_limit_s=limit + settings.solve_grace_s,
         )
     found = await run_in_threadpool(check_plan, request, plan, travel=travel)

@@ -132,3 +132,23 @@ def test_a_re_planned_route_from_a_position_can_take_a_moved_job() -> None:
     assert "B" in {s.job for s in route.stops}
     assert route.done == plan_from_json(replanned).route_of("c1").done  # type: ignore[union-attr]
     assert route.stops[0].point == plan_from_json(replanned).route_of("c1").stops[0].point  # type: ignore[union-attr]
+
+
+def test_re_optimising_starts_from_the_adjusted_routes() -> None:
+    """A and B, free, on the road: the first solution puts both on one courier. After B is
+    moved by hand to c2, a search stopped at its first solutions from that plan (a warm start)
+    still has B on c2; a plan the solver refuses (A after B, at 08:42, past its window that
+    closes at 08:30) is ignored, not an error."""
+    day = request([pickup("A", ["08:00", "08:30"]), pickup("B", ["08:30", "12:00"])],
+                  {"A": 10, "B": 12}, couriers=[courier("c1"), courier("c2")])  # fmt: skip
+    day["options"] = {"time_limit_s": 30, "solution_limit": 1}
+    cold = solve_checked(day)
+    (alone,) = cold["routes"]
+    other = "c2" if alone["courier"] == "c1" else "c1"
+    moved = move_job(day, plan_from_json(cold), "B", other)
+    assert moved.broken == ()
+    warm = solve_checked(day, initial_plan=moved.plan.to_json())
+    assert "B" in {s.get("job") for s in stops(warm, other)}
+    late = move_job(day, plan_from_json(cold), "A", alone["courier"], 1)
+    assert {b.rule for b in late.broken} >= {"window"}
+    solve_checked(day, initial_plan=late.plan.to_json())
