@@ -9,10 +9,10 @@ the same office at its cheapest place (:func:`routing.retime.move_job`: re-timin
 independent checker, timed as ``move_s``), locks it there and re-optimises the whole day around
 the lock (:func:`routing.plan_request` warm-started from the moved plan's routes, as
 ``POST /v1/plans/{id}/reoptimise`` does through the solver pool, timed as ``reoptimise_s``:
-travel matrix, districts, search up to the time limit, read-back). The target is a re-optimised plan within 5 s. Printed per run: the
-seconds, jobs served before and after, whether the lock was kept, checker violations; then the
-medians and the conditions (CPUs, load average before and after), since the seconds depend on
-how busy the machine is.
+travel matrix, districts, search up to the time limit, read-back). The target is a
+re-optimised plan within 5 s. Printed per run: the seconds, jobs served before and after,
+whether the lock was kept, checker violations; then the medians and the conditions (CPUs,
+load average before and after), since the seconds depend on how busy the machine is.
 """
 
 from __future__ import annotations
