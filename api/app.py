@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import citizen_pages, courier_pages, manifest_pages, staff_pages
+from api import adjust_page, citizen_pages, courier_pages, manifest_pages, staff_pages
 from api.batch import document_list_bodies
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
@@ -24,7 +24,7 @@ from api.limits import BodySizeLimit
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
-from api.routes import couriers, dossiers, health, plans, requests, scans, track
+from api.routes import adjust, couriers, dossiers, health, plans, requests, scans, track
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.db import make_engine, upgrade
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dossiers.router)
     app.include_router(track.router)
     app.include_router(requests.router)  # the request book (DESIGN §8)
+    app.include_router(adjust.router)  # moves, locks and re-optimising by hand (issue 11)
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(citizen_pages.router)  # /tra-cuu (api/citizen_pages.py)
     app.include_router(staff_pages.router)  # search, journey in words, board
     app.include_router(manifest_pages.router)  # shuttle manifests and their check-off
+    app.include_router(adjust_page.router)  # /plans/{id}/adjust: moves, locks, re-optimise
     # --- end of pages ---
     document_list_bodies(app)
     return app

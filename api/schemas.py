@@ -140,6 +140,14 @@ class JobIn(_Open):
         description="When the agency received the dossier (default: the plan's day).",
     )
     citizen: CitizenIn | None = None
+    courier: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Lock the job to this courier (an id of ``couriers``): the plan puts it on "
+        "that courier's route or leaves it unassigned with a reason naming the lock.",
+        examples=["c1"],
+    )
 
 
 class TravelIn(_Open):

@@ -105,6 +105,7 @@ CODES: Mapping[str, str] = {
     "status": "the plan's status disagrees with its unassigned list",
     "kpi": "a KPI (or a route's duration) disagrees with the routes",
     "personal_data": "a citizen's name, phone or ID number was copied into the plan",
+    "lock": "a job the request locks to a courier (its ``courier``) is on another courier's route",
 }
 """Every violation code the checker emits, with what it means. The codes are stable."""
 
@@ -1516,7 +1517,43 @@ def check_plan(
         cannot be checked against it.
     """
     req = _read_request(request)
-    return _Checker(req, plan, travel).run()
+    return [*_Checker(req, plan, travel).run(), *_broken_locks(request, plan)]
+
+
+def _broken_locks(request: Mapping[str, Any], plan: Mapping[str, Any]) -> list[Violation]:
+    """Each job locked to a courier in the request but served on another courier's stops.
+
+    A locked job may still be unassigned (its courier cannot make it); done stops of a re-plan
+    are history and are not judged.
+    """
+    jobs = request.get("jobs")
+    locks = {
+        str(job["id"]): job["courier"]
+        for job in (jobs if isinstance(jobs, list) else [])
+        if isinstance(job, Mapping) and job.get("courier") is not None and "id" in job
+    }
+    routes = plan.get("routes") if isinstance(plan, Mapping) else None
+    out: list[Violation] = []
+    for route in routes if isinstance(routes, list) else []:
+        if not isinstance(route, Mapping) or not isinstance(route.get("stops"), list):
+            continue
+        courier = route.get("courier")
+        served: list[str] = []
+        for stop in route["stops"]:
+            if isinstance(stop, Mapping):
+                served.extend(str(j) for j in [stop.get("job"), *(stop.get("jobs") or [])] if j)
+        for job in dict.fromkeys(served):
+            if job in locks and locks[job] != courier:
+                out.append(
+                    Violation(
+                        "lock",
+                        f"Job {job} is locked to courier {locks[job]} but courier {courier}'s "
+                        "route serves it.",
+                        courier=str(courier),
+                        job=job,
+                    )
+                )
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

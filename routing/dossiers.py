@@ -53,6 +53,7 @@ import numpy.typing as npt
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import DAY_S, hhmm
+from routing.locks import lock_steps, locked_courier
 from routing.model import (
     Break,
     IntMatrix,
@@ -241,6 +242,41 @@ class _Diagnosis:
         if found is not None:
             return found
         return self._unreachable(job, job_loc, roomy)
+
+    def locked(self, j: int, job_loc: int, k: int) -> tuple[str, str] | None:
+        """Why courier ``k``, to whom the dispatcher locked job ``j``, cannot make it, or ``None``.
+
+        The same checks as :meth:`reason`, for that one courier; the detail names the lock.
+        """
+        job, c = self.req.jobs[j], self.req.couriers[k]
+        lock = f"It is locked to courier {c.id}"
+        found = self._unknown_site(job)
+        if found is None and not job.skills <= c.skills:
+            need = ", ".join(sorted(job.skills - c.skills))
+            found = "missing_skill", f"{lock}, who lacks the skill(s) {need}."
+        elif found is None and c.capacity < job.size:
+            found = "over_capacity", f"{lock}, whose capacity {c.capacity} is below its size."
+        elif found is None and (timing := self._outside_time(job, [k])) is not None:
+            found = timing[0], f"{lock}. {timing[1]}"
+        return found if found is not None else self._locked_alone(k, job, job_loc, lock)
+
+    def _locked_alone(
+        self, k: int, job: DossierJob, job_loc: int, lock: str
+    ) -> tuple[str, str] | None:
+        outcome, arrive = self._alone(k, job, job_loc)
+        site = job.handoff_site if job.kind == "pickup" else job.origin_site
+        if outcome == "late":
+            assert arrive is not None
+            return (
+                "window_unreachable",
+                f"{lock}, who can be at the home at {hhmm(arrive)} at the earliest, after the "
+                f"window {hhmm(job.window_s[0])}–{hhmm(job.window_s[1])} closes.",
+            )
+        if outcome == "closed":
+            return "site_closed", f"{lock}, who cannot reach {site} while it is open."
+        if outcome == "short":
+            return "window_unreachable", f"{lock}, whose shift ends before the job is done."
+        return None
 
     def _unknown_site(self, job: DossierJob) -> tuple[str, str] | None:
         for s in [job.handoff_site, job.destination_site, job.origin_site]:
@@ -584,11 +620,18 @@ class _JobSteps:
             if j in skip_jobs:
                 continue
             in_hand_of = fixed_jobs.get(j)
-            why = diagnosis.reason(j, self.places.job_loc[j]) if in_hand_of is None else None
+            lock = locked_courier(self.req, job) if in_hand_of is None else None
+            why = None
+            if lock is not None:
+                why = diagnosis.locked(j, self.places.job_loc[j], lock)
+            elif in_hand_of is None:
+                why = diagnosis.reason(j, self.places.job_loc[j])
             if why is not None:
                 added.unassigned[j] = why
                 continue
             steps, step_roles = self.of(j, in_hand_of)
+            if lock is not None:
+                steps = lock_steps(steps, lock)
             if j in previous_courier and in_hand_of is None:
                 steps[0] = [
                     replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)

@@ -9,7 +9,7 @@ hand-offs PyVRP cannot express (:func:`routing.engine_pyvrp.can_solve`), and goe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from routing import engine_pyvrp, solver
@@ -21,6 +21,7 @@ def solve(
     params: SolveParams | None = None,
     *,
     on_progress: Callable[[Progress], None] | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> Solution:
     """Solve a routing problem with the engine that fits it.
 
@@ -38,6 +39,8 @@ def solve(
     on_progress
         Called with a :class:`~routing.model.Progress` at each improving solution (once, at the
         end, from PyVRP).
+    initial_routes
+        A warm start (per vehicle, visit indices): OR-Tools searches from it.
 
     Returns
     -------
@@ -50,8 +53,8 @@ def solve(
         If a mandatory job cannot be made by any vehicle, or a parameter is unknown.
     """
     params = params or SolveParams()
-    if not _pyvrp_fits(problem, params):
-        return solver.solve(problem, params, on_progress=on_progress)
+    if initial_routes or not _pyvrp_fits(problem, params):
+        return solver.solve(problem, params, on_progress=on_progress, initial_routes=initial_routes)
     began = time.monotonic()
     found = engine_pyvrp.solve(problem, params, on_progress=on_progress)
     if found is not None:

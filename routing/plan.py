@@ -381,12 +381,14 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
     if plan.kpis is not None:
         out["kpis"] = _kpis_to_json(plan.kpis)
-    if plan.replanned_at is not None:
+    if plan.replanned_at is not None or plan.previous_plan_id is not None:
+        # A re-plan, or a plan adjusted by hand (moves, locks, re-optimising: no replanned_at).
         out["changes"] = [
             {"job": c.job, "from": c.before, "to": c.after, "change": c.change}
             for c in plan.changes
         ]
-        out["replanned_at"] = plan.replanned_at
+        if plan.replanned_at is not None:
+            out["replanned_at"] = plan.replanned_at
         out["previous_plan_id"] = plan.previous_plan_id
     return out | dict(plan.extra)
 

@@ -28,10 +28,12 @@ from routing.dossiers import (
     _needs_run,
     build_problem,
 )
+from routing.locks import keep_locks_together
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
-from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned
+from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned, plan_from_json
 from routing.plan import Route as PlanRoute
 from routing.request import DossierJob, PlanRequest, parse_request
+from routing.warm import initial_routes
 
 # Days with more jobs than this are planned district by district (see ``districts``).
 DISTRICT_JOBS = 150
@@ -289,6 +291,7 @@ def _solve_one(
     travel: TravelModel | None,
     time_limit_s: float,
     on_progress: Callable[[Progress], None] | None,
+    initial: Plan | None = None,
 ) -> Plan:
     from routing.engines import solve  # noqa: PLC0415 (the engines load when a day is solved)
 
@@ -296,7 +299,8 @@ def _solve_one(
     params = SolveParams(
         time_limit_s=time_limit_s, seed=req.seed, solution_limit=req.solution_limit
     )
-    solution = solve(built.problem, params, on_progress=on_progress)
+    warm = initial_routes(built, initial) if initial is not None else None
+    solution = solve(built.problem, params, on_progress=on_progress, initial_routes=warm)
     return plan_from_solution(built, solution)
 
 
@@ -385,6 +389,7 @@ def plan_request(
     time_limit_s: float | None = None,
     travel: TravelModel | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    initial_plan: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
 
@@ -401,6 +406,9 @@ def plan_request(
         :class:`geo.travel.GreatCircleTravel`.
     on_progress
         Called at each improving solution with elapsed seconds, best cost and solutions found.
+    initial_plan
+        A plan (JSON) whose routes the search starts from (re-optimising a plan adjusted by
+        hand); ignored where the solver refuses them.
 
     Returns
     -------
@@ -413,7 +421,8 @@ def plan_request(
         If the request is invalid; the message names the field.
     """
     req = parse_request(request, time_limit_s=time_limit_s)
-    return plan_day(req, travel=travel, on_progress=on_progress).to_json()
+    initial = None if initial_plan is None else plan_from_json(initial_plan)
+    return plan_day(req, travel=travel, on_progress=on_progress, initial=initial).to_json()
 
 
 def plan_day(
@@ -421,6 +430,7 @@ def plan_day(
     *,
     travel: TravelModel | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    initial: Plan | None = None,
 ) -> Plan:
     """Plan a day from a validated request (:func:`routing.request.parse_request`).
 
@@ -438,15 +448,17 @@ def plan_day(
         :class:`geo.travel.GreatCircleTravel`.
     on_progress
         Called at each improving solution with elapsed seconds, best cost and solutions found.
+    initial
+        A plan whose routes each search starts from (a warm start), if given.
 
     Returns
     -------
     Plan
         Every job is in exactly one route or in ``unassigned`` with a reason.
     """
-    parts = districts(req) if len(req.jobs) > DISTRICT_JOBS else []
+    parts = keep_locks_together(req, districts(req)) if len(req.jobs) > DISTRICT_JOBS else []
     if len(parts) <= 1:
-        return _solve_one(req, travel, req.time_limit_s, on_progress)
+        return _solve_one(req, travel, req.time_limit_s, on_progress, initial)
     began = time.monotonic()
     done_cost = 0
     solutions = 0
@@ -468,7 +480,7 @@ def plan_day(
                     Progress(time.monotonic() - began, base + p.best_cost, before + p.solutions)
                 )
 
-        plan = _solve_one(sub, travel, share, relay)
+        plan = _solve_one(sub, travel, share, relay, initial)
         done_cost += _solver_of(plan).cost
         solutions += _solver_of(plan).solutions
         plans.append(plan)

@@ -96,6 +96,7 @@ class DossierJob:
     origin_site: str | None = None
     ready_s: int = 0
     due: date | None = None
+    courier: str | None = None  # locked to this courier by the dispatcher (checked in parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +329,8 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
     service = round(_number(obj.get("service_min", 0), f"{where}.service_min") * 60)
     size = _int(obj.get("size", 1), f"{where}.size", minimum=1)
     skills = _skills(obj.get("skills"), f"{where}.skills")
+    lock = obj.get("courier")
+    courier = _str(lock, f"{where}.courier") if lock is not None else None
     if kind == "pickup":
         handoff = _str(_get(obj, "handoff_site", where), f"{where}.handoff_site")
         dest_raw = obj.get("destination_site")
@@ -343,6 +346,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
             skills,
             handoff_site=handoff,
             destination_site=dest,
+            courier=courier,
         )
     origin = _str(_get(obj, "origin_site", where), f"{where}.origin_site")
     ready = 0
@@ -368,6 +372,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
         origin_site=origin,
         ready_s=ready,
         due=due,
+        courier=courier,
     )
 
 
@@ -466,11 +471,14 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         couriers.append(c)
     jobs = []
     seen = set()
+    courier_ids = {c.id for c in couriers}
     for i, raw in enumerate(_sized_list(req.get("jobs"), "jobs")):
         j = _parse_job(raw, i, day)
         if j.id in seen:
             raise _err(f"jobs[{i}].id", f"duplicate job id {j.id!r}.")
         seen.add(j.id)
+        if j.courier is not None and j.courier not in courier_ids:
+            raise _err(f"jobs[{i}].courier", f"locked to courier {j.courier!r}, not in couriers.")
         jobs.append(j)
     travel = _parse_travel(req["travel"]) if req.get("travel") is not None else None
     options = _mapping(req.get("options") or {}, "options")

@@ -29,7 +29,7 @@ without building a model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,6 +178,7 @@ def solve(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     began: float | None = None,
+    initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> Solution:
     """Solve a routing problem with OR-Tools.
 
@@ -195,6 +196,10 @@ def solve(
     began
         ``time.monotonic()`` when the caller started the clock that ``params.time_limit_s``
         counts from (another engine may have used part of it); now when not given.
+    initial_routes
+        A warm start: per vehicle, the visit indices of a plan to search from (a plan adjusted
+        by hand). Routes the model refuses (a broken window, a visit now locked elsewhere) are
+        ignored and the search starts from its first-solution strategy instead.
 
     Returns
     -------
@@ -222,7 +227,7 @@ def solve(
     model.add_breaks()
     model.add_finalizers()
     search = _search_parameters(params, first, meta, began, len(model.nodes.location))
-    assignment, found = model.search(search, began, on_progress)
+    assignment, found = model.search(search, began, on_progress, initial_routes)
     runtime = time.monotonic() - began
     if assignment is None:
         return nothing_served(problem, runtime, found, "no_solution")
@@ -525,8 +530,10 @@ class _RoutingModel:
         search: object,
         began: float,
         on_progress: Callable[[Progress], None] | None,
+        initial_routes: Sequence[Sequence[int]] | None = None,
     ) -> tuple[pywrapcp.Assignment | None, int]:
-        """Stage 7: search, reporting each improving cost; return the best found and a count."""
+        """Stage 7: search (from ``initial_routes`` when the model takes them), reporting each
+        improving cost; return the best found and a count."""
         found = 0
         best = -1
 
@@ -541,8 +548,26 @@ class _RoutingModel:
                     on_progress(Progress(elapsed_s=elapsed, best_cost=cost, solutions=found))
 
         self.routing.AddAtSolutionCallback(at_solution)
+        start = self._warm_start(search, initial_routes) if initial_routes else None
+        if start is not None:
+            return self.routing.SolveFromAssignmentWithParameters(start, search), found
         assignment = self.routing.SolveWithParameters(search)
         return assignment, found
+
+    def _warm_start(
+        self, search: object, routes: Sequence[Sequence[int]]
+    ) -> pywrapcp.Assignment | None:
+        """The assignment of ``routes`` (visit indices per vehicle), or ``None`` if refused."""
+        if len(routes) != len(self.problem.vehicles):
+            return None
+        self.routing.CloseModelWithParameters(search)
+        of_visit = self.nodes.of_visit
+        indices = [
+            [self.manager.NodeToIndex(of_visit[v]) for v in route if v in of_visit]
+            for route in routes
+        ]
+        start: pywrapcp.Assignment | None = self.routing.ReadAssignmentFromRoutes(indices, True)
+        return start
 
     def read_back(self, assignment: pywrapcp.Assignment, runtime_s: float, found: int) -> Solution:
         """Stage 8: the routes of vehicles that leave (or carry a load), re-timed early."""

@@ -229,6 +229,11 @@ def _personal_data(req: Doc, pl: Doc) -> None:
     pl["unassigned"][0]["detail"] += " Call 0912345678 to rebook."
 
 
+def _lock(req: Doc, pl: Doc) -> None:
+    # The dispatcher locked P1 to courier c2, but c1's route (the only one) serves it.
+    req["jobs"][0]["courier"] = "c2"
+
+
 BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("window", _window),
     ("late_declared", _late_declared),
@@ -267,6 +272,7 @@ BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("kpi", _kpi_unassigned_by_reason),
     ("status", _status),
     ("personal_data", _personal_data),
+    ("lock", _lock),
 ]
 
 
