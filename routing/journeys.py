@@ -1,0 +1,137 @@
+"""Journeys through the day's shuttle timetable: the earliest arrival at a destination (pure).
+
+A dossier handed over at a site may need several runs to reach its destination (a rural post
+office → the centre → a department, DESIGN §4). The runs of a day form a timetable; a dossier
+at a site at time ``t`` can ride run ``r`` leaving that site when ``t`` is no later than the
+run's cut-off (``departs − handoff_min``, the margin applies at the first site and at every
+transfer alike). Staying at the destination is arriving.
+
+:func:`earliest_journey` is a connection scan (Dibbelt et al., "Connection Scan Algorithm",
+2013): the runs sorted by departure are looked at once each, keeping the earliest time the
+dossier can be at every site; the runs that set the destination's time are the journey.
+:func:`journeys_by_first_run` gives, for every run leaving a site, the earliest journey that
+begins with it, which is what a hand-off's alternatives are valued by.
+
+Times are integer seconds since midnight of the plan's date, as in :mod:`routing.request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from routing.request import Shuttle
+
+__all__ = ["Journey", "earliest_journey", "journeys_by_first_run"]
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """The runs a dossier rides, in order, and when it reaches its destination.
+
+    ``runs`` is empty when the dossier is already at its destination (``reaches_s`` is then the
+    time it was there).
+    """
+
+    runs: tuple[Shuttle, ...]
+    reaches_s: int
+
+    @property
+    def run_ids(self) -> tuple[str, ...]:
+        """The ids of the runs, in the order they are ridden."""
+        return tuple(r.id for r in self.runs)
+
+    @property
+    def first(self) -> Shuttle | None:
+        """The first run, or ``None`` for a dossier already at its destination."""
+        return self.runs[0] if self.runs else None
+
+
+def _by_departure(runs: Iterable[Shuttle]) -> list[Shuttle]:
+    # Ties by arrival, so a run that arrives at once is scanned before one leaving then.
+    return sorted(runs, key=lambda r: (r.departs_s, r.arrives_s, r.id))
+
+
+def _scan(
+    ordered: Sequence[Shuttle], origin: str, at_s: int
+) -> tuple[dict[str, int], dict[str, Shuttle]]:
+    """The earliest time at every site reachable from ``origin`` at ``at_s``, and the run
+    that brings the dossier there first."""
+    earliest: dict[str, int] = {origin: at_s}
+    arrived_by: dict[str, Shuttle] = {}
+    for run in ordered:
+        there = earliest.get(run.from_site)
+        if there is None or there > run.cutoff_s:
+            continue
+        if run.arrives_s < earliest.get(run.to_site, run.arrives_s + 1):
+            earliest[run.to_site] = run.arrives_s
+            arrived_by[run.to_site] = run
+    return earliest, arrived_by
+
+
+def _unwind(arrived_by: dict[str, Shuttle], origin: str, destination: str) -> tuple[Shuttle, ...]:
+    runs: list[Shuttle] = []
+    site = destination
+    while site != origin and site in arrived_by and len(runs) <= len(arrived_by):
+        run = arrived_by[site]
+        runs.append(run)
+        site = run.from_site
+    return tuple(reversed(runs))
+
+
+def earliest_journey(
+    runs: Iterable[Shuttle], origin: str, at_s: int, destination: str
+) -> Journey | None:
+    """The earliest-arrival journey from ``origin`` at ``at_s`` to ``destination`` today.
+
+    Parameters
+    ----------
+    runs
+        The day's shuttle runs (validated: none arrives before it departs).
+    origin
+        The site where the dossier is.
+    at_s
+        When it is there (seconds since the plan day's midnight): the hand-off's start.
+    destination
+        The site it must reach.
+
+    Returns
+    -------
+    Journey or None
+        The runs taken, in order, and the arrival at ``destination``; ``None`` when no journey
+        reaches it today. A dossier already at its destination has an empty journey.
+    """
+    if origin == destination:
+        return Journey((), at_s)
+    earliest, arrived_by = _scan(_by_departure(runs), origin, at_s)
+    if destination not in earliest:
+        return None
+    return Journey(_unwind(arrived_by, origin, destination), earliest[destination])
+
+
+def journeys_by_first_run(
+    runs: Sequence[Shuttle], site: str, destination: str, *, after_s: int = 0
+) -> list[Journey]:
+    """For each run leaving ``site`` whose cut-off is not before ``after_s``, the earliest
+    journey that begins with it and reaches ``destination`` today, by cut-off.
+
+    Runs that start no journey to ``destination`` are left out, and so is every run that
+    reaches it no sooner than a run with a later cut-off (handing over later for the same
+    arrival is never worse).
+    """
+    ordered = _by_departure(runs)
+    found: list[Journey] = []
+    for first in ordered:
+        if first.from_site != site or first.cutoff_s < after_s:
+            continue
+        rest = earliest_journey(ordered, first.to_site, first.arrives_s, destination)
+        if rest is not None:
+            found.append(Journey((first, *rest.runs), rest.reaches_s))
+    found.sort(key=lambda j: (j.runs[0].cutoff_s, -j.reaches_s))
+    kept: list[Journey] = []
+    best_later: int | None = None
+    for journey in reversed(found):
+        if best_later is None or journey.reaches_s < best_later:
+            kept.append(journey)
+            best_later = journey.reaches_s
+    return list(reversed(kept))
