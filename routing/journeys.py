@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from routing.request import Shuttle
+from routing.request import DossierJob, PlanRequest, Shuttle
 
-__all__ = ["Journey", "earliest_journey", "journeys_by_first_run"]
+__all__ = ["Journey", "earliest_journey", "journeys_by_first_run", "ready_at_origin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +135,19 @@ def journeys_by_first_run(
             kept.append(journey)
             best_later = journey.reaches_s
     return list(reversed(kept))
+
+
+def ready_at_origin(req: PlanRequest, job: DossierJob) -> int | None:
+    """When a return's result is ready at its ``origin_site`` (seconds since midnight).
+
+    Its ``ready_at`` there, or, for a result ready upstream at ``ready_site``, the arrival of
+    the earliest journey from there at ``ready_at``. ``None`` when the ``ready_site`` is unknown
+    or no journey brings the result to ``origin_site`` today.
+    """
+    site = job.ready_site
+    if site is None or site == job.origin_site:
+        return job.ready_s
+    if site not in req.sites or job.origin_site is None:
+        return None
+    journey = earliest_journey(req.shuttles, site, job.ready_s, job.origin_site)
+    return None if journey is None else journey.reaches_s

@@ -19,15 +19,15 @@ def _at(hhmm: str) -> int:
     return int(h) * 3600 + int(m) * 60
 
 
-def _run(ident: str, frm: str, to: str, departs: str, arrives: str, margin: float) -> Shuttle:
+def _run(ident: str, frm: str, to: str, departs: str, arrives: str, *, margin: float) -> Shuttle:
     return Shuttle(ident, frm, to, _at(departs), _at(arrives), margin)
 
 
-TRUNK_08 = _run("po-0800", "po", "centre", "08:00", "08:20", 10)
-TRUNK_10 = _run("po-1000", "po", "centre", "10:00", "10:20", 10)
-DEPT_09 = _run("centre-0900", "centre", "dept", "09:00", "09:20", 15)
-DEPT_14 = _run("centre-1400", "centre", "dept", "14:00", "14:20", 15)
-DIRECT_11 = _run("po-dept-1100", "po", "dept", "11:00", "11:40", 10)
+TRUNK_08 = _run("po-0800", "po", "centre", "08:00", "08:20", margin=10)
+TRUNK_10 = _run("po-1000", "po", "centre", "10:00", "10:20", margin=10)
+DEPT_09 = _run("centre-0900", "centre", "dept", "09:00", "09:20", margin=15)
+DEPT_14 = _run("centre-1400", "centre", "dept", "14:00", "14:20", margin=15)
+DIRECT_11 = _run("po-dept-1100", "po", "dept", "11:00", "11:40", margin=10)
 DAY = [DEPT_14, DIRECT_11, TRUNK_10, DEPT_09, TRUNK_08]  # in no particular order
 
 
@@ -67,7 +67,7 @@ def test_a_missed_connection_falls_to_the_direct_run() -> None:
 def test_a_transfer_needs_the_next_runs_margin() -> None:
     """A trunk arriving at 08:50 misses the 09:00 run whose cut-off is 08:45, and takes the
     14:00 one."""
-    late_trunk = _run("po-0830", "po", "centre", "08:30", "08:50", 10)
+    late_trunk = _run("po-0830", "po", "centre", "08:30", "08:50", margin=10)
     journey = earliest_journey([late_trunk, DEPT_09, DEPT_14], "po", _at("08:00"), "dept")
     assert journey is not None
     assert journey.run_ids == ("po-0830", "centre-1400")
