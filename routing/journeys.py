@@ -17,12 +17,21 @@ Times are integer seconds since midnight of the plan's date, as in :mod:`routing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+from routing.clock import local_midnight, parse_day_time
 from routing.request import DossierJob, PlanRequest, Shuttle
 
-__all__ = ["Journey", "earliest_journey", "journeys_by_first_run", "ready_at_origin"]
+__all__ = [
+    "Journey",
+    "earliest_journey",
+    "journeys_by_first_run",
+    "ready_at_origin",
+    "timetable_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +160,32 @@ def ready_at_origin(req: PlanRequest, job: DossierJob) -> int | None:
         return None
     journey = earliest_journey(req.shuttles, site, job.ready_s, job.origin_site)
     return None if journey is None else journey.reaches_s
+
+
+def timetable_of(shuttles: Iterable[Mapping[str, Any]], day: date) -> list[Shuttle]:
+    """The runs of a request's ``shuttles`` JSON as they run on ``day`` (tracking's timetable).
+
+    A stored plan's request was validated when it was planned; a run that cannot be read
+    (no times, arriving before it departs) is left out rather than failing a look-up.
+    """
+    midnight = local_midnight(day)
+    out: list[Shuttle] = []
+    for raw in shuttles:
+        departs = parse_day_time(day, raw.get("departs"))
+        arrives = parse_day_time(day, raw.get("arrives"))
+        margin = raw.get("handoff_min") or 0
+        if departs is None or arrives is None or arrives < departs:
+            continue
+        if isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0:
+            margin = 0
+        out.append(
+            Shuttle(
+                str(raw.get("id")),
+                str(raw.get("from_site")),
+                str(raw.get("to_site")),
+                int((departs - midnight).total_seconds()),
+                int((arrives - midnight).total_seconds()),
+                float(margin),
+            )
+        )
+    return out
