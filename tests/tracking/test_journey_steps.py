@@ -21,6 +21,7 @@ from tests.tracking import helpers
 from tests.tracking.conftest import World
 from tests.tracking.helpers import at, iso, scan
 from tracking import create_user, ingest_scans, make_engine, public_track, store_plan, upgrade
+from tracking.board import day_board
 from tracking.expected import held_next_step
 from tracking.models import Dossier
 from tracking.progress import next_step
@@ -151,3 +152,26 @@ def test_a_run_gone_without_the_dossier_moves_it_to_the_next_journey(world: Worl
         held = held_next_step(session=session, dossier=dossier, now=at("12:00"))
     assert held is not None
     assert (held["run"], held["expected"], held["late"]) == ("dept-1500", iso("15:20"), False)
+
+
+def test_the_board_does_not_call_a_transfer_left_behind(world: World) -> None:
+    """At 11:00 D1 sits at the centre between its two runs, an hour after run-1000 left po-tvt:
+    the board lists no missed run for it; a dossier still at po-tvt then would be left behind."""
+    _scan(
+        world,
+        "c1",
+        scan("D1", "collected", "08:05", lat=9.05, lon=104.98),
+        scan("D1", "at_hub", "08:40", site="po-tvt"),
+    )
+    with world.session() as session:
+        board = day_board(session=session, date=helpers.DATE, now=at("11:00"))
+    assert ("D1", "run_missed") in {(r.dossier.code, r.reason) for r in board.risks}
+    _scan(
+        world,
+        "staff",
+        scan("D1", "on_shuttle", "10:00", site="po-tvt"),
+        scan("D1", "at_hub", "10:40", site="centre"),
+    )
+    with world.session() as session:
+        board = day_board(session=session, date=helpers.DATE, now=at("11:00"))
+    assert "D1" not in {r.dossier.code for r in board.risks}
