@@ -1384,6 +1384,8 @@ class _Checker:
                         courier=c,
                         job=job.id,
                     )
+                elif job.needs_run and (run is not None or stop.shuttle is None):
+                    self.warn_if_earlier(c, stop, job, None if run is None else run.arrives_s)
 
     def check_first_run(self, c: str, stop: _Stop) -> _Run | None:
         """The run a hand-off names exists, leaves from its site, and is caught by its start."""
