@@ -23,6 +23,7 @@ from tests.tracking.helpers import at, iso, scan
 from tracking import create_user, ingest_scans, make_engine, public_track, store_plan, upgrade
 from tracking.board import day_board
 from tracking.expected import held_next_step
+from tracking.manifests import manifest
 from tracking.models import Dossier
 from tracking.progress import next_step
 
@@ -175,3 +176,11 @@ def test_the_board_does_not_call_a_transfer_left_behind(world: World) -> None:
     with world.session() as session:
         board = day_board(session=session, date=helpers.DATE, now=at("11:00"))
     assert "D1" not in {r.dossier.code for r in board.risks}
+
+
+def test_the_second_runs_manifest_expects_the_dossier(world: World) -> None:
+    """The hand-over list of dept-1100 (leaving the centre) lists D1, planned on it through its
+    journey, although its hand-off at po-tvt names run-1000."""
+    with world.session() as session:
+        sheet = manifest(session=session, date=helpers.DATE, run="dept-1100", now=at("08:00"))
+    assert [(x.code, x.expected) for x in sheet.lines] == [("D1", True)]
