@@ -56,20 +56,6 @@ class PlannedJourney:
     runs: tuple[str, ...] = ()
     reaches: datetime | None = None
 
-    def next_run(self, shuttles: Mapping[str, Mapping[str, Any]], site: str | None) -> str | None:
-        """The run of the journey that leaves ``site`` (where the dossier is), if any.
-
-        ``shuttles`` are the request's runs by id (their ``from_site`` is read).
-        """
-        return next(
-            (
-                r
-                for r in self.runs
-                if site is not None and shuttles.get(r, {}).get("from_site") == site
-            ),
-            None,
-        )
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stop:

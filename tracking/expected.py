@@ -9,7 +9,9 @@ settles a next step before anyone reads it:
   (the time it was expected stays in ``was_expected``), so nobody is told a time already gone;
   so is a courier's stop pushed past the day of its route (it needs a new plan);
 * a step by shuttle whose run has gone without it waits for the next run of the timetable
-  that leaves its site (today's, else the first one of the next working day);
+  that leaves its site (today's, else the first one of the next working day); on a plan that
+  names journeys, it is expected when the earliest journey from its site reaches its
+  destination, and the step names that journey's first run;
 * a time outside working hours (before :data:`WORK_START`, after :data:`WORK_END`, a weekend
   or a Vietnamese public holiday) moves to the start of the next working period.
 

@@ -4,6 +4,10 @@ Stops are matched to scans by the dossiers they concern: a pickup stop is done w
 is collected, a hand-off when the dossiers collected for it are at the hub (or beyond), a
 collect stop when its results are out for delivery, a delivery when delivered (``failed`` when
 the attempt failed). Expected times come from :mod:`tracking.eta`.
+
+A dossier waiting at a site or riding a shuttle follows the journey its hand-off names (DESIGN
+§4): its next step names the journey's run from where it is and is expected when the journey
+reaches the destination; a plan written before journeys gives the next run from its site.
 """
 
 from __future__ import annotations
