@@ -68,13 +68,20 @@ def _scan(
     that brings the dossier there first."""
     earliest: dict[str, int] = {origin: at_s}
     arrived_by: dict[str, Shuttle] = {}
-    for run in ordered:
-        there = earliest.get(run.from_site)
-        if there is None or there > run.cutoff_s:
-            continue
-        if run.arrives_s < earliest.get(run.to_site, run.arrives_s + 1):
-            earliest[run.to_site] = run.arrives_s
-            arrived_by[run.to_site] = run
+    # One pass in departure order settles every real timetable; runs that take no time and
+    # leave at the same moment may need another pass, until nothing improves.
+    for _ in range(len(ordered) + 1):
+        improved = False
+        for run in ordered:
+            there = earliest.get(run.from_site)
+            if there is None or there > run.cutoff_s:
+                continue
+            if run.arrives_s < earliest.get(run.to_site, run.arrives_s + 1):
+                earliest[run.to_site] = run.arrives_s
+                arrived_by[run.to_site] = run
+                improved = True
+        if not improved:
+            break
     return earliest, arrived_by
 
 

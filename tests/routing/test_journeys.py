@@ -9,6 +9,8 @@ cut-offs 08:45 and 13:45); and a direct run ``po → dept`` leaves at 11:00 (arr
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routing.journeys import earliest_journey, journeys_by_first_run
 from routing.request import RequestError, Shuttle, parse_request
@@ -112,3 +114,63 @@ def test_a_run_arriving_before_it_departs_is_refused_by_the_request() -> None:
     }
     with pytest.raises(RequestError, match=r"shuttles\[0\]\.arrives"):
         parse_request(raw)
+
+
+SITES = ("a", "b", "c", "d")
+
+
+@st.composite
+def _timetables(draw: st.DrawFn) -> list[Shuttle]:
+    runs = []
+    for i in range(draw(st.integers(0, 12))):
+        frm, to = draw(st.sampled_from(SITES)), draw(st.sampled_from(SITES))
+        departs = draw(st.integers(0, 20)) * 600  # every 10 minutes up to 03:20
+        ride = draw(st.integers(0, 6)) * 600
+        margin = draw(st.sampled_from((0, 5, 10)))
+        runs.append(Shuttle(f"r{i}", frm, to, departs, departs + ride, margin))
+    return runs
+
+
+def _brute_force(runs: list[Shuttle], origin: str, at_s: int, destination: str) -> int | None:
+    """The earliest arrival by relaxing every run until nothing changes (no ordering trick)."""
+    best = {origin: at_s}
+    changed = True
+    while changed:
+        changed = False
+        for r in runs:
+            here = best.get(r.from_site)
+            if here is not None and here <= r.cutoff_s and r.arrives_s < best.get(r.to_site, 10**9):
+                best[r.to_site] = r.arrives_s
+                changed = True
+    return best.get(destination)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_timetables(), st.sampled_from(SITES), st.integers(0, 3 * 3600), st.sampled_from(SITES))
+def test_the_connection_scan_finds_the_earliest_real_journey(
+    runs: list[Shuttle], origin: str, at_s: int, destination: str
+) -> None:
+    """On random small timetables (zero-minute rides and loops included) the scan's arrival is
+    the brute force's, and its runs form a real journey: each caught by its cut-off at the site
+    where the one before arrives, the last reaching the destination at that arrival."""
+    journey = earliest_journey(runs, origin, at_s, destination)
+    expected = _brute_force(runs, origin, at_s, destination)
+    if journey is None:
+        assert expected is None
+        return
+    assert journey.reaches_s == expected
+    site, time = origin, at_s
+    for run in journey.runs:
+        assert run.from_site == site and time <= run.cutoff_s
+        site, time = run.to_site, run.arrives_s
+    assert (site, time) == (destination, journey.reaches_s)
+
+
+def test_runs_that_take_no_time_and_leave_together_still_connect() -> None:
+    """a → b and b → c both leave at 00:10 and take no time, with no margin: listed in either
+    order, the dossier at a at 00:00 reaches c at 00:10 by both."""
+    first = Shuttle("r1", "a", "b", 600, 600, 0)
+    second = Shuttle("r0", "b", "c", 600, 600, 0)
+    journey = earliest_journey([second, first], "a", 0, "c")
+    assert journey is not None
+    assert (journey.run_ids, journey.reaches_s) == (("r1", "r0"), 600)
