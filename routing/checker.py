@@ -580,14 +580,19 @@ def _earliest_arrival(
     if origin == destination:
         return at_s
     best: dict[str, float] = {origin: at_s}
-    for run in runs:
-        here = best.get(run.from_site)
-        if (
-            here is not None
-            and here <= run.cutoff_s
-            and run.arrives_s < best.get(run.to_site, math.inf)
-        ):
-            best[run.to_site] = run.arrives_s
+    for _ in range(len(runs) + 1):  # again while a pass improves (runs taking no time)
+        improved = False
+        for run in runs:
+            here = best.get(run.from_site)
+            if (
+                here is not None
+                and here <= run.cutoff_s
+                and run.arrives_s < best.get(run.to_site, math.inf)
+            ):
+                best[run.to_site] = run.arrives_s
+                improved = True
+        if not improved:
+            break
     return best.get(destination)
 
 
