@@ -57,7 +57,7 @@ import numpy.typing as npt
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import DAY_S, hhmm
-from routing.journeys import earliest_journey, journeys_by_first_run, ready_at_origin
+from routing.journeys import Timetable
 from routing.model import (
     Break,
     IntMatrix,
@@ -213,12 +213,15 @@ class _Diagnosis:
         profile_of: Sequence[str],
         site_index: Mapping[str, int],
         starts: Sequence[CourierState],
+        *,
+        timetable: Timetable,
     ) -> None:
         self.req = req
         self.sec = sec
         self.profile_of = profile_of
         self.site_index = site_index
         self.starts = starts
+        self.timetable = timetable
 
     def _t(self, k: int, a: int, b: int) -> int:
         return int(self.sec[self.profile_of[k]][a, b])
@@ -278,7 +281,7 @@ class _Diagnosis:
     def _outside_time(self, job: DossierJob, roomy: list[int]) -> tuple[str, str] | None:
         w0, w1 = job.window_s
         win = f"{hhmm(w0)}–{hhmm(w1)}"
-        ready = ready_at_origin(self.req, job) if job.kind == "return" else 0
+        ready = self.timetable.ready_at_origin(job) if job.kind == "return" else 0
         if ready is None:
             return (
                 "ready_after_window",
@@ -327,7 +330,7 @@ class _Diagnosis:
                 return "closed", None
             done = at_site + req.site_service_s + self._t(k, s_idx, end)
             return ("ok" if done <= c.shift_s[1] else "short"), None
-        ready = ready_at_origin(req, job)
+        ready = self.timetable.ready_at_origin(job)
         assert ready is not None, "a return with no journey from its ready_site is diagnosed first"
         at_site = max(t_start + self._t(k, st.location, s_idx), ready, o0)
         if at_site > o1:
@@ -443,8 +446,9 @@ def build_problem(
                 replanning=states is not None,
             )
         )
-    jobs = _JobSteps(req, sec_int, profile_of, places, starts)
-    diagnosis = _Diagnosis(req, sec_int, profile_of, places.site_index, starts)
+    timetable = Timetable(req)
+    jobs = _JobSteps(req, sec_int, profile_of, places, starts, timetable)
+    diagnosis = _Diagnosis(req, sec_int, profile_of, places.site_index, starts, timetable=timetable)
     added = jobs.add_all(
         b,
         diagnosis,
@@ -575,6 +579,7 @@ class _JobSteps:
     profile_of: list[str]
     places: _Places
     starts: list[CourierState]
+    timetable: Timetable
 
     def add_all(
         self,
@@ -665,7 +670,7 @@ class _JobSteps:
         earliest = max(job.window_s[0] + job.service_s + travel_min, o0)
         if in_hand_of is not None:
             earliest = max(self.starts[in_hand_of].ready_s, o0)
-        found = journeys_by_first_run(req.shuttles, site, job.destination_site, after_s=earliest)
+        found = self.timetable.first_runs(site, job.destination_site, after_s=earliest)
         catchable = [jr for jr in found if min(jr.runs[0].cutoff_s, o1) >= earliest]
         catchable = catchable[:MAX_RUN_CHOICES]
         base = min((jr.reaches_s for jr in catchable), default=0)
@@ -690,7 +695,7 @@ class _JobSteps:
             roles.append(
                 VisitRole(j, "handoff", site, first.id, journey=jr.run_ids, reaches_s=jr.reaches_s)
             )
-        tomorrow = earliest_journey(req.shuttles, site, 0, job.destination_site)
+        tomorrow = self.timetable.earliest(site, 0, job.destination_site)
         next_day = (tomorrow.reaches_s if tomorrow is not None else base) + DAY_S
         miss_cost = DELAY_PER_MIN * ((next_day - base) // 60) if catchable else 0
         alternatives.append(
@@ -739,7 +744,7 @@ class _JobSteps:
 
     def _ready(self, job: DossierJob) -> int:
         """When the result is ready at its origin site (a re-plan's job in hand was ready)."""
-        ready = ready_at_origin(self.req, job)
+        ready = self.timetable.ready_at_origin(job)
         return job.ready_s if ready is None else ready
 
     def _delivery_window(

@@ -27,6 +27,7 @@ from routing.request import DossierJob, PlanRequest, Shuttle
 
 __all__ = [
     "Journey",
+    "Timetable",
     "earliest_journey",
     "journeys_by_first_run",
     "ready_at_origin",
@@ -196,3 +197,42 @@ def timetable_of(shuttles: Iterable[Mapping[str, Any]], day: date) -> list[Shutt
             )
         )
     return out
+
+
+class Timetable:
+    """A day's runs with the journeys asked of them remembered, for building one problem.
+
+    Every pickup from one site to one destination has the same journeys by first run, and
+    every result ready at one site and time the same arrival at its origin: a day of thousands
+    of jobs asks the scan a few dozen times instead of once a job (or once a job and courier).
+    """
+
+    def __init__(self, req: PlanRequest) -> None:
+        self.req = req
+        self.runs = _by_departure(req.shuttles)
+        self._first: dict[tuple[str, str], list[Journey]] = {}
+        self._earliest: dict[tuple[str, int, str], Journey | None] = {}
+
+    def first_runs(self, site: str, destination: str, *, after_s: int = 0) -> list[Journey]:
+        """:func:`journeys_by_first_run`, remembered by site and destination."""
+        key = (site, destination)
+        if key not in self._first:
+            self._first[key] = journeys_by_first_run(self.runs, site, destination)
+        return [j for j in self._first[key] if j.runs[0].cutoff_s >= after_s]
+
+    def earliest(self, origin: str, at_s: int, destination: str) -> Journey | None:
+        """:func:`earliest_journey`, remembered by its arguments."""
+        key = (origin, at_s, destination)
+        if key not in self._earliest:
+            self._earliest[key] = earliest_journey(self.runs, origin, at_s, destination)
+        return self._earliest[key]
+
+    def ready_at_origin(self, job: DossierJob) -> int | None:
+        """:func:`ready_at_origin`, with the journey remembered."""
+        site = job.ready_site
+        if site is None or site == job.origin_site:
+            return job.ready_s
+        if site not in self.req.sites or job.origin_site is None:
+            return None
+        journey = self.earliest(site, job.ready_s, job.origin_site)
+        return None if journey is None else journey.reaches_s
