@@ -364,6 +364,7 @@ class _PlanIndex:
     shuttles: list[dict[str, Any]]
     routes: dict[str, _Route]
     timetable: tuple[Shuttle, ...] = ()
+    run_by_id: dict[str, Shuttle] = field(default_factory=dict)
 
     @classmethod
     def build(cls, plan: StoredPlan) -> _PlanIndex:
@@ -400,7 +401,14 @@ class _PlanIndex:
             )
         shuttles = [dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)]
         timetable = tuple(timetable_of(shuttles, date_cls.fromisoformat(plan.date)))
-        return cls(date=plan.date, jobs=jobs, shuttles=shuttles, routes=routes, timetable=timetable)
+        return cls(
+            date=plan.date,
+            jobs=jobs,
+            shuttles=shuttles,
+            routes=routes,
+            timetable=timetable,
+            run_by_id={r.id: r for r in timetable},
+        )
 
 
 _NO_ROUTE = _Route(stops=(), stop_jobs=[], job_stops={}, points={}, speed_kmh=0.0)
@@ -671,7 +679,7 @@ def _journey_step(
     goes on by the earliest journey from there; ``None`` when it is at no site of its journey
     (the plan without journeys' reading then applies).
     """
-    runs = {r.id: r for r in index.timetable}
+    runs = index.run_by_id
     here = next((runs[r] for r in journey.runs if r in runs and runs[r].from_site == site), None)
     if here is None:
         return None
