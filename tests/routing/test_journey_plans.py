@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from routing.plan import plan_from_json
+from routing.request import RequestError, parse_request
 from tests.routing.helpers import (
     DAY,
     clock,
@@ -136,3 +139,12 @@ def test_a_result_no_run_brings_today_is_unassigned_with_its_reason() -> None:
     assert reasons(plan) == {"R1": "ready_after_window", "R2": "unknown_site"}
     detail = next(u["detail"] for u in plan["unassigned"] if u["job"] == "R1")
     assert "centre" in detail and "po" in detail
+
+
+def test_a_ready_site_without_its_ready_at_is_refused_naming_the_field() -> None:
+    """A result ready "somewhere upstream" with no time cannot be brought by the runs: the
+    request is refused, naming ``jobs[0].ready_at``."""
+    job = ret("R1", ["09:00", "12:00"], "09:00", ready_site="centre")
+    del job["ready_at"]
+    with pytest.raises(RequestError, match=r"^jobs\[0\]\.ready_at: is missing"):
+        parse_request(_day([job], {"R1": 15}, RESULT_RUNS))
