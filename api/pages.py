@@ -565,7 +565,8 @@ def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> 
         ``jobs``, ``served``, ``pickups``, ``returns``, ``unassigned``, ``reasons`` (list of
         ``reason``/``count``/``example`` rows, most frequent first), ``runs`` (each run caught
         with its site, departure and dossiers), ``runs_caught``, ``dossiers_on_runs``,
-        ``runs_missed``, ``distance_km``, ``km_per_dossier``, ``couriers``, ``couriers_used``,
+        ``runs_missed``, ``reaching_today`` (dossiers whose journey reaches their destination
+        today), ``distance_km``, ``km_per_dossier``, ``couriers``, ``couriers_used``,
         ``routes`` (per courier: stops, km, hours), ``revenue_vnd`` and
         ``revenue_per_dossier_vnd`` at the published tariffs (13,000 VND per pickup; 8,000 per
         return to a home in a ward (*phường*), 10,000 in a rural commune (*xã*) or outside the
@@ -600,6 +601,7 @@ def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> 
         "runs_caught": len(runs),
         "dossiers_on_runs": sum(r["dossiers"] for r in runs.values()),
         "runs_missed": kpis.runs_missed or 0,
+        "reaching_today": kpis.reaching_today,
         "distance_km": _round_km(distance_km),
         "km_per_dossier": round(distance_km / served, 2) if served else 0.0,
         "couriers": len(request.get("couriers", [])),

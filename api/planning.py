@@ -156,6 +156,8 @@ def summary_lines(plan: Plan) -> list[str]:
     line = f"shuttle runs: {caught} dossier(s) catch a run today, {missed} wait for tomorrow"
     if kpis.runs_missed is not None:
         line += f" (runs missed: {kpis.runs_missed})"
+    if kpis.reaching_today is not None:
+        line += f"; {kpis.reaching_today} reach their destination today"
     lines.append(line)
     return lines
 

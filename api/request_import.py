@@ -40,6 +40,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "destination_site": ("Nơi nhận hồ sơ", "Nơi đến"),
     "origin_site": ("Nơi lấy kết quả", "Bưu cục trả"),
     "ready_at": ("Giờ có kết quả",),
+    "ready_site": ("Nơi có kết quả",),
     "due": ("Hạn trả", "Hạn trả kết quả"),
     "service_min": ("Số phút phục vụ", "Phút phục vụ"),
     "size": ("Số kiện", "Số lượng"),

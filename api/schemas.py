@@ -123,6 +123,12 @@ class JobIn(_Open):
     destination_site: str | None = None
     origin_site: str | None = None
     ready_at: str | None = None
+    ready_site: str | None = Field(
+        default=None,
+        max_length=100,
+        description="return: the site where the result is ready at ready_at, upstream of "
+        "origin_site; the plan brings it to origin_site by the shuttle runs",
+    )
     due: str | None = None
     size: int | None = Field(default=None, ge=1)
     skills: list[str] | None = Field(default=None, max_length=_MAX_SMALL_LIST)
@@ -179,6 +185,16 @@ class PlanRequestIn(_Open):
     options: OptionsIn | None = None
 
 
+class JourneyOut(_Open):
+    """A dossier's journey through the timetable from its hand-off (DESIGN §4)."""
+
+    runs: list[str] = Field(description="run ids in order, the hand-off's shuttle first")
+    reaches: str | None = Field(
+        description="arrival at the destination; null when no journey reaches it today",
+        examples=["2026-11-23T14:20:00+07:00"],
+    )
+
+
 class StopOut(_Open):
     """One stop of a route (DESIGN §4); which fields it has depends on its ``type``."""
 
@@ -190,6 +206,9 @@ class StopOut(_Open):
     lon: float | None = None
     jobs: list[str] | None = Field(default=None, description="hand-off and collect")
     shuttle: str | None = Field(default=None, description="hand-off: the run caught, or null")
+    journeys: dict[str, JourneyOut] | None = Field(
+        default=None, description="hand-off for a shuttle: each job's journey to its destination"
+    )
     late: bool | None = Field(default=None, description="re-plan: a delivery past its window")
     arrive: str | None = Field(default=None, examples=["2026-11-23T08:05:00+07:00"])
     start: str | None = None
@@ -238,6 +257,9 @@ class KpisOut(_Open):
     couriers_used: int | None = None
     runs_caught: int | None = None
     runs_missed: int | None = None
+    reaching_today: int | None = Field(
+        default=None, description="dossiers handed over whose journey reaches them today"
+    )
     solver: SolverOut | None = None
 
 

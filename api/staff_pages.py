@@ -153,7 +153,7 @@ def _planned_legs(
             if job_id not in stop.job_ids:
                 continue
             run = stop.shuttle if stop.kind == "handoff" else None
-            journey = (stop.extra.get("journeys") or {}).get(job_id) or {}
+            journey = (stop.journeys or {}).get(job_id)
             legs.append(
                 {
                     "type": stop.kind,
@@ -162,7 +162,7 @@ def _planned_legs(
                     "at": stop.start or stop.arrive,
                     "run": run,
                     "departs": (runs.get(str(run)) or {}).get("departs") if run else None,
-                    "reaches": journey.get("reaches"),
+                    "reaches": journey.reaches if journey is not None else None,
                 }
             )
     return legs

@@ -45,7 +45,7 @@ from typing import Any
 from geo.coords import LatLon, parse_latlon
 from geo.travel import GreatCircleTravel, TravelModel
 
-__all__ = ["CODES", "REASONS", "Violation", "check_plan", "main"]
+__all__ = ["CODES", "REASONS", "WARNINGS", "Violation", "check_plan", "main"]
 
 VIETNAM_TZ = timezone(timedelta(hours=7))
 """Vietnam's offset, UTC+07:00 all year (no daylight saving time)."""
@@ -88,7 +88,12 @@ CODES: Mapping[str, str] = {
     "cutoff": "a hand-off starts after the cut-off of the shuttle run it names",
     "wrong_run": "a hand-off names an unknown run, a run from another site or to another "
     "destination, or a run for dossiers that need none",
-    "ready": "a result is collected before it is ready at its site",
+    "journey": "a hand-off's named journey is not real: runs that do not connect at a site "
+    "with the next run's margin, a first run other than the stop's shuttle, a last run not "
+    "reaching the dossier's destination, a ``reaches`` other than the last run's arrival, or "
+    "no journey named for a dossier bound for a shuttle",
+    "ready": "a result is collected before it is ready at its site (or before the runs bring "
+    "it there from its ready_site)",
     "opening": "a hand-off or collect starts outside the site's opening hours",
     "skill": "a courier serves a job needing a skill it lacks",
     "job_missing": "a job of the request is neither routed nor unassigned",
@@ -108,6 +113,13 @@ CODES: Mapping[str, str] = {
     "lock": "a job the request locks to a courier (its ``courier``) is on another courier's route",
 }
 """Every violation code the checker emits, with what it means. The codes are stable."""
+
+WARNINGS: Mapping[str, str] = {
+    "later_journey": "a hand-off's journey reaches the destination later than the earliest "
+    "journey the timetable offers from the hand-off's start (or names none when one exists): "
+    "the plan may value a later run on purpose, so it is not a broken promise",
+}
+"""Codes of what :func:`check_plan` reports in ``warnings``: doubtful, not broken promises."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +166,12 @@ class _Run:
     to_site: str
     departs_s: float
     handoff_s: float
+    arrives_s: float
+
+    @property
+    def cutoff_s(self) -> float:
+        """Latest moment a dossier may be at ``from_site`` to ride this run."""
+        return self.departs_s - self.handoff_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +206,7 @@ class _Job:
     destination_site: str | None
     origin_site: str | None
     ready_s: float | None
+    ready_site: str | None = None
 
     @property
     def needs_run(self) -> bool:
@@ -340,9 +359,10 @@ def _read_request(request: Mapping[str, Any]) -> _Request:
         from_site = _str(rec, "from_site", where)
         to_site = _str(rec, "to_site", where)
         departs_s = _clock_s(rec.get("departs"), f"{where}.departs", midnight)
+        arrives_s = _clock_s(rec.get("arrives", rec.get("departs")), f"{where}.arrives", midnight)
         handoff_min = _number(rec, "handoff_min", where, default=0)
         assert from_site is not None and to_site is not None
-        runs[ident] = _Run(ident, from_site, to_site, departs_s, handoff_min * 60)
+        runs[ident] = _Run(ident, from_site, to_site, departs_s, handoff_min * 60, arrives_s)
 
     couriers: dict[str, _Courier] = {}
     records = _records(request, "couriers")
@@ -450,6 +470,7 @@ def _read_job(ident: str, rec: Mapping[str, Any], where: str, midnight: datetime
         destination_site=_str(rec, "destination_site", where, required=False),
         origin_site=_str(rec, "origin_site", where, required=kind == "return"),
         ready_s=ready_s,
+        ready_site=_str(rec, "ready_site", where, required=False) if kind == "return" else None,
     )
 
 
@@ -527,6 +548,8 @@ class _Stop:
     job: str | None = None
     jobs: tuple[str, ...] = ()
     shuttle: str | None = None
+    # A hand-off's journeys: job → (run ids, ``reaches`` in seconds or None); None when unnamed.
+    journeys: dict[str, tuple[tuple[str, ...], float | None]] | None = None
     times: dict[str, float] = field(default_factory=dict)
     load: float | None = None
     point: LatLon | None = None
@@ -549,6 +572,31 @@ class _Stop:
         return self.times.get(key)
 
 
+def _earliest_arrival(
+    runs: Sequence[_Run], origin: str, at_s: float, destination: str
+) -> float | None:
+    """When the timetable can bring a dossier at ``origin`` at ``at_s`` to ``destination``
+    today (``None``: it cannot): the checker's own connection scan over ``runs`` sorted by
+    departure, a run caught when the dossier is at its site by the run's cut-off."""
+    if origin == destination:
+        return at_s
+    best: dict[str, float] = {origin: at_s}
+    for _ in range(len(runs) + 1):  # again while a pass improves (runs taking no time)
+        improved = False
+        for run in runs:
+            here = best.get(run.from_site)
+            if (
+                here is not None
+                and here <= run.cutoff_s
+                and run.arrives_s < best.get(run.to_site, math.inf)
+            ):
+                best[run.to_site] = run.arrives_s
+                improved = True
+        if not improved:
+            break
+    return best.get(destination)
+
+
 @dataclass(slots=True)
 class _Seen:
     """Where a job was met in the plan: (route index, courier, stop, stop type)."""
@@ -558,11 +606,20 @@ class _Seen:
 
 
 class _Checker:
-    def __init__(self, request: _Request, plan: Mapping[str, Any], travel: TravelModel | None):
+    def __init__(
+        self,
+        request: _Request,
+        plan: Mapping[str, Any],
+        travel: TravelModel | None,
+        warnings: list[Violation] | None = None,
+    ):
         self.req = request
         self.plan = plan
         self.travel = travel
         self.out: list[Violation] = []
+        self.warnings: list[Violation] = [] if warnings is None else warnings
+        self.timetable = sorted(request.runs.values(), key=lambda r: (r.departs_s, r.arrives_s))
+        self.reaching_today = 0
         self.seen: dict[str, _Seen] = {ident: _Seen() for ident in request.jobs}
         self.route_km: list[float] = []
         self.route_min: list[float] = []
@@ -764,6 +821,7 @@ class _Checker:
             "unassigned": n_unassigned,
             "couriers_used": self.routes_working,
             "runs_caught": self.runs_caught,
+            "reaching_today": self.reaching_today,
             "unassigned_by_reason": by_reason,
         }
         for key, value in optional.items():
@@ -831,6 +889,12 @@ class _Checker:
                 self.runs_missed += sum(1 for job in self.jobs_of(stop) if job.needs_run)
             elif stop.type == "handoff":
                 self.runs_caught += len(stop.jobs)
+            if stop.type == "handoff" and stop.journeys:
+                self.reaching_today += sum(
+                    1
+                    for job in self.jobs_of(stop)
+                    if job.needs_run and (stop.journeys.get(job.id) or ((), None))[1] is not None
+                )
         if len(parsed) != len(stops) or not all(stop.ok for stop in parsed):
             return  # unreadable stops: the checks below would only repeat the damage
         shaped = self.check_shape(label, parsed)
@@ -1015,7 +1079,39 @@ class _Checker:
                 )
                 return False
             stop.shuttle = shuttle
+            if raw.get("journeys") is not None:
+                stop.journeys = self.read_journeys(where, courier, raw["journeys"])
+                return stop.journeys is not None
         return True
+
+    def read_journeys(
+        self, where: str, courier: str, raw: Any
+    ) -> dict[str, tuple[tuple[str, ...], float | None]] | None:
+        """A hand-off's ``journeys``: ``{job: {"runs": [run ids], "reaches": time or null}}``."""
+        out: dict[str, tuple[tuple[str, ...], float | None]] = {}
+        shape = 'an object {job: {"runs": [run ids], "reaches": time or null}}'
+        if not isinstance(raw, Mapping):
+            self.add("malformed", f"{where} has journeys {raw!r}, not {shape}.", courier=courier)
+            return None
+        for job, named in raw.items():
+            runs = named.get("runs") if isinstance(named, Mapping) else None
+            reaches = named.get("reaches") if isinstance(named, Mapping) else None
+            moment = None
+            if isinstance(reaches, str) and _PLAN_TIME.match(reaches):
+                moment = (datetime.fromisoformat(reaches) - self.req.midnight).total_seconds()
+            if (
+                not isinstance(runs, list)
+                or not all(isinstance(r, str) for r in runs)
+                or (reaches is not None and moment is None)
+            ):
+                self.add(
+                    "malformed",
+                    f"{where} has the journey {named!r} for job {job!r}, not {shape}.",
+                    courier=courier,
+                )
+                return None
+            out[str(job)] = (tuple(runs), moment)
+        return out
 
     def read_load(self, where: str, courier: str, raw: Mapping[str, Any], stop: _Stop) -> bool:
         if stop.type == "break" or (stop.type == "end" and "load" not in raw):
@@ -1217,11 +1313,21 @@ class _Checker:
                         courier=c,
                         job=job.id,
                     )
-            if stop.type == "collect" and job.ready_s is not None and start < job.ready_s:
+            ready = self.ready_at_origin(job) if stop.type == "collect" else None
+            upstream = f" (brought from {job.ready_site} by the runs)" if job.ready_site else ""
+            if stop.type == "collect" and job.ready_s is not None and ready is None:
+                self.add(
+                    "ready",
+                    f"Courier {c} collects job {job.id} at stop {stop.index}, but no run brings "
+                    f"its result from {job.ready_site} to {job.origin_site} today.",
+                    courier=c,
+                    job=job.id,
+                )
+            elif ready is not None and start < ready:
                 self.add(
                     "ready",
                     f"Courier {c} collects job {job.id} at stop {stop.index} at "
-                    f"{_hms(start)}, before it is ready at {_hms(job.ready_s)}.",
+                    f"{_hms(start)}, before it is ready at {_hms(ready)}{upstream}.",
                     courier=c,
                     job=job.id,
                 )
@@ -1262,35 +1368,20 @@ class _Checker:
         for stop in stops:
             if stop.type != "handoff":
                 continue
-            jobs = self.jobs_of(stop)
-            if stop.shuttle is None:
-                continue
-            run = self.req.runs.get(stop.shuttle)
-            if run is None:
-                self.add(
-                    "wrong_run",
-                    f"Courier {c}'s handoff at stop {stop.index} names run {stop.shuttle!r}, "
-                    "unknown to the request.",
-                    courier=c,
-                )
-                continue
-            if run.from_site != stop.site:
-                self.add(
-                    "wrong_run",
-                    f"Courier {c}'s handoff at {stop.site} (stop {stop.index}) names run "
-                    f"{run.id}, which leaves from {run.from_site}.",
-                    courier=c,
-                )
-            for job in jobs:
-                if not job.needs_run:
+            run = self.check_first_run(c, stop) if stop.shuttle is not None else None
+            for job in self.jobs_of(stop):
+                if stop.shuttle is not None and not job.needs_run:
                     self.add(
                         "wrong_run",
                         f"Courier {c}'s handoff at stop {stop.index} puts job {job.id} on run "
-                        f"{run.id}, but the dossier has no destination beyond {stop.site}.",
+                        f"{stop.shuttle}, but the dossier has no destination beyond {stop.site}.",
                         courier=c,
                         job=job.id,
                     )
-                elif run.to_site != job.destination_site:
+                elif stop.journeys is not None and job.needs_run:
+                    self.check_journey(c, stop, job)
+                elif run is not None and job.needs_run and run.to_site != job.destination_site:
+                    # A plan written before journeys names only a direct run.
                     self.add(
                         "wrong_run",
                         f"Courier {c}'s handoff at stop {stop.index} puts job {job.id} on run "
@@ -1299,16 +1390,133 @@ class _Checker:
                         courier=c,
                         job=job.id,
                     )
-            start = stop.at("start")
-            cutoff = run.departs_s - run.handoff_s
-            if start is not None and start > cutoff:
+                elif job.needs_run and (run is not None or stop.shuttle is None):
+                    self.warn_if_earlier(c, stop, job, None if run is None else run.arrives_s)
+
+    def check_first_run(self, c: str, stop: _Stop) -> _Run | None:
+        """The run a hand-off names exists, leaves from its site, and is caught by its start."""
+        run = self.req.runs.get(stop.shuttle or "")
+        if run is None:
+            self.add(
+                "wrong_run",
+                f"Courier {c}'s handoff at stop {stop.index} names run {stop.shuttle!r}, "
+                "unknown to the request.",
+                courier=c,
+            )
+            return None
+        if run.from_site != stop.site:
+            self.add(
+                "wrong_run",
+                f"Courier {c}'s handoff at {stop.site} (stop {stop.index}) names run "
+                f"{run.id}, which leaves from {run.from_site}.",
+                courier=c,
+            )
+        start = stop.at("start")
+        if start is not None and start > run.cutoff_s:
+            self.add(
+                "cutoff",
+                f"Courier {c}'s handoff at {stop.site} (stop {stop.index}) starts "
+                f"{_hms(start)}, after the cut-off {_hms(run.cutoff_s)} of run {run.id} "
+                f"(departs {_hms(run.departs_s)}).",
+                courier=c,
+            )
+        return run
+
+    def check_journey(self, c: str, stop: _Stop, job: _Job) -> None:
+        """A named journey is real: it begins with the stop's run, each run leaves from where
+        the one before arrives by its cut-off, the last reaches the destination at ``reaches``."""
+        assert stop.journeys is not None
+        where = f"Courier {c}'s handoff at stop {stop.index}"
+        if job.id not in stop.journeys:
+            self.add("journey", f"{where} names no journey for job {job.id}.", c, job.id)
+            return
+        ids, reaches = stop.journeys[job.id]
+        if (ids[0] if ids else None) != stop.shuttle:
+            self.add(
+                "journey",
+                f"{where}: job {job.id}'s journey begins with {ids[0] if ids else None!r}, not "
+                f"the stop's shuttle {stop.shuttle!r}.",
+                c,
+                job.id,
+            )
+        runs = [self.req.runs.get(r) for r in ids]
+        if not ids or None in runs:
+            if ids:
                 self.add(
-                    "cutoff",
-                    f"Courier {c}'s handoff at {stop.site} (stop {stop.index}) starts "
-                    f"{_hms(start)}, after the cut-off {_hms(cutoff)} of run {run.id} "
-                    f"(departs {_hms(run.departs_s)}).",
-                    courier=c,
+                    "journey",
+                    f"{where}: job {job.id}'s journey {list(ids)} names a run "
+                    "unknown to the request.",
+                    c,
+                    job.id,
                 )
+            elif reaches is not None:
+                self.add(
+                    "journey",
+                    f"{where}: job {job.id}'s journey takes no run but says it "
+                    f"reaches {job.destination_site} at {_hms(reaches)}.",
+                    c,
+                    job.id,
+                )
+            else:
+                self.warn_if_earlier(c, stop, job, None)
+            return
+        legs = [r for r in runs if r is not None]
+        for a, b in itertools.pairwise(legs):
+            if a.to_site != b.from_site or a.arrives_s > b.cutoff_s:
+                self.add(
+                    "journey",
+                    f"{where}: job {job.id} cannot change from run {a.id} (arrives {a.to_site} "
+                    f"{_hms(a.arrives_s)}) to run {b.id} (leaves {b.from_site}, cut-off "
+                    f"{_hms(b.cutoff_s)}).",
+                    c,
+                    job.id,
+                )
+        last = legs[-1]
+        if last.to_site != job.destination_site:
+            self.add(
+                "journey",
+                f"{where}: job {job.id}'s journey ends at {last.to_site}, but the "
+                f"dossier goes to {job.destination_site}.",
+                c,
+                job.id,
+            )
+        if reaches is None or abs(reaches - last.arrives_s) > TRAVEL_TOLERANCE_S:
+            said = "null" if reaches is None else _hms(reaches)
+            self.add(
+                "journey",
+                f"{where}: job {job.id}'s journey says it reaches {said}, but "
+                f"its last run {last.id} arrives {_hms(last.arrives_s)}.",
+                c,
+                job.id,
+            )
+        self.warn_if_earlier(c, stop, job, last.arrives_s)
+
+    def warn_if_earlier(self, c: str, stop: _Stop, job: _Job, named: float | None) -> None:
+        """Warn when the timetable offered an earlier journey from the hand-off's start."""
+        start = stop.at("start")
+        if start is None or stop.site is None or job.destination_site is None:
+            return
+        best = _earliest_arrival(self.timetable, stop.site, start, job.destination_site)
+        if best is not None and (named is None or best < named - TRAVEL_TOLERANCE_S):
+            said = "no journey today" if named is None else f"a journey reaching {_hms(named)}"
+            self.warnings.append(
+                Violation(
+                    "later_journey",
+                    f"Courier {c}'s handoff at stop {stop.index} names {said} for job {job.id}, "
+                    f"but from its start {_hms(start)} the runs could bring it to "
+                    f"{job.destination_site} by {_hms(best)}.",
+                    c,
+                    job.id,
+                )
+            )
+
+    def ready_at_origin(self, job: _Job) -> float | None:
+        """When a result is ready at its origin site: its ``ready_at``, or when the runs bring
+        it there from its ``ready_site`` (``None``: not today)."""
+        if job.ready_s is None or job.ready_site is None or job.ready_site == job.origin_site:
+            return job.ready_s
+        assert job.origin_site is not None
+        return _earliest_arrival(self.timetable, job.ready_site, job.ready_s, job.origin_site)
 
     def check_breaks(self, courier: _Courier, stops: list[_Stop], done: list[_Stop]) -> None:
         c = courier.id
@@ -1490,6 +1698,7 @@ def check_plan(
     plan: Mapping[str, Any],
     *,
     travel: TravelModel | None = None,
+    warnings: list[Violation] | None = None,
 ) -> list[Violation]:
     """List every promise a plan breaks, checked against its request.
 
@@ -1503,6 +1712,9 @@ def check_plan(
         The travel model for legs when the request carries no ``travel`` matrix; by default
         ``geo.travel.GreatCircleTravel`` for each courier's mode. A request's own matrix
         (minutes and km over site and job ids) always wins.
+    warnings
+        If given, doubtful points that break no promise are appended to it (codes in
+        :data:`WARNINGS`, e.g. a hand-off whose journey is later than the earliest one).
 
     Returns
     -------
@@ -1517,7 +1729,7 @@ def check_plan(
         cannot be checked against it.
     """
     req = _read_request(request)
-    return [*_Checker(req, plan, travel).run(), *_broken_locks(request, plan)]
+    return [*_Checker(req, plan, travel, warnings).run(), *_broken_locks(request, plan)]
 
 
 def _broken_locks(request: Mapping[str, Any], plan: Mapping[str, Any]) -> list[Violation]:
@@ -1583,13 +1795,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"cannot read {path}: {exc}", file=sys.stderr)
             return 2
+    warnings: list[Violation] = []
     try:
-        violations = check_plan(documents[0], documents[1])
+        violations = check_plan(documents[0], documents[1], warnings=warnings)
     except ValueError as exc:
         print(f"cannot check against {args.request}: {exc}", file=sys.stderr)
         return 2
     for violation in violations:
         print(violation)
+    for warning in warnings:
+        print(f"warning: {warning}")
     print(f"{len(violations)} violation(s)")
     return 1 if violations else 0
 

@@ -9,14 +9,18 @@ How the domain maps onto the core (:mod:`routing.model`):
 - A **pickup** job is a two-step core job: the pickup visit at the home (+size), then a hand-off
   visit at its ``handoff_site`` (−size) on the same courier. When the dossier must ride a shuttle
   (``destination_site`` set and different from the hand-off site), the hand-off step is a choice
-  among *alternative visits*, one per catchable run (window closing at that run's cut-off,
-  ``departs − handoff_min``) plus one for "no run today" (window up to the site's closing). The
-  solver picks exactly one; each carries the delay cost of its run, so the earliest catchable run
-  is worth most and missing every run costs a day. This models the step cost exactly (a soft
-  upper bound would only be linear in lateness) at the price of a few extra nodes per pickup, so
-  only the first :data:`MAX_RUN_CHOICES` catchable runs are offered.
+  among *alternative visits*, one per catchable first run of a journey through the timetable to
+  the destination (:func:`routing.journeys.journeys_by_first_run`: window closing at that run's
+  cut-off, ``departs − handoff_min``) plus one for "no journey today" (window up to the site's
+  closing). The solver picks exactly one; each carries the delay cost of the time its journey
+  reaches the destination, so the earliest journey is worth most, a two-leg journey beats
+  waiting for tomorrow, and missing every journey costs a day. This models the step cost exactly
+  (a soft upper bound would only be linear in lateness) at the price of a few extra nodes per
+  pickup, so only the first :data:`MAX_RUN_CHOICES` catchable first runs are offered (runs that
+  reach no sooner than a later one are never offered).
 - A **return** job is a collect visit at ``origin_site`` (window opening at ``ready_at``, +size),
-  then the delivery at the home (−size).
+  then the delivery at the home (−size). A result ready upstream (``ready_site``) opens the
+  window when the earliest journey from there at ``ready_at`` reaches ``origin_site``.
 - Hand-offs and collects at one site done one after the other share one site service time
   (``options.site_service_min``, default 2 minutes per site visit): they form one stop in the plan.
   A courier may come back to a site any number of times (one node per visit).
@@ -53,6 +57,7 @@ import numpy.typing as npt
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import DAY_S, hhmm
+from routing.journeys import Timetable
 from routing.locks import lock_steps, locked_courier
 from routing.model import (
     Break,
@@ -71,7 +76,6 @@ from routing.request import (
     DossierJob,
     PlanRequest,
     RequestError,
-    Shuttle,
 )
 
 DROP_PENALTY = 1_000_000_000
@@ -112,6 +116,8 @@ class VisitRole:
     run: str | None = None  # shuttle id caught, for a hand-off
     missed: bool = False  # a hand-off that catches no run today
     late: bool = False  # a delivery in hand whose window can no longer be met (re-planning)
+    journey: tuple[str, ...] = ()  # a hand-off: the runs to the destination, ``run`` first
+    reaches_s: int | None = None  # a hand-off: when its journey reaches the destination
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +151,6 @@ class Built:
 def _site_window(req: PlanRequest, site: str) -> tuple[int, int]:
     opening = req.sites[site].opening_s
     return opening if opening is not None else (0, HORIZON_S)
-
-
-def _runs(req: PlanRequest, frm: str, to: str) -> list[Shuttle]:
-    return sorted(
-        (r for r in req.shuttles if r.from_site == frm and r.to_site == to),
-        key=lambda r: r.departs_s,
-    )
 
 
 def _needs_run(job: DossierJob) -> bool:
@@ -215,12 +214,15 @@ class _Diagnosis:
         profile_of: Sequence[str],
         site_index: Mapping[str, int],
         starts: Sequence[CourierState],
+        *,
+        timetable: Timetable,
     ) -> None:
         self.req = req
         self.sec = sec
         self.profile_of = profile_of
         self.site_index = site_index
         self.starts = starts
+        self.timetable = timetable
 
     def _t(self, k: int, a: int, b: int) -> int:
         return int(self.sec[self.profile_of[k]][a, b])
@@ -279,15 +281,14 @@ class _Diagnosis:
         return None
 
     def _unknown_site(self, job: DossierJob) -> tuple[str, str] | None:
-        for s in [job.handoff_site, job.destination_site, job.origin_site]:
+        named = (
+            ("handoff_site", job.handoff_site),
+            ("destination_site", job.destination_site),
+            ("origin_site", job.origin_site),
+            ("ready_site", job.ready_site),
+        )
+        for field_name, s in named:
             if s is not None and s not in self.req.sites:
-                field_name = (
-                    "handoff_site"
-                    if s == job.handoff_site
-                    else "destination_site"
-                    if s == job.destination_site
-                    else "origin_site"
-                )
                 return "unknown_site", f"Its {field_name} {s!r} is not among the request's sites."
         return None
 
@@ -316,10 +317,18 @@ class _Diagnosis:
     def _outside_time(self, job: DossierJob, roomy: list[int]) -> tuple[str, str] | None:
         w0, w1 = job.window_s
         win = f"{hhmm(w0)}–{hhmm(w1)}"
-        if job.kind == "return" and job.ready_s > w1:
+        ready = self.timetable.ready_at_origin(job) if job.kind == "return" else 0
+        if ready is None:
             return (
                 "ready_after_window",
-                f"It is ready at {job.origin_site} only at {hhmm(job.ready_s)}, after the "
+                f"It is ready at {job.ready_site} at {hhmm(job.ready_s)}, but no shuttle run "
+                f"brings it to {job.origin_site} today, before the citizen's window {win} closes.",
+            )
+        if job.kind == "return" and ready > w1:
+            upstream = f" (by the runs from {job.ready_site})" if ready != job.ready_s else ""
+            return (
+                "ready_after_window",
+                f"It is ready at {job.origin_site} only at {hhmm(ready)}{upstream}, after the "
                 f"citizen's window {win} closes.",
             )
         shifts = [self.req.couriers[k].shift_s for k in roomy]
@@ -329,11 +338,10 @@ class _Diagnosis:
         site = job.handoff_site if job.kind == "pickup" else job.origin_site
         assert site is not None
         o0, o1 = _site_window(self.req, site)
-        if job.kind == "return" and max(job.ready_s, o0) > o1:
+        if job.kind == "return" and max(ready, o0) > o1:
             return (
                 "site_closed",
-                f"{site} closes at {hhmm(o1)}, before the result is ready there "
-                f"({hhmm(job.ready_s)}).",
+                f"{site} closes at {hhmm(o1)}, before the result is ready there ({hhmm(ready)}).",
             )
         return None
 
@@ -358,7 +366,9 @@ class _Diagnosis:
                 return "closed", None
             done = at_site + req.site_service_s + self._t(k, s_idx, end)
             return ("ok" if done <= c.shift_s[1] else "short"), None
-        at_site = max(t_start + self._t(k, st.location, s_idx), job.ready_s, o0)
+        ready = self.timetable.ready_at_origin(job)
+        assert ready is not None, "a return with no journey from its ready_site is diagnosed first"
+        at_site = max(t_start + self._t(k, st.location, s_idx), ready, o0)
         if at_site > o1:
             return "closed", None
         arrive = at_site + req.site_service_s + self._t(k, s_idx, job_loc)
@@ -472,8 +482,9 @@ def build_problem(
                 replanning=states is not None,
             )
         )
-    jobs = _JobSteps(req, sec_int, profile_of, places, starts)
-    diagnosis = _Diagnosis(req, sec_int, profile_of, places.site_index, starts)
+    timetable = Timetable(req)
+    jobs = _JobSteps(req, sec_int, profile_of, places, starts, timetable)
+    diagnosis = _Diagnosis(req, sec_int, profile_of, places.site_index, starts, timetable=timetable)
     added = jobs.add_all(
         b,
         diagnosis,
@@ -604,6 +615,7 @@ class _JobSteps:
     profile_of: list[str]
     places: _Places
     starts: list[CourierState]
+    timetable: Timetable
 
     def add_all(
         self,
@@ -691,35 +703,43 @@ class _JobSteps:
     def _handoffs_to_runs(
         self, j: int, job: DossierJob, in_hand_of: int | None, only: frozenset[int] | None
     ) -> tuple[list[Visit], list[VisitRole]]:
-        """One hand-off per catchable run, costed by its delay, and one for "no run today"."""
+        """One hand-off per first run of a journey to the destination, costed by when that
+        journey reaches it, and one for "no journey today" (it waits for tomorrow's)."""
         assert job.handoff_site is not None and job.destination_site is not None
         req, sec_int, site = self.req, self.sec_int, job.handoff_site
         at = self.places.site_index[site]
         o0, o1 = _site_window(req, site)
-        runs = _runs(req, site, job.destination_site)
         travel_min = min(int(sec_int[p][self.places.job_loc[j], at]) for p in sec_int)
         earliest = max(job.window_s[0] + job.service_s + travel_min, o0)
         if in_hand_of is not None:
             earliest = max(self.starts[in_hand_of].ready_s, o0)
-        catchable = [r for r in runs if min(r.cutoff_s, o1) >= earliest][:MAX_RUN_CHOICES]
-        base = catchable[0].arrives_s if catchable else 0
+        found = self.timetable.first_runs(site, job.destination_site, after_s=earliest)
+        catchable = [jr for jr in found if min(jr.runs[0].cutoff_s, o1) >= earliest]
+        catchable = catchable[:MAX_RUN_CHOICES]
+        base = min((jr.reaches_s for jr in catchable), default=0)
         svc = req.site_service_s
-        alternatives = [
-            Visit(
-                at,
-                TimeWindow(o0, min(r.cutoff_s, o1)),
-                svc,
-                -job.size,
-                job.skills,
-                only,
-                group=f"{site}|handoff|{r.id}",
-                cost=DELAY_PER_MIN * ((r.arrives_s - base) // 60),
-                name=f"{job.id}:handoff:{r.id}",
+        alternatives: list[Visit] = []
+        roles: list[VisitRole] = []
+        for jr in catchable:
+            first = jr.runs[0]
+            alternatives.append(
+                Visit(
+                    at,
+                    TimeWindow(o0, min(first.cutoff_s, o1)),
+                    svc,
+                    -job.size,
+                    job.skills,
+                    only,
+                    group=f"{site}|handoff|{first.id}",
+                    cost=DELAY_PER_MIN * ((jr.reaches_s - base) // 60),
+                    name=f"{job.id}:handoff:{first.id}",
+                )
             )
-            for r in catchable
-        ]
-        roles = [VisitRole(j, "handoff", site, r.id) for r in catchable]
-        next_day = (runs[0].arrives_s + DAY_S) if runs else base + DAY_S
+            roles.append(
+                VisitRole(j, "handoff", site, first.id, journey=jr.run_ids, reaches_s=jr.reaches_s)
+            )
+        tomorrow = self.timetable.earliest(site, 0, job.destination_site)
+        next_day = (tomorrow.reaches_s if tomorrow is not None else base) + DAY_S
         miss_cost = DELAY_PER_MIN * ((next_day - base) // 60) if catchable else 0
         alternatives.append(
             Visit(
@@ -749,7 +769,7 @@ class _JobSteps:
             o0, o1 = _site_window(self.req, site)
             collect = Visit(
                 self.places.site_index[site],
-                TimeWindow(max(job.ready_s, o0), o1),
+                TimeWindow(max(self._ready(job), o0), o1),
                 self.req.site_service_s,
                 job.size,
                 job.skills,
@@ -764,6 +784,11 @@ class _JobSteps:
         steps.append([Visit(home, window, job.service_s, -job.size, job.skills, only, name=name)])
         roles.append([VisitRole(j, "delivery", late=late)])
         return steps, roles
+
+    def _ready(self, job: DossierJob) -> int:
+        """When the result is ready at its origin site (a re-plan's job in hand was ready)."""
+        ready = self.timetable.ready_at_origin(job)
+        return job.ready_s if ready is None else ready
 
     def _delivery_window(
         self, j: int, job: DossierJob, in_hand_of: int | None

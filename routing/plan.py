@@ -41,6 +41,23 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedJourney:
+    """The runs a dossier handed over rides to its destination, and when it reaches it.
+
+    Parameters
+    ----------
+    runs
+        Shuttle run ids in the order they are ridden, the hand-off's ``shuttle`` first; empty
+        when no journey reaches the destination today.
+    reaches
+        Arrival at the destination by the last run (``None``: not today).
+    """
+
+    runs: tuple[str, ...] = ()
+    reaches: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Stop:
     """One stop of a route.
 
@@ -58,6 +75,9 @@ class Stop:
         The job ids handed over (``handoff``) or collected (``collect``) at a site stop.
     shuttle
         For a hand-off: the first shuttle run its dossiers catch (``None``: no run today).
+    journeys
+        For a hand-off of dossiers bound for a shuttle: each job's :class:`PlannedJourney` to its
+        destination (``None`` on other stops and on plans written before journeys).
     late
         A delivery in hand whose window can no longer be met (re-planning).
     arrive, start, depart
@@ -76,6 +96,7 @@ class Stop:
     dossier: str | None = None
     jobs: tuple[str, ...] = ()
     shuttle: str | None = None
+    journeys: Mapping[str, PlannedJourney] | None = None
     late: bool = False
     arrive: datetime | None = None
     start: datetime | None = None
@@ -183,6 +204,8 @@ class Kpis:
         Routes in the plan.
     runs_caught, runs_missed
         Dossiers handed over in time for a shuttle run today, and those that catch none.
+    reaching_today
+        Dossiers handed over for a shuttle whose journey reaches their destination today.
     solver
         How the search went.
     """
@@ -196,6 +219,7 @@ class Kpis:
     couriers_used: int | None = None
     runs_caught: int | None = None
     runs_missed: int | None = None
+    reaching_today: int | None = None
     solver: SolverFigures | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -279,7 +303,7 @@ _STOP_KEYS: dict[str, tuple[str, ...]] = {
     "start": ("arrive", "depart", "load", "site", "point"),
     "pickup": ("job", "dossier", "point", "late", "arrive", "start", "depart", "load"),
     "delivery": ("job", "dossier", "point", "late", "arrive", "start", "depart", "load"),
-    "handoff": ("site", "jobs", "shuttle", "arrive", "start", "depart", "load"),
+    "handoff": ("site", "jobs", "shuttle", "journeys", "arrive", "start", "depart", "load"),
     "collect": ("site", "jobs", "arrive", "start", "depart", "load"),
     "break": ("site", "point", "arrive", "start", "depart", "load"),
     "end": ("site", "point", "arrive", "start", "depart", "load"),
@@ -305,6 +329,12 @@ def stop_to_json(stop: Stop) -> dict[str, Any]:
                 out["late"] = True
         elif key == "shuttle":
             out["shuttle"] = stop.shuttle  # a hand-off always says its run, null for none
+        elif key == "journeys":
+            if stop.journeys is not None:
+                out["journeys"] = {
+                    job: {"runs": list(j.runs), "reaches": _time(j.reaches)}
+                    for job, j in stop.journeys.items()
+                }
         elif key in ("arrive", "start", "depart"):
             if (moment := _time(getattr(stop, key))) is not None:
                 out[key] = moment
@@ -338,6 +368,7 @@ def _kpis_to_json(kpis: Kpis) -> dict[str, Any]:
         "couriers_used",
         "runs_caught",
         "runs_missed",
+        "reaching_today",
     ):
         value = getattr(kpis, name)
         if value is not None:
@@ -457,6 +488,7 @@ def _read_stop(data: object, day: date, where: str) -> Stop:
         except ValueError as exc:
             raise PlanError(str(exc)) from None
     jobs = tuple(_text(j, f"{where}.jobs[{i}]") or "" for i, j in enumerate(obj.get("jobs") or ()))
+    journeys = obj.get("journeys")
     load = obj.get("load")
     late = obj.get("late", False)
     if not isinstance(late, bool):
@@ -469,6 +501,7 @@ def _read_stop(data: object, day: date, where: str) -> Stop:
         dossier=_text(obj.get("dossier"), f"{where}.dossier", optional=True),
         jobs=jobs,
         shuttle=_text(obj.get("shuttle"), f"{where}.shuttle", optional=True),
+        journeys=None if journeys is None else _read_journeys(journeys, day, f"{where}.journeys"),
         late=late,
         arrive=_moment(obj.get("arrive"), day, f"{where}.arrive"),
         start=_moment(obj.get("start"), day, f"{where}.start"),
@@ -476,6 +509,18 @@ def _read_stop(data: object, day: date, where: str) -> Stop:
         load=None if load is None else _whole(load, f"{where}.load"),
         extra={k: v for k, v in obj.items() if k not in _STOP_FIELDS},
     )
+
+
+def _read_journeys(data: object, day: date, where: str) -> dict[str, PlannedJourney]:
+    out: dict[str, PlannedJourney] = {}
+    for job, raw in _object(data, where).items():
+        obj = _object(raw, f"{where}.{job}")
+        runs = _list(obj.get("runs", []), f"{where}.{job}.runs")
+        out[str(job)] = PlannedJourney(
+            runs=tuple(_text(r, f"{where}.{job}.runs[{i}]") or "" for i, r in enumerate(runs)),
+            reaches=_moment(obj.get("reaches"), day, f"{where}.{job}.reaches"),
+        )
+    return out
 
 
 def _read_stops(data: object, day: date, where: str) -> tuple[Stop, ...]:
@@ -510,7 +555,15 @@ def _read_unassigned(data: object, where: str) -> Unassigned:
     )
 
 
-_KPI_WHOLE = ("jobs", "served", "unassigned", "couriers_used", "runs_caught", "runs_missed")
+_KPI_WHOLE = (
+    "jobs",
+    "served",
+    "unassigned",
+    "couriers_used",
+    "runs_caught",
+    "runs_missed",
+    "reaching_today",
+)
 _SOLVER_FIELDS = ("status", "cost", "seconds", "solutions", "districts")
 
 
@@ -556,6 +609,7 @@ def _read_kpis(data: object, where: str) -> Kpis:
         couriers_used=whole("couriers_used"),
         runs_caught=whole("runs_caught"),
         runs_missed=whole("runs_missed"),
+        reaching_today=whole("reaching_today"),
         solver=None if solver is None else _read_solver(solver, f"{where}.solver"),
         extra={k: v for k, v in obj.items() if k not in known},
     )
@@ -642,6 +696,7 @@ __all__ = [
     "Kpis",
     "Plan",
     "PlanError",
+    "PlannedJourney",
     "Route",
     "SolverFigures",
     "Stop",

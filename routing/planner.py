@@ -25,12 +25,22 @@ from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import at_seconds, hhmm
 from routing.dossiers import (
     Built,
+    VisitRole,
     _needs_run,
     build_problem,
 )
 from routing.locks import keep_locks_together
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
-from routing.plan import Kpis, Plan, SolverFigures, Stop, StopKind, Unassigned, plan_from_json
+from routing.plan import (
+    Kpis,
+    Plan,
+    PlannedJourney,
+    SolverFigures,
+    Stop,
+    StopKind,
+    Unassigned,
+    plan_from_json,
+)
 from routing.plan import Route as PlanRoute
 from routing.request import DossierJob, PlanRequest, parse_request
 from routing.warm import initial_routes
@@ -136,10 +146,19 @@ class _RouteWriter:
         jobs = tuple(req.jobs[roles[s.visit].job].id for s in grp)
         if role.role == "collect":
             return Stop(kind="collect", site=role.site, jobs=jobs, **times)
-        shuttle = role.run if _needs_run(req.jobs[role.job]) else None
-        if _needs_run(req.jobs[role.job]) and role.missed:
+        if not _needs_run(req.jobs[role.job]):
+            return Stop(kind="handoff", site=role.site, jobs=jobs, **times)
+        if role.missed:
             self.missed += len(grp)
-        return Stop(kind="handoff", site=role.site, jobs=jobs, shuttle=shuttle, **times)
+        journeys = {req.jobs[roles[s.visit].job].id: self._journey(roles[s.visit]) for s in grp}
+        return Stop(
+            kind="handoff", site=role.site, jobs=jobs, shuttle=role.run, journeys=journeys, **times
+        )
+
+    def _journey(self, role: VisitRole) -> PlannedJourney:
+        """The journey a hand-off alternative was valued by (no runs: none today)."""
+        reaches = None if role.reaches_s is None else self.at(role.reaches_s)
+        return PlannedJourney(runs=role.journey, reaches=reaches)
 
     def end(self) -> None:
         """The arrival at the end site, after the breaks still to take."""
@@ -197,7 +216,20 @@ def _kpis(
             len(s.jobs) for r in routes for s in r.stops if s.kind == "handoff" and s.shuttle
         ),
         runs_missed=runs_missed,
+        reaching_today=_reaching_today(routes),
         solver=solver,
+    )
+
+
+def _reaching_today(routes: Sequence[PlanRoute]) -> int:
+    """Dossiers handed over for a shuttle whose journey reaches the destination today."""
+    return sum(
+        1
+        for r in routes
+        for s in r.stops
+        if s.kind == "handoff" and s.journeys
+        for journey in s.journeys.values()
+        if journey.reaches is not None
     )
 
 

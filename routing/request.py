@@ -81,7 +81,12 @@ class Courier:
 
 @dataclass(frozen=True, slots=True)
 class DossierJob:
-    """A pickup (home → hand-off site) or a return (origin site → home)."""
+    """A pickup (home → hand-off site) or a return (origin site → home).
+
+    A return's result is ready at ``origin_site`` at ``ready_s``, or, when ``ready_site`` is
+    given, at ``ready_site`` at ``ready_s`` and brought to ``origin_site`` by the shuttle runs
+    (:func:`routing.journeys.ready_at_origin`).
+    """
 
     id: str
     kind: str  # "pickup" or "return"
@@ -97,6 +102,7 @@ class DossierJob:
     ready_s: int = 0
     due: date | None = None
     courier: str | None = None  # locked to this courier by the dispatcher (checked in parse)
+    ready_site: str | None = None  # a return: where the result is ready at ``ready_s``, upstream
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +358,11 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
     ready = 0
     if obj.get("ready_at") is not None:
         ready = parse_time(obj["ready_at"], day, f"{where}.ready_at")
+    ready_site = None
+    if obj.get("ready_site") is not None:
+        ready_site = _str(obj["ready_site"], f"{where}.ready_site")
+        if obj.get("ready_at") is None:
+            raise _err(f"{where}.ready_at", "is missing (when the result is ready at ready_site).")
     due = None
     if obj.get("due") is not None:
         try:
@@ -373,6 +384,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
         ready_s=ready,
         due=due,
         courier=courier,
+        ready_site=ready_site,
     )
 
 

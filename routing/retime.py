@@ -33,8 +33,19 @@ import numpy as np
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.checker import check_plan
 from routing.clock import at_seconds, local_midnight
-from routing.dossiers import _integer_travel, _needs_run, _places, _runs, _site_window, _travel
-from routing.plan import JOB_STOPS, Change, Kpis, Plan, Route, SolverFigures, Stop, StopKind
+from routing.dossiers import _integer_travel, _needs_run, _places, _site_window, _travel
+from routing.journeys import Journey, journeys_by_first_run
+from routing.plan import (
+    JOB_STOPS,
+    Change,
+    Kpis,
+    Plan,
+    PlannedJourney,
+    Route,
+    SolverFigures,
+    Stop,
+    StopKind,
+)
 from routing.request import Courier, DossierJob, PlanRequest, parse_request
 
 
@@ -213,22 +224,56 @@ class _Ride:
 
 
 def _with_runs(req: PlanRequest, jobs: Mapping[str, DossierJob], route: Route) -> Route:
-    """Give each new hand-off (no run yet) the earliest direct run it still catches."""
-    stops = []
+    """Give each hand-off its journeys: a new one (no run yet) the earliest journey it still
+    catches, and a job that joined a hand-off the earliest journey beginning with its run."""
     midnight = local_midnight(req.day)
+    stops = []
     for stop in route.stops:
-        if stop.kind == "handoff" and stop.shuttle is None and stop.start is not None:
-            heads = [jobs[j] for j in stop.jobs if _needs_run(jobs[j])]
-            if heads and len({j.destination_site for j in heads}) == 1:
-                start = round((stop.start - midnight).total_seconds())
-                assert heads[0].handoff_site is not None and heads[0].destination_site
-                runs = _runs(req, heads[0].handoff_site, heads[0].destination_site)
-                run = next((r for r in runs if r.cutoff_s >= start), None)
-                if run is not None and len(heads) == len(stop.jobs):
-                    stops.append(replace(stop, shuttle=run.id))
-                    continue
-        stops.append(stop)
+        if stop.kind == "handoff" and stop.start is not None:
+            start = round((stop.start - midnight).total_seconds())
+            stops.append(_journeys_of(req, [jobs[j] for j in stop.jobs], stop, start))
+        else:
+            stops.append(stop)
     return replace(route, stops=tuple(stops))
+
+
+def _journeys_of(req: PlanRequest, handed: Sequence[DossierJob], stop: Stop, start: int) -> Stop:
+    heads = [j for j in handed if _needs_run(j)]
+    if not heads:
+        return stop
+    known = dict(stop.journeys or {})
+    shuttle = stop.shuttle
+    if shuttle is None and len(heads) == len(handed):
+        if len({j.destination_site for j in heads}) > 1:
+            return stop
+        first = _catchable(req, heads[0], start)
+        if first is None:
+            return stop
+        shuttle = first.runs[0].id
+    for job in heads:
+        if job.id not in known and shuttle is not None:
+            found = [jr for jr in _catchable_all(req, job, start) if jr.runs[0].id == shuttle]
+            if found:
+                known[job.id] = _planned(req, found[0])
+    return replace(stop, shuttle=shuttle, journeys=known or None)
+
+
+def _catchable_all(req: PlanRequest, job: DossierJob, start: int) -> list[Journey]:
+    assert job.handoff_site is not None and job.destination_site is not None
+    return journeys_by_first_run(
+        req.shuttles, job.handoff_site, job.destination_site, after_s=start
+    )
+
+
+def _catchable(req: PlanRequest, job: DossierJob, start: int) -> Journey | None:
+    """The journey reaching the destination soonest among those a hand-off at ``start`` catches."""
+    return min(_catchable_all(req, job, start), key=lambda jr: jr.reaches_s, default=None)
+
+
+def _planned(req: PlanRequest, journey: Journey) -> PlannedJourney:
+    return PlannedJourney(
+        runs=tuple(r.id for r in journey.runs), reaches=at_seconds(req.day, journey.reaches_s)
+    )
 
 
 def _kpis(

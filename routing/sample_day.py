@@ -278,7 +278,12 @@ def _allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
 
 
 def camau_day(
-    *, jobs: int, seed: int = 0, date: str = "2026-11-23", couriers: int | None = None
+    *,
+    jobs: int,
+    seed: int = 0,
+    date: str = "2026-11-23",
+    couriers: int | None = None,
+    department_share: float = 0.0,
 ) -> dict[str, Any]:
     """Build a realistic plan request for one working day of the post in Cà Mau.
 
@@ -298,6 +303,10 @@ def camau_day(
         jobs (:data:`JOBS_PER_COURIER_RURAL`, :data:`JOBS_PER_COURIER_CITY`); a fixed fleet
         smaller than that makes an over-demanding day, as in a benchmark of 2,000 jobs for
         60 couriers.
+    department_share
+        Share (0 to 1) of pickups bound for a provincial department rather than the centre:
+        they ride the trunk run to the centre, then an inter-agency run (a two-run journey,
+        DESIGN §4). 0 by default, which keeps every day drawn before it the same.
 
     Returns
     -------
@@ -313,6 +322,9 @@ def camau_day(
         date, or ``couriers`` fewer than the offices that have jobs.
     """
     day = _checked_arguments(jobs, seed, date, couriers)
+    if not 0.0 <= department_share <= 1.0:
+        msg = f"department_share must be between 0 and 1, got {department_share!r}."
+        raise ValueError(msg)
     rng = random.Random(seed)
     geo = camau()
     sites = _sites(geo)
@@ -335,6 +347,7 @@ def camau_day(
             shuttles=shuttles,
             day=day,
             first_number=len(job_list) + 1,
+            department_share=department_share,
         )
         job_list += office_jobs
         crew += _couriers(office, office_jobs, fleet.get(office))
@@ -397,6 +410,7 @@ def _office_jobs(
     shuttles: Sequence[dict[str, Any]],
     day: date,
     first_number: int,
+    department_share: float = 0.0,
 ) -> list[dict[str, Any]]:
     """An office's jobs, about half returns when a run brings results back early enough."""
     # Results that reach the office early enough to be delivered in a 2-hour window.
@@ -420,6 +434,7 @@ def _office_jobs(
             wards=wards,
             usable_runs=usable,
             day=day,
+            department_share=department_share,
         )
         for k, kind in enumerate(kinds)
     ]
@@ -435,6 +450,7 @@ def _job(
     wards: Sequence[Ward],
     usable_runs: Sequence[dict[str, Any]],
     day: date,
+    department_share: float = 0.0,
 ) -> dict[str, Any]:
     """One home job of ``office``: a pickup handed off there, or a return collected there."""
     ward, home = _sample_home(rng, wards)
@@ -455,10 +471,12 @@ def _job(
         # Citizens book pickups mostly in the morning, so dossiers catch a run the same day.
         earliest = DAY_START_MIN + 30 * rng.choice((1, 1, 2, 3, 4, 6, 8, 10, 12))
         window = _window(rng, earliest, spread_min=0)
+        # Drawn only when asked for, so days without departments keep their random draws.
+        to_department = department_share > 0 and rng.random() < department_share
         job.update(
             dossier=f"{CENTRE_CODE}-{day:%y%m%d}-{serial}",
             handoff_site=office,
-            destination_site="centre",
+            destination_site=rng.choice(DEPARTMENTS)[0] if to_department else "centre",
         )
     job.update(
         lat=home.lat,
@@ -532,10 +550,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--couriers", type=int, default=None, help="total couriers (default: enough per office)"
     )
+    parser.add_argument(
+        "--departments",
+        type=float,
+        default=0.0,
+        help="share of pickups bound for a provincial department, via the centre (0 to 1)",
+    )
     parser.add_argument("-o", "--output", help="file to write (default: standard output)")
     args = parser.parse_args(argv)
     try:
-        request = camau_day(jobs=args.jobs, seed=args.seed, date=args.date, couriers=args.couriers)
+        request = camau_day(
+            jobs=args.jobs,
+            seed=args.seed,
+            date=args.date,
+            couriers=args.couriers,
+            department_share=args.departments,
+        )
     except ValueError as exc:
         parser.error(str(exc))
     text = json.dumps(request, ensure_ascii=False, indent=2) + "\n"

@@ -251,7 +251,11 @@ def _run_risks(day: _Day, job_id: str, row: BoardDossier) -> list[Risk]:
     site = day.jobs.get(job_id, {}).get("handoff_site")
     eta = day.expected.get((job_id, "handoff"))
     expected = eta.expected_arrive if eta is not None else None
-    left_behind = row.status == Status.AT_HUB.value and day.now > departs + _LEFT_BEHIND_AFTER
+    # At a site past the office (changing runs on its journey, DESIGN §4) it was not left behind.
+    at_office = row.site is None or row.site == site
+    left_behind = (
+        row.status == Status.AT_HUB.value and at_office and day.now > departs + _LEFT_BEHIND_AFTER
+    )
     if (row.status in _NOT_AT_OFFICE and day.now > cutoff) or left_behind:
         nxt = day.next_run(site, max(day.now, expected or day.now))
         return [

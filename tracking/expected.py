@@ -9,7 +9,9 @@ settles a next step before anyone reads it:
   (the time it was expected stays in ``was_expected``), so nobody is told a time already gone;
   so is a courier's stop pushed past the day of its route (it needs a new plan);
 * a step by shuttle whose run has gone without it waits for the next run of the timetable
-  that leaves its site (today's, else the first one of the next working day);
+  that leaves its site (today's, else the first one of the next working day); on a plan that
+  names journeys, it is expected when the earliest journey from its site reaches its
+  destination, and the step names that journey's first run;
 * a time outside working hours (before :data:`WORK_START`, after :data:`WORK_END`, a weekend
   or a Vietnamese public holiday) moves to the start of the next working period.
 
@@ -28,7 +30,15 @@ from typing import Any
 import holidays
 from sqlmodel import Session
 
-from routing.clock import LOCAL_TZ, local_iso, parse_day_time, parse_plan_time
+from routing.clock import (
+    LOCAL_TZ,
+    at_seconds,
+    local_iso,
+    local_midnight,
+    parse_day_time,
+    parse_plan_time,
+)
+from routing.journeys import earliest_journey, timetable_of
 from tracking.models import Dossier, StoredPlan
 from tracking.progress import next_step
 
@@ -103,25 +113,50 @@ def into_working_hours(moment: datetime) -> datetime:
 
 
 def _next_run_arrival(
-    shuttles: Sequence[Mapping[str, Any]], site: str | None, after: datetime
-) -> datetime | None:
-    """When the first run leaving ``site`` that can still be caught after ``after`` arrives."""
+    shuttles: Sequence[Mapping[str, Any]],
+    site: str | None,
+    after: datetime,
+    destination: str | None = None,
+) -> tuple[datetime, str | None] | None:
+    """When the first run leaving ``site`` that can still be caught after ``after`` arrives, and
+    its id; with a ``destination`` beyond the next site, when the earliest journey from ``site``
+    through the timetable reaches it (DESIGN §4), and its first run."""
     local = after.astimezone(LOCAL_TZ)
     day = local.date()
     for _ in range(8):  # today, then up to a week of working days (Tết is the longest break)
         if is_working_day(day):
-            arrivals = []
-            for run in shuttles:
-                if run.get("from_site") != site:
-                    continue
-                departs = parse_day_time(day, run.get("departs"))
-                arrives = parse_day_time(day, run.get("arrives"))
-                if departs is not None and arrives is not None and departs >= after:
-                    arrivals.append(datetime.combine(day, arrives.timetz()))
-            if arrivals:
-                return min(arrivals)
+            found = _first_arrival(shuttles, site, after, day, destination)
+            if found is not None:
+                return found
         day = next_working_day(day)
     return None
+
+
+def _first_arrival(
+    shuttles: Sequence[Mapping[str, Any]],
+    site: str | None,
+    after: datetime,
+    day: date,
+    destination: str | None,
+) -> tuple[datetime, str | None] | None:
+    if site is not None and destination is not None and destination != site:
+        from_s = max(0, int((after - local_midnight(day)).total_seconds()))
+        journey = earliest_journey(timetable_of(shuttles, day), site, from_s, destination)
+        if journey is None or journey.first is None:
+            return None
+        return at_seconds(day, journey.reaches_s), journey.first.id
+    arrivals = []
+    for run in shuttles:
+        if run.get("from_site") != site:
+            continue
+        departs = parse_day_time(day, run.get("departs"))
+        arrives = parse_day_time(day, run.get("arrives"))
+        if departs is not None and arrives is not None and departs >= after:
+            arrivals.append((datetime.combine(day, arrives.timetz()), run.get("id")))
+    if not arrivals:
+        return None
+    arrival, run_id = min(arrivals, key=lambda a: a[0])
+    return arrival, None if run_id is None else str(run_id)
 
 
 def _past_the_route_day(by: Any, planned: datetime | None, expected: datetime) -> bool:
@@ -138,6 +173,7 @@ def hold_step(
     now: datetime,
     shuttles: Sequence[Mapping[str, Any]] = (),
     site: str | None = None,
+    destination: str | None = None,
 ) -> dict[str, Any] | None:
     """Settle a next step's expected time (see the module docstring).
 
@@ -152,6 +188,9 @@ def hold_step(
         The day's runs (plan request ``shuttles``), for a shuttle step whose run has gone.
     site
         The office where the dossier waits for a shuttle (status ``at_hub``), else ``None``.
+    destination
+        Where the dossier is bound: the new time is when the earliest journey from ``site``
+        reaches it (not only the next run's arrival).
 
     Returns
     -------
@@ -169,9 +208,11 @@ def hold_step(
         return out
     if expected < now and out.get("by") == "shuttle" and site is not None:
         # Still at the office after its run left: it goes on the next run of the timetable.
-        nxt = _next_run_arrival(shuttles, site, now)
+        nxt = _next_run_arrival(shuttles, site, now, destination)
         if nxt is not None:
-            out["expected"] = local_iso(nxt)
+            out["expected"] = local_iso(nxt[0])
+            if "run" in out:
+                out["run"] = nxt[1]
             return out
     planned = parse_plan_time(out.get("planned"))
     if expected < now or _past_the_route_day(out.get("by"), planned, expected):
@@ -194,8 +235,19 @@ def held_next_step(*, session: Session, dossier: Dossier, now: datetime) -> dict
     expected = parse_plan_time(step.get("expected"))
     waiting = dossier.status == "at_hub" and step.get("by") == "shuttle"
     shuttles: list[Mapping[str, Any]] = []
+    destination = None
     if waiting and expected is not None and expected < now and dossier.plan_id:
         stored = session.get(StoredPlan, dossier.plan_id)
         found = stored.request_json.get("shuttles") if stored is not None else None
         shuttles = [s for s in found or [] if isinstance(s, Mapping)]
-    return hold_step(step, now=now, shuttles=shuttles, site=dossier.place_site if waiting else None)
+        if stored is not None and "run" in step and dossier.job_id is not None:
+            # A plan naming journeys: the new time is the arrival at the destination.
+            job = stored.request_items("jobs").get(dossier.job_id, {})
+            destination = job.get("destination_site")
+    return hold_step(
+        step,
+        now=now,
+        shuttles=shuttles,
+        site=dossier.place_site if waiting else None,
+        destination=destination,
+    )

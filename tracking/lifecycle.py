@@ -7,6 +7,8 @@ A dossier travels in one of two directions (DESIGN §5):
     requested ─collected→ collected ─at_hub→ at_hub ─on_shuttle→ on_shuttle ─received→ received
                           collected ─received→ received        (handed straight to the counter)
                                                 at_hub ─received→ received  (hub is the agency)
+                          on_shuttle ─at_hub→ at_hub   (a transfer: off one run of its journey,
+                                                        waiting at a site for the next, §4)
 
 ``return`` (the agency's result goes back to the citizen)::
 
@@ -130,6 +132,7 @@ TRANSITIONS: Mapping[tuple[Direction, Status, EventType], Status] = {
     (_P, _S.AT_HUB, _E.ON_SHUTTLE): _S.ON_SHUTTLE,
     (_P, _S.AT_HUB, _E.RECEIVED): _S.RECEIVED,
     (_P, _S.ON_SHUTTLE, _E.RECEIVED): _S.RECEIVED,
+    (_P, _S.ON_SHUTTLE, _E.AT_HUB): _S.AT_HUB,  # a transfer between two runs of a journey
     (_R, _S.PROCESSING, _E.RESULT_READY): _S.RESULT_READY,
     (_R, _S.RESULT_READY, _E.ON_SHUTTLE): _S.ON_SHUTTLE,
     (_R, _S.RESULT_READY, _E.AT_HUB): _S.AT_HUB,

@@ -118,10 +118,10 @@ def _planned_jobs(stored: StoredPlan, run: str) -> list[str]:
         for stop in route.stops:
             if stop.kind != "handoff":
                 continue
-            journeys = stop.extra.get("journeys") or {}
+            journeys = stop.journeys or {}
             for job in stop.jobs:
-                runs = (journeys.get(job) or {}).get("runs") or []
-                if stop.shuttle == run or run in runs:
+                journey = journeys.get(job)
+                if stop.shuttle == run or (journey is not None and run in journey.runs):
                     jobs.append(job)
     return list(dict.fromkeys(jobs))
 

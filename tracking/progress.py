@@ -4,6 +4,10 @@ Stops are matched to scans by the dossiers they concern: a pickup stop is done w
 is collected, a hand-off when the dossiers collected for it are at the hub (or beyond), a
 collect stop when its results are out for delivery, a delivery when delivered (``failed`` when
 the attempt failed). Expected times come from :mod:`tracking.eta`.
+
+A dossier waiting at a site or riding a shuttle follows the journey its hand-off names (DESIGN
+§4): its next step names the journey's run from where it is and is expected when the journey
+reaches the destination; a plan written before journeys gives the next run from its site.
 """
 
 from __future__ import annotations
@@ -20,8 +24,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from geo.coords import LatLon
-from routing.clock import LOCAL_TZ, local_day_bounds, local_iso, parse_day_time
-from routing.plan import Stop, stop_to_json
+from routing.clock import (
+    LOCAL_TZ,
+    at_seconds,
+    local_day_bounds,
+    local_iso,
+    local_midnight,
+    parse_day_time,
+)
+from routing.journeys import earliest_journey, timetable_of
+from routing.plan import PlannedJourney, Stop, stop_to_json
+from routing.request import Shuttle
 from tracking.db import session_engine
 from tracking.eta import TYPICAL_SPEED_KMH, StopEta, route_etas
 from tracking.lifecycle import EventType, Fold, LifecycleEvent, Status
@@ -350,6 +363,8 @@ class _PlanIndex:
     jobs: dict[str, dict[str, Any]]
     shuttles: list[dict[str, Any]]
     routes: dict[str, _Route]
+    timetable: tuple[Shuttle, ...] = ()
+    run_by_id: dict[str, Shuttle] = field(default_factory=dict)
 
     @classmethod
     def build(cls, plan: StoredPlan) -> _PlanIndex:
@@ -385,7 +400,15 @@ class _PlanIndex:
                 speed_kmh=TYPICAL_SPEED_KMH.get(mode, TYPICAL_SPEED_KMH["motorbike"]),
             )
         shuttles = [dict(r) for r in request.get("shuttles") or [] if isinstance(r, dict)]
-        return cls(date=plan.date, jobs=jobs, shuttles=shuttles, routes=routes)
+        timetable = tuple(timetable_of(shuttles, date_cls.fromisoformat(plan.date)))
+        return cls(
+            date=plan.date,
+            jobs=jobs,
+            shuttles=shuttles,
+            routes=routes,
+            timetable=timetable,
+            run_by_id={r.id: r for r in timetable},
+        )
 
 
 _NO_ROUTE = _Route(stops=(), stop_jobs=[], job_stops={}, points={}, speed_kmh=0.0)
@@ -595,11 +618,19 @@ def _shuttle_step(
 ) -> dict[str, Any] | None:
     assert dossier.job_id is not None
     stop = route.stop_index(dossier.job_id, ("handoff",))
-    planned_run = route.stops[stop].shuttle if stop is not None else None
+    handoff = route.stops[stop] if stop is not None else None
+    planned_run = handoff.shuttle if handoff is not None else None
     since = (track.fold.state.at if track else None) or dossier.status_at
     if since is None:
         return None
     site = track.fold.state.site if track else dossier.place_site
+    journey = (handoff.journeys or {}).get(dossier.job_id) if handoff is not None else None
+    if journey is not None and journey.runs:
+        step = _journey_step(
+            index, journey, job_id=dossier.job_id, site=site, since=since, status=status
+        )
+        if step is not None:
+            return step
     day = date_cls.fromisoformat(index.date)
     runs = []
     for run in index.shuttles:
@@ -626,3 +657,45 @@ def _shuttle_step(
         "expected": local_iso(chosen[1]),
         "by": "shuttle",
     }
+
+
+ON_SHUTTLE_SLACK_S = 30 * 60
+"""A dossier scanned onto a shuttle up to this long after the run's departure rode that run."""
+
+
+def _journey_step(
+    index: _PlanIndex,
+    journey: PlannedJourney,
+    *,
+    job_id: str,
+    site: str | None,
+    since: datetime,
+    status: Status,
+) -> dict[str, Any] | None:
+    """The next run of the plan's journey from the site where the dossier is, and when the
+    journey reaches its destination (DESIGN §4).
+
+    A dossier that reached a site of its journey too late for the journey's run from there
+    goes on by the earliest journey from there; ``None`` when it is at no site of its journey
+    (the plan without journeys' reading then applies).
+    """
+    runs = index.run_by_id
+    here = next((runs[r] for r in journey.runs if r in runs and runs[r].from_site == site), None)
+    if here is None:
+        return None
+    day = date_cls.fromisoformat(index.date)
+    at_s = int((since - local_midnight(day)).total_seconds())
+    planned = local_iso(journey.reaches)
+    if status is Status.ON_SHUTTLE:
+        at_s -= ON_SHUTTLE_SLACK_S
+        on_time = here.departs_s >= at_s
+    else:
+        on_time = at_s <= here.cutoff_s
+    step = {"next_step": "received", "planned": planned, "by": "shuttle"}
+    if on_time:
+        return step | {"expected": planned, "run": here.id}
+    destination = str(index.jobs.get(job_id, {}).get("destination_site"))
+    found = earliest_journey(index.timetable, str(site), at_s, destination)
+    if found is None or found.first is None:
+        return step | {"expected": None, "run": None}
+    return step | {"expected": local_iso(at_seconds(day, found.reaches_s)), "run": found.first.id}

@@ -91,3 +91,20 @@ def test_summary_counts_served_unassigned_and_runs() -> None:
     assert "served 2 of 3 jobs with 1 courier(s), 12.5 km" in lines
     assert "unassigned 1: window_unreachable 1" in lines
     assert lines[-1].startswith("shuttle runs: 1 dossier(s) catch a run today, 0 wait")
+
+
+def test_summary_says_how_many_dossiers_reach_their_destination_today() -> None:
+    """A plan with ``kpis.reaching_today`` (journeys through the timetable) says it last."""
+    plan = {
+        "plan_id": "p", "date": "2026-11-23", "status": "complete",
+        "routes": [{"courier": "c1", "distance_km": 3.0, "stops": [
+            {"type": "start"},
+            {"type": "pickup", "job": "J1"},
+            {"type": "handoff", "jobs": ["J1"], "shuttle": "run-1000", "journeys": {
+                "J1": {"runs": ["run-1000", "dept-1500"], "reaches": "2026-11-23T15:20:00+07:00"}}},
+            {"type": "end"}]}],
+        "unassigned": [],
+        "kpis": {"distance_km": 3.0, "runs_missed": 0, "reaching_today": 1},
+    }  # fmt: skip
+    lines = summary_lines(plan_from_json(plan))
+    assert lines[-1].endswith("(runs missed: 0); 1 reach their destination today")

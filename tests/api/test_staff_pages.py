@@ -166,3 +166,12 @@ def test_a_dispatcher_reads_a_manifest_but_does_not_tick_it(day: Day) -> None:
         follow_redirects=False,
     )
     assert posted.status_code == 403
+
+
+def test_the_journey_page_says_when_the_dossier_reaches_its_destination(day: Day) -> None:
+    """P1 is handed over at po-cm for run-1000 (10:00 → centre 10:20): the plan's journey of P1
+    reaches the centre at 10:20, and the journey page says so in Vietnamese."""
+    answer = page(day, "staff1", f"/dossiers/{P1}")
+    assert answer.status_code == 200
+    assert "run-1000" in answer.text
+    assert "đến nơi nhận lúc 10:20" in answer.text

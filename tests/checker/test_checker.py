@@ -94,6 +94,11 @@ def _wrong_run_destination(req: Doc, pl: Doc) -> None:
     req["shuttles"][0]["to_site"] = "dept-justice"
 
 
+def _journey_reaches(req: Doc, pl: Doc) -> None:
+    # The journey of P1 is run-1000 alone, which arrives at the centre at 10:40, not 11:00.
+    stop(pl, 2)["journeys"] = {"P1": {"runs": ["run-1000"], "reaches": at("11:00:00")}}
+
+
 def _wrong_run_unknown(req: Doc, pl: Doc) -> None:
     # The hand-off names a run the request does not have.
     stop(pl, 2)["shuttle"] = "run-0930"
@@ -248,6 +253,7 @@ BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
     ("cutoff", _cutoff),
     ("wrong_run", _wrong_run_destination),
     ("wrong_run", _wrong_run_unknown),
+    ("journey", _journey_reaches),
     ("ready", _ready),
     ("opening", _opening),
     ("skill", _skill),

@@ -150,3 +150,15 @@ def test_slower_travel_model_argument_is_used() -> None:
     req, pl = _great_circle_plan(shave_s=0)
     found = check_plan(req, pl, travel=Slow())
     assert {v.code for v in found} == {"travel", "distance"}
+
+
+def test_cli_prints_a_later_journey_as_a_warning_and_exits_0(tmp_path: Path) -> None:
+    """A hand-off at 08:30 naming run-1400 (arrives 14:40) when run-1000 (10:40) could be
+    caught breaks no promise: the CLI prints a ``warning: later_journey`` line and exits 0."""
+    pl = plan()
+    stop(pl, 2)["shuttle"] = "run-1400"
+    done = _run_cli(tmp_path, request(), pl)
+    assert done.returncode == 0, done.stdout
+    (warning,) = [line for line in done.stdout.splitlines() if line.startswith("warning:")]
+    assert warning.startswith("warning: later_journey: Courier c1's handoff at stop 2")
+    assert "10:40:00" in warning

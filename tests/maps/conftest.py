@@ -117,7 +117,7 @@ PLAN: dict[str, Any] = {
             "detail": "the window closes at 07:15, the earliest arrival is 07:52",
         },
     ],
-    "kpis": {"jobs": 4, "served": 3, "distance_km": 32.5, "runs_missed": 0},
+    "kpis": {"jobs": 4, "served": 3, "distance_km": 32.5, "runs_missed": 0, "reaching_today": 2},
 }
 
 

@@ -157,6 +157,8 @@ def test_dispatch_page_for_staff_has_no_replan_button(site: Any) -> None:
     assert "3 (2 lượt nhận hồ sơ, 1 lượt trả kết quả)" in staff
     assert "36.000\xa0₫" in staff
     assert "Không kịp giờ hẹn của người dân" in staff  # J9's reason, in a dispatcher's words
+    assert "Đến nơi nhận trong ngày" in staff  # kpis.reaching_today of the plan: 2 dossiers
+    assert '<td class="reaching-today">2 hồ sơ</td>' in staff
     english = get(site, "/dispatch?date=2026-11-23&lang=en", "s1").text
     assert "3 (2 pickups, 1 return)" in english and "36,000\xa0₫" in english
     assert 'id="replan"' not in staff

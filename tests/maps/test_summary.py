@@ -25,6 +25,7 @@ def test_summary_counts_served_unassigned_runs_and_km(
     ]
     assert s["runs"] == [{"run": "run-1000", "site": "po-tvt", "departs": "10:00", "dossiers": 2}]
     assert (s["runs_caught"], s["dossiers_on_runs"]) == (1, 2)
+    assert s["reaching_today"] == 2  # the plan's KPI: dossiers whose journey reaches today
     # 20.5 + 12.0 km over 3 dossiers = 10.83 km per dossier.
     assert s["distance_km"] == 32.5
     assert s["km_per_dossier"] == 10.83

@@ -281,3 +281,34 @@ def test_a_small_day_is_servable() -> None:
     plan = routing.plan_request(request)
     assert plan["unassigned"] == []
     assert plan["kpis"]["served"] == 20
+
+
+def test_pickups_bound_for_departments_ride_two_runs_the_same_day() -> None:
+    """``department_share=0.5``: about half the pickups go to a department (a run to the centre,
+    then one to the department); the day keeps its job ids, and the plan names
+    two-run journeys that reach their department today, checked independently."""
+    import routing
+    from routing.checker import check_plan
+
+    plain = camau_day(jobs=30, seed=2)
+    mixed = camau_day(jobs=30, seed=2, department_share=0.5)
+    bound = [j for j in mixed["jobs"] if str(j.get("destination_site", "")).startswith("dept-")]
+    pickups = [j for j in mixed["jobs"] if j["kind"] == "pickup"]
+    assert 0 < len(bound) < len(pickups)
+    assert [j["id"] for j in mixed["jobs"]] == [j["id"] for j in plain["jobs"]]
+    mixed["options"] = {"time_limit_s": 120, "solution_limit": 20}
+    plan = routing.plan_request(mixed)
+    assert check_plan(mixed, plan) == []
+    journeys = [
+        journey
+        for route in plan["routes"]
+        for stop in route["stops"]
+        if stop["type"] == "handoff"
+        for job, journey in (stop.get("journeys") or {}).items()
+        if job in {j["id"] for j in bound}
+    ]
+    two_runs = [j for j in journeys if len(j["runs"]) == 2 and j["reaches"] is not None]
+    assert two_runs, journeys
+    assert plan["kpis"]["reaching_today"] >= len(two_runs)
+    with pytest.raises(ValueError, match="department_share must be between 0 and 1"):
+        camau_day(jobs=5, department_share=1.5)
