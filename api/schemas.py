@@ -140,6 +140,11 @@ class JobIn(_Open):
         description="When the agency received the dossier (default: the plan's day).",
     )
     citizen: CitizenIn | None = None
+    priority: Literal["high", "normal"] | None = Field(
+        default=None,
+        description="`high`: the planner leaves this job out only as a last resort (carried "
+        "over from an earlier day with its due date near).",
+    )
 
 
 class TravelIn(_Open):

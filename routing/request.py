@@ -96,6 +96,7 @@ class DossierJob:
     origin_site: str | None = None
     ready_s: int = 0
     due: date | None = None
+    priority: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +329,9 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
     service = round(_number(obj.get("service_min", 0), f"{where}.service_min") * 60)
     size = _int(obj.get("size", 1), f"{where}.size", minimum=1)
     skills = _skills(obj.get("skills"), f"{where}.skills")
+    priority = obj.get("priority")
+    if priority not in (None, "high", "normal"):
+        raise _err(f"{where}.priority", f"must be 'high' or 'normal', got {priority!r}.")
     if kind == "pickup":
         handoff = _str(_get(obj, "handoff_site", where), f"{where}.handoff_site")
         dest_raw = obj.get("destination_site")
@@ -343,6 +347,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
             skills,
             handoff_site=handoff,
             destination_site=dest,
+            priority=priority,
         )
     origin = _str(_get(obj, "origin_site", where), f"{where}.origin_site")
     ready = 0
@@ -368,6 +373,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
         origin_site=origin,
         ready_s=ready,
         due=due,
+        priority=priority,
     )
 
 

@@ -322,6 +322,21 @@ def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
     return list(session.exec(stmt))
 
 
+def published_plan(*, session: Session, date: str) -> StoredPlan | None:
+    """Return the day's published plan: the plan couriers, the public and the hotline go by.
+
+    Until plans have drafts and publishing, the newest stored plan of the day is the
+    published one.
+
+    Raises
+    ------
+    InvalidInput
+        If ``date`` is not ``YYYY-MM-DD``.
+    """
+    plans = list_plans(session=session, date=date)
+    return plans[0] if plans else None
+
+
 def _has_route(stored: StoredPlan, courier_id: str) -> bool:
     return stored.plan().route_of(courier_id) is not None
 

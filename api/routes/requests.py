@@ -27,6 +27,7 @@ from api.routes import plans
 from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
 from routing.plan import plan_from_json
 from routing.request import MAX_ENTRIES, RequestError, parse_request, parse_time
+from tracking.carry_over import carry_over_before, mark_priorities
 from tracking.errors import InvalidInput
 from tracking.requests import (
     STATUSES,
@@ -414,11 +415,16 @@ async def plan_day_from_book(
 ) -> JSONResponse:
     """Plan a day from its open requests and the stored roster, as ``POST /v1/plans`` would.
 
+    Earlier days whose work has ended are closed first (carry-over, idempotent): their undone
+    requests become open requests of their next working day, and those carried here with a
+    due date near are planned first (``"priority": "high"``).
     The requests on a route become ``planned`` (with the plan's id); those the plan leaves
     unassigned stay ``open``, so they can be planned again.
     """
     check_plan_date(date)
+    await run_in_threadpool(carry_over_before, session, date)
     request, ids = await run_in_threadpool(day_request, session=session, date=date)
+    await run_in_threadpool(mark_priorities, session=session, request=request, day=date)
     if len(ids) > MAX_ENTRIES["jobs"]:
         msg = f"date: {len(ids):,} open requests, over {MAX_ENTRIES['jobs']:,} in one plan"
         raise InvalidInput(msg)
