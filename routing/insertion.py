@@ -31,7 +31,7 @@ prices only the legs to and from the new visit. This module imports no web or da
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from geo.coords import LatLon
@@ -244,6 +244,7 @@ class _Miss:
     reason: str
     detail: str
     reached: bool  # the home was reached inside the window: a later promise is what failed
+    arrive: int = 0  # when the courier would reach the home (the latest try explains best)
 
 
 class _Travel:
@@ -290,11 +291,27 @@ class _Gap:
     request: PlanRequest
     visit: Candidate
     window: tuple[int, int]
+    now_s: int | None = None
+
+    def _leave(self) -> int:
+        """When the courier leaves the stop before the gap: as planned, or, from the start, as
+        early as the shift (and the clock) allow."""
+        before = self.nodes[self.i]
+        if self.i > 0:
+            return before.depart
+        return min(before.depart, max(self.courier.shift_s[0], self.now_s or 0))
 
     def try_fit(self) -> _Fit | _Miss:
+        result = self._try()
+        if isinstance(result, _Miss) and result.reached:
+            home_at = self._leave() + self.travel.t(self.nodes[self.i].place, self.visit.point)
+            return replace(result, arrive=home_at)
+        return result
+
+    def _try(self) -> _Fit | _Miss:
         nodes, i, home = self.nodes, self.i, self.visit.point
         before, after = nodes[i], nodes[i + 1]
-        arrive = before.depart + self.travel.t(before.place, home)
+        arrive = self._leave() + self.travel.t(before.place, home)
         begin = max(arrive, self.window[0])
         if begin > self.window[1]:
             detail = f"{self.courier.id} could reach the home at {hhmm(arrive)} at the earliest"
@@ -422,7 +439,7 @@ def _best(answers: Sequence[tuple[str, _Fit | _Miss]], window: tuple[int, int]) 
     misses = [m for _, m in answers if isinstance(m, _Miss)]
     reached = [m for m in misses if m.reached]
     if reached:
-        miss = reached[0]
+        miss = max(reached, key=lambda m: m.arrive)
     elif misses:
         detail = "no courier can reach the home inside this window from where its route is then"
         miss = _Miss("window_unreachable", detail, reached=False)
@@ -494,7 +511,7 @@ def check_windows(
             for i in range(len(nodes) - 1):
                 if now_s is not None and nodes[i].depart < now_s:
                     continue
-                gap = _Gap(nodes, i, tables[courier.mode], courier, request, visit, window)
+                gap = _Gap(nodes, i, tables[courier.mode], courier, request, visit, window, now_s)
                 tried.append((courier.id, gap.try_fit()))
         answers.append(_best(tried, window))
     return answers
