@@ -34,6 +34,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import numpy as np
+
 from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import hhmm, local_midnight
@@ -253,12 +255,15 @@ class _Travel:
     def __init__(self, model: TravelModel, mode: str, home: LatLon, places: Sequence[LatLon]):
         self.points = [home, *dict.fromkeys(places)]
         self.index = {p: i for i, p in enumerate(self.points)}
-        self.seconds = model.matrix(self.points, mode).seconds
+        # Whole seconds as nested lists: read thousands of times per answer, faster than numpy.
+        self.seconds: list[list[int]] = (
+            np.rint(model.matrix(self.points, mode).seconds).astype(int).tolist()
+        )
 
     def t(self, a: LatLon | None, b: LatLon | None) -> int:
         if a is None or b is None or a == b:
             return 0
-        return round(float(self.seconds[self.index[a], self.index[b]]))
+        return self.seconds[self.index[a]][self.index[b]]
 
 
 def _push(nodes: Sequence[_Node], first: int, arrive: int) -> _Miss | None:
@@ -511,6 +516,10 @@ def check_windows(
             for i in range(len(nodes) - 1):
                 if now_s is not None and nodes[i].depart < now_s:
                     continue
+                if i > 0 and nodes[i].depart > window[1]:
+                    # The courier leaves this stop, and every later one, after the window.
+                    tried.append((courier.id, _Miss("window_unreachable", "", reached=False)))
+                    break
                 gap = _Gap(nodes, i, tables[courier.mode], courier, request, visit, window, now_s)
                 tried.append((courier.id, gap.try_fit()))
         answers.append(_best(tried, window))
