@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from routing.clock import LOCAL_TZ
-from tracking.db import session_engine, write_lock
+from tracking.db import is_sqlite, session_engine, write_lock
 from tracking.errors import InvalidInput
 from tracking.expected import WORK_END, next_working_day
 from tracking.models import BookedRequest, Dossier, utcnow
@@ -46,6 +47,8 @@ __all__ = [
 
 CARRY_ACTOR = "carry-over"
 """The ``created_by`` of a request made by carrying one over."""
+WRITE_ATTEMPTS = 2
+"""Tries to close the days when a concurrent carry-over stores the same continuation first."""
 _ID_LIMIT = 100
 """Longest request id the book stores."""
 _LIVE = ("open", "planned")
@@ -169,24 +172,39 @@ def carry_over(*, session: Session, through: date, today: date | None = None) ->
     if through > today:
         msg = f"date: {through.isoformat()} has not ended yet; carry over a day up to today"
         raise InvalidInput(msg)
-    target = next_working_day(through)
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _close_days(session, through)
+        except sa.exc.IntegrityError:
+            # Another carry-over stored the same continuation first (PostgreSQL): the next
+            # attempt finds its requests already carried.
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _close_days(session: Session, through: date) -> CarryOver:
+    target = next_working_day(through).isoformat()
     result = CarryOver(through.isoformat())
-    with write_lock(session_engine(session)):
+    session.rollback()  # read what is stored now, in the writing transaction
+    engine = session_engine(session)
+    with write_lock(engine):
+        if is_sqlite(engine):
+            # Take SQLite's write lock before reading (a write that changes nothing): a
+            # transaction that read first could not write once another process (the server,
+            # the command) has written meanwhile, and SQLite would refuse it at once.
+            session.execute(sa.update(BookedRequest).where(sa.false()).values(status="open"))
         stmt = select(BookedRequest).where(
             col(BookedRequest.status).in_(_LIVE), col(BookedRequest.date) <= through.isoformat()
         )
-        rows = list(session.exec(stmt.order_by(col(BookedRequest.id))))
+        # Locked (PostgreSQL), so that two carry-overs at once close each request once.
+        rows = list(session.exec(stmt.order_by(col(BookedRequest.id)).with_for_update()))
         statuses = _dossier_statuses(session, rows)
         now = utcnow()
         for row in rows:
-            _close(
-                session,
-                row,
-                outcome=_outcome(row, statuses),
-                day=target.isoformat(),
-                now=now,
-                result=result,
-            )
+            outcome = _outcome(row, statuses)
+            _close(session, row, outcome=outcome, day=target, now=now, result=result)
         session.commit()
     return result
 

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 
 from harness.api_day import auth, new_id, small_request, today_vn
 from tests.support.server import ROOT, create_tokens, serve, sqlite_url
+from tracking.carry_over import carried_id
 from tracking.expected import is_working_day, next_working_day
 
 USERS = {"disp": "dispatcher", "staff": "staff", "c1": "courier"}
@@ -239,3 +241,34 @@ def test_a_day_not_ended_cannot_be_closed(book: Book) -> None:
     assert (future.returncode, "has not ended" in future.stderr) == (2, True)
     bad = book.carry_over("--date", "30/11/2026")
     assert (bad.returncode, "--date" in bad.stderr) == (2, True)
+
+
+def test_two_carry_overs_at_once_carry_each_request_once(book: Book) -> None:
+    """Two ``buuta carry-over`` processes closing the same Friday at the same moment carry
+    each of its 20 requests exactly once between them."""
+    friday = last_friday()
+    monday = next_working_day(friday)
+    due = monday + timedelta(days=5)
+    book.book([
+        _request(f"RQ-{n:02d}", friday, lat=9.17 + n / 1000, lon=105.16, due=due)
+        for n in range(20)
+    ])  # fmt: skip
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda _: book.carry_over("--date", friday.isoformat()), range(2)))
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
+    carried = sum(int(run.stdout.rsplit(": ", 1)[1].split()[0]) for run in runs)
+    assert carried == 20
+    moved = book.requests_of(monday)
+    assert sorted(moved) == [f"RQ-{n:02d}@{monday}" for n in range(20)]
+    assert {r["status"] for r in book.requests_of(friday).values()} == {"carried"}
+
+
+def test_a_continuation_s_id_fits_the_book() -> None:
+    """The new day is appended to the first request's id; a long id keeps its start and a hash
+    of the rest, the same on every run and different for different ids."""
+    assert carried_id("RQ-1", None, "2026-11-30") == "RQ-1@2026-11-30"
+    assert carried_id("RQ-1@2026-11-30", "RQ-1", "2026-12-01") == "RQ-1@2026-12-01"
+    long_a, long_b = "A" * 99 + "a", "A" * 99 + "b"
+    ids = {carried_id(x, None, "2026-11-30") for x in (long_a, long_b)}
+    assert len(ids) == 2 and all(len(i) <= 100 for i in ids)
+    assert carried_id(long_a, None, "2026-11-30") in ids
