@@ -40,7 +40,7 @@ from geo.coords import LatLon
 from geo.travel import GreatCircleTravel, TravelModel
 from routing.clock import hhmm, local_midnight
 from routing.plan import Plan, Route, Stop
-from routing.request import Courier, DossierJob, PlanRequest, Site
+from routing.request import Courier, DossierJob, PlanRequest
 
 __all__ = [
     "Candidate",
@@ -415,9 +415,14 @@ class _Gap:
             + self.travel.t(site.point, nodes[last].place)
             - self.travel.t(place_before, nodes[last].place)
         )
-        runs = [r for r in self.request.shuttles if r.from_site == site.id and r.cutoff_s >= start]
-        run = min(runs, key=lambda r: r.cutoff_s).id if runs else None
+        run = _first_run(self.request, site.id, start)
         return _Fit(extra + max(0, added), begin, run)
+
+
+def _first_run(request: PlanRequest, site: str | None, handed_s: int) -> str | None:
+    """The first shuttle run from ``site`` whose cut-off a dossier handed over then makes."""
+    runs = [r for r in request.shuttles if r.from_site == site and r.cutoff_s >= handed_s]
+    return min(runs, key=lambda r: r.cutoff_s).id if runs else None
 
 
 def _delay(nodes: Sequence[_Node], first: int, arrive: int) -> int:
@@ -504,6 +509,8 @@ def check_windows(
         courier = couriers.get(route.courier)
         if courier is not None and len(route.stops) >= 2:
             routes.append((courier, _nodes(route, request, courier, jobs)))
+    routed = {courier.id for courier, _ in routes}
+    idle = [c for c in request.couriers if c.id not in routed]  # on the roster, on no route
     places = _places(routes, request, visit)
     tables = {
         mode: _Travel(model, mode, visit.point, places)
@@ -514,16 +521,32 @@ def check_windows(
         tried: list[tuple[str, _Fit | _Miss]] = []
         for courier, nodes in routes:
             for i in range(len(nodes) - 1):
+                gap_nodes = nodes
                 if now_s is not None and nodes[i].depart < now_s:
-                    continue
-                if i > 0 and nodes[i].depart > window[1]:
+                    if i < len(nodes) - 2:
+                        continue
+                    gap_nodes = _back_at_end(nodes, now_s)  # its route done: it waits at the end
+                if i > 0 and gap_nodes[i].depart > window[1]:
                     # The courier leaves this stop, and every later one, after the window.
                     tried.append((courier.id, _Miss("window_unreachable", "", reached=False)))
                     break
-                gap = _Gap(nodes, i, tables[courier.mode], courier, request, visit, window, now_s)
+                table = tables[courier.mode]
+                gap = _Gap(gap_nodes, i, table, courier, request, visit, window, now_s)
                 tried.append((courier.id, gap.try_fit()))
+        for courier in idle:
+            fit = _roster_fit(courier, request, visit, window=window, now_s=now_s, model=model)
+            tried.append((courier.id, fit))
         answers.append(_best(tried, window))
     return answers
+
+
+def _back_at_end(nodes: Sequence[_Node], now_s: int) -> list[_Node]:
+    """The route as it stands once its last stop is done: the courier at its end site, free
+    from its arrival there (or now, if later) until the end of its shift."""
+    end = nodes[-1]
+    free = max(end.arrive, now_s)
+    waiting = replace(end, arrive=free, begin=free, depart=free, deadline=NEVER, label="back")
+    return [*nodes[:-2], waiting, end]
 
 
 def _places(
@@ -565,7 +588,7 @@ def check_windows_roster(
     answers = []
     for window in windows:
         tried: list[tuple[str, _Fit | _Miss]] = [
-            (c.id, _roster_fit(c, sites, visit, window=window, now_s=now_s, model=model))
+            (c.id, _roster_fit(c, request, visit, window=window, now_s=now_s, model=model))
             for c in request.couriers
         ]
         answers.append(_best(tried, window))
@@ -574,13 +597,14 @@ def check_windows_roster(
 
 def _roster_fit(
     courier: Courier,
-    sites: Mapping[str, Site],
+    request: PlanRequest,
     visit: Candidate,
     *,
     window: tuple[int, int],
     now_s: int | None,
     model: TravelModel,
 ) -> _Fit | _Miss:
+    sites = request.sites
     start, end, home = sites[courier.start_site].point, sites[courier.end_site].point, visit.point
     legs = [start, home]
     if visit.kind == "pickup":
@@ -599,11 +623,14 @@ def _roster_fit(
     if begin > window[1]:
         detail = f"{courier.id} could reach the home at {hhmm(arrive)} at the earliest"
         return _Miss("window_unreachable", detail, reached=False)
-    back = begin + visit.service_s + sum(hops[home_at:])
+    handed = begin + visit.service_s + hops[home_at]  # at the hand-off site (a pickup)
+    site_s = request.site_service_s if visit.kind == "pickup" else 0
+    back = begin + visit.service_s + sum(hops[home_at:]) + site_s
     if back > courier.shift_s[1]:
         detail = (
             f"the courier would be back after the end of {courier.id}'s shift "
             f"({hhmm(courier.shift_s[1])})"
         )
         return _Miss("shift_end", detail, reached=True)
-    return _Fit(sum(hops) + visit.service_s, begin, None)
+    run = _first_run(request, visit.handoff_site, handed) if visit.kind == "pickup" else None
+    return _Fit(sum(hops) + visit.service_s + site_s, begin, run)

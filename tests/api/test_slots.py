@@ -140,8 +140,8 @@ def test_windows_begun_today_are_left_out(slots: Slots) -> None:
 def test_a_day_without_a_plan_is_answered_from_the_roster(slots: Slots) -> None:
     """Tomorrow has no plan: c1 rides from po-cm at 07:00, serves, and comes back.
 
-    08:00–08:30: there and back (2 t) plus 10 minutes of service; 09:30–09:40: back at
-    09:40 + t, after the shift.
+    08:00–08:30: there and back (2 t), 10 minutes of service and 2 at the hand-off, in time for
+    run-0930; 09:30–09:40: back at 09:40 + t, after the shift.
     """
     pickup, handoff = slots.stop("pickup"), slots.stop("handoff")
     ride = _minutes(handoff["arrive"], pickup["depart"])
@@ -150,7 +150,8 @@ def test_a_day_without_a_plan_is_answered_from_the_roster(slots: Slots) -> None:
     assert (body["basis"], body["plan_id"]) == ("roster", None)
     early, middle, late = body["windows"]
     assert (early["available"], early["courier"]) == (True, "c1")
-    assert early["extra_min"] == pytest.approx(2 * ride + 10, abs=0.1)
+    assert early["extra_min"] == pytest.approx(2 * ride + 10 + 2, abs=0.1)  # 2: the hand-off
+    assert early["run"] == "run-0930"
     assert middle["available"] is True
     assert (late["available"], late["reason"]) == (False, "shift_end")
 

@@ -193,7 +193,8 @@ def test_the_clock_leaves_out_begun_windows_and_stops_already_left() -> None:
 def test_without_a_plan_the_roster_answers() -> None:
     """From the roster alone: po → home 30 min, serve 10, back to po 30, hand over 2.
 
-    08:00–09:00: leave 08:00, arrive 08:30, back 09:12: fits, 30 + 30 + 0 + 10 = 70 minutes.
+    08:00–09:00: leave 08:00, arrive 08:30, hand over at po 09:10 (run-1000's cut-off is
+    10:00), done 09:12: fits, 30 + 10 + 30 + 2 = 72 minutes.
     11:30–12:00: serve 11:30–11:40, back 12:10 after the shift's end 12:00.
     """
     req = parse_request(_request())
@@ -203,9 +204,10 @@ def test_without_a_plan_the_roster_answers() -> None:
     assert (early.available, early.courier, early.extra_s, early.arrive_s) == (
         True,
         "c1",
-        70 * 60,
+        72 * 60,
         _s("08:30"),
     )
+    assert early.run == "run-1000"
     assert (late.available, late.reason) == (False, "shift_end")
 
 
@@ -225,3 +227,24 @@ def test_a_visit_names_its_site() -> None:
         Candidate("pickup", NEW_HOME, 600)
     with pytest.raises(ValueError, match="unknown site"):
         _check(Candidate("pickup", NEW_HOME, 600, handoff_site="po-x"), "08:00-09:00")
+
+
+def test_a_courier_back_at_its_office_takes_a_later_window() -> None:
+    """At 10:30 c1's route is done (back at po at 09:52): 11:00–11:30 fits from po.
+
+    Leave po 10:30, arrive 11:00, serve → 11:10, back at po 11:40 (past run-1130's cut-off
+    11:20: no run today), hand over → 11:42, within the shift. Extra: 30 + 10 + 30 + 2 = 72.
+    """
+    [answer] = _check(PICKUP, "11:00-11:30", now="10:30")
+    assert (answer.available, answer.courier, answer.arrive_s) == (True, "c1", _s("11:00"))
+    assert (answer.extra_s, answer.run) == (72 * 60, None)
+
+
+def test_a_courier_on_no_route_is_asked_as_the_roster_would_be() -> None:
+    """c2 is on the roster but on no route of the plan: 09:25–10:00, refused for c1's route,
+    fits c2: leave po 08:00, wait, serve 09:25–09:35, hand over at po 10:05 for run-1130."""
+    data = _request()
+    data["couriers"].append({**data["couriers"][0], "id": "c2"})
+    [answer] = _check(PICKUP, "09:25-10:00", request=parse_request(data))
+    assert (answer.available, answer.courier, answer.arrive_s) == (True, "c2", _s("09:25"))
+    assert (answer.extra_s, answer.run) == (72 * 60, "run-1130")
