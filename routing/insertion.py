@@ -18,6 +18,9 @@ every route (cheapest insertion). A gap fits when:
 * a return is collected at its ``origin_site`` before it: at a stop the route already makes
   there once the result is ready.
 
+A courier of the request on no route of the plan is asked as the roster would be (below), and
+one whose route is done by ``now`` waits at its end site until its shift ends.
+
 The answer names the courier of the cheapest insertion and its extra minutes (detour travel
 plus service, and the added hand-off's detour), or why no gap fits. When a day has no plan yet,
 :func:`check_windows_roster` answers from the roster alone: a courier whose shift covers the
