@@ -220,3 +220,25 @@ def test_a_return_needs_its_result_at_the_office_before_the_window(slots: Slots)
         False,
         "no_collect",
     )
+
+
+def test_a_window_promised_is_kept_when_the_day_is_planned_again(slots: Slots) -> None:
+    """The optimizer agrees: a day with Q and a second pickup booked in the window the slots
+    offered (08:00–08:30, at Q's house) is planned with both served by c1, in time for run-0930."""
+    body = slots.get(now=_at(slots.today, "06:00")).json()
+    offered = next(w for w in body["windows"] if w["available"])
+    later = (date.fromisoformat(slots.today) + timedelta(days=2)).isoformat()  # tomorrow: roster
+    day = _day(later)
+    day["jobs"][0]["dossier"] = "H12.22-SLOT-0002"
+    day["jobs"].append({**day["jobs"][0], "id": "NEW", "dossier": "H12.22-SLOT-0003",
+                        "window": offered["window"]})  # fmt: skip
+    answer = slots.client.post(
+        f"{slots.url}/v1/plans", json=day, headers=auth(slots.tokens["disp"])
+    )
+    assert answer.status_code == 201, answer.text
+    plan = answer.json()
+    assert plan["unassigned"] == []
+    [route] = plan["routes"]
+    assert route["courier"] == offered["courier"]
+    handoffs = [s for s in route["stops"] if s["type"] == "handoff"]
+    assert {h["shuttle"] for h in handoffs} == {offered["run"]}
