@@ -142,6 +142,10 @@ def slots_of_day(
 ) -> dict[str, Any]:
     """Answer ``GET /v1/slots`` (see :func:`get_slots`)."""
     day = calendar_date.fromisoformat(date)
+    home = LatLon(visit["lat"], visit["lon"])
+    if not home.in_vietnam():  # swapped or mistyped coordinates, most likely
+        msg = "lat: the home (lat, lon) lies outside Vietnam"
+        raise InvalidInput(msg)
     request, plan, plan_id = _day_request(session, date)
     kind = visit["kind"]
     try:
@@ -150,7 +154,7 @@ def slots_of_day(
         raise InvalidInput(str(exc)) from None
     candidate = Candidate(
         kind,
-        LatLon(visit["lat"], visit["lon"]),
+        home,
         round(visit["service_min"] * 60),
         visit["size"],
         handoff_site=_site(request, "handoff_site", visit["handoff_site"], kind == "pickup"),

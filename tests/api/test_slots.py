@@ -187,6 +187,7 @@ def test_bad_fields_answer_422_naming_them(
         ({"destination_site": "dept-x"}, "destination_site"),
         ({"date": "2099-01-05"}, "date"),
         ({"date": "2026-13-01"}, "date"),
+        ({"lat": 0, "lon": 0}, "lat"),
     ],
 )
 def test_meaningless_fields_answer_422_naming_them(
