@@ -418,6 +418,7 @@ async def plan_day_from_book(
     Earlier days whose work has ended are closed first (carry-over, idempotent): their undone
     requests become open requests of their next working day, and those carried here with a
     due date near are planned first (``"priority": "high"``).
+
     The requests on a route become ``planned`` (with the plan's id); those the plan leaves
     unassigned stay ``open``, so they can be planned again.
     """
