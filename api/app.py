@@ -24,7 +24,7 @@ from api.limits import BodySizeLimit
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
-from api.routes import adjust, couriers, dossiers, health, plans, requests, scans, track
+from api.routes import adjust, couriers, dossiers, health, plans, requests, scans, slots, track
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.db import make_engine, upgrade
@@ -46,6 +46,7 @@ TAGS = [
     {"name": "scans", "description": "Scan events from couriers' phones and counters."},
     {"name": "dossiers", "description": "Where a dossier is, for centre staff; exports."},
     {"name": "requests", "description": "The request book: requests, imports, the roster, plans."},
+    {"name": "slots", "description": "Windows the hotline can still promise (insertion check)."},
     {"name": "track", "description": "Public lookup for citizens (no token)."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(track.router)
     app.include_router(requests.router)  # the request book (DESIGN §8)
     app.include_router(adjust.router)  # moves, locks and re-optimising by hand (issue 11)
+    app.include_router(slots.router)  # bookable windows (api/routes/slots.py)
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)

@@ -8,6 +8,7 @@
     buuta demo [--jobs N] [--out DIR]
     buuta worker [--concurrency N]
     buuta messages --gateway URL [--interval S] [--once]
+    buuta carry-over [--date YYYY-MM-DD]
 
 Exit codes: 0 done, 2 bad input (an unreadable file, an invalid request, an unknown role),
 1 anything else. Messages go to stderr and say what is wrong; no traceback for bad input.
@@ -325,6 +326,55 @@ def messages(
         _settings(), gateway=sender, interval_s=interval, workers=workers, once=once
     )
     typer.echo(f"buuta messages: {totals}", err=True)
+
+
+@app.command("carry-over")
+def carry_over(
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The last day to close, YYYY-MM-DD (default: the last day whose work has "
+            "ended: today after 17:30 in Vietnam, else yesterday).",
+        ),
+    ] = None,
+) -> None:
+    """Move the requests not done by the end of their day to the next working day.
+
+    Requests of the day (and of earlier days) still open, or planned and not done, become
+    "carried" and continue as open requests of the next working day, keeping their due dates;
+    planned requests the scans show done become "done". Running it twice changes nothing more.
+    """
+    from datetime import date as calendar_date  # noqa: PLC0415
+    from datetime import datetime  # noqa: PLC0415
+
+    from sqlmodel import Session  # noqa: PLC0415
+
+    from routing.clock import LOCAL_TZ  # noqa: PLC0415
+    from tracking.carry_over import carry_over as close_days  # noqa: PLC0415
+    from tracking.carry_over import last_ended_day  # noqa: PLC0415
+    from tracking.db import make_engine, upgrade  # noqa: PLC0415
+
+    now = datetime.now(LOCAL_TZ)
+    try:
+        through = calendar_date.fromisoformat(date) if date else last_ended_day(now)
+    except ValueError:
+        _fail("--date: expected a date as YYYY-MM-DD")
+    settings = _settings()
+    try:
+        engine = make_engine(settings.resolved_database_url())
+        upgrade(engine)
+        with Session(engine) as session:
+            result = close_days(session=session, through=through, today=now.date())
+    except ValueError as exc:
+        _fail(str(exc))
+    for old, new in result.carried:
+        typer.echo(f"carried {old} -> {new}")
+    counts = result.counts()
+    typer.echo(
+        f"closed {result.through}: {counts['carried']} carried, {counts['done']} done, "
+        f"{counts['failed']} failed"
+    )
 
 
 def main() -> None:

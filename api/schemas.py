@@ -154,6 +154,11 @@ class JobIn(_Open):
         "that courier's route or leaves it unassigned with a reason naming the lock.",
         examples=["c1"],
     )
+    priority: Literal["high", "normal"] | None = Field(
+        default=None,
+        description="`high`: the planner leaves this job out only as a last resort (carried "
+        "over from an earlier day with its due date near).",
+    )
 
 
 class TravelIn(_Open):

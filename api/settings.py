@@ -8,12 +8,15 @@ the prefix ``BUUTA_`` (``BUUTA_DATABASE_URL``, ``BUUTA_MAX_BATCH`` ...); ``geo``
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_WINDOW = r"\s*([01]\d|2[0-3]):[0-5]\d\s*-\s*([01]\d|2[0-4]):[0-5]\d\s*"
+_SLOT_WINDOWS = re.compile(rf"{_WINDOW}(,{_WINDOW})*")
 DEFAULT_DATA_DIR = Path("var")
 """Where buuta keeps its SQLite file when no database URL is given (relative to the cwd)."""
 
@@ -69,6 +72,9 @@ class Settings(BaseSettings):
     auth_cache_s
         How long a token seen once is answered from memory, in seconds (0: always ask the
         database); a user made inactive keeps access for at most this long.
+    slot_windows
+        The windows the hotline offers citizens (``GET /v1/slots``), comma-separated
+        ``HH:MM-HH:MM`` in Vietnam's time.
     solver_queue
         Solve in ``buuta worker`` processes (on any machine) fed by a task queue in the
         PostgreSQL database, instead of the server's local solver processes. Needs PostgreSQL.
@@ -95,6 +101,17 @@ class Settings(BaseSettings):
     solve_time_limit_dispatcher_cap_s: float = Field(default=60.0, gt=0)
     auth_cache_s: float = Field(default=30.0, ge=0)
     solver_queue: bool = False
+    slot_windows: str = "08:00-10:00,10:00-12:00,13:00-15:00,15:00-17:00"
+
+    @field_validator("slot_windows")
+    @classmethod
+    def _slot_windows_parse(cls, value: str) -> str:
+        # The shape only (importing the optimizer here would slow every command down);
+        # routing.insertion.parse_windows reads the times when the slots are asked for.
+        if not _SLOT_WINDOWS.fullmatch(value.strip()):
+            msg = "BUUTA_SLOT_WINDOWS must list windows as HH:MM-HH:MM, comma-separated"
+            raise ValueError(msg)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,7 @@ term                                 weight                      why
 leaving a job unserved               :data:`DROP_PENALTY` = 1e9  serve every servable job first
   … a return due today (or overdue)  × :data:`URGENT_FACTOR` 4   a legal deadline is at stake
   … a return due tomorrow            × :data:`SOON_FACTOR` 2     due date at risk
+  … a job of priority ``high``       × :data:`URGENT_FACTOR` 4   carried over, due near
   … re-plan: a dossier in the bag    ×:data:`IN_HAND_FACTOR` 100 never strand it
 dossier delay, per minute            :data:`DELAY_PER_MIN` 3000  later run = later answer
   … missing every run today          1,440 minutes (one day)     it waits for tomorrow's runs
@@ -162,6 +163,8 @@ def _needs_run(job: DossierJob) -> bool:
 
 
 def _penalty(req: PlanRequest, job: DossierJob) -> int:
+    if job.priority == "high":  # e.g. carried over from an earlier day with its due date near
+        return DROP_PENALTY * URGENT_FACTOR
     if job.kind == "return" and job.due is not None:
         if job.due <= req.day:
             return DROP_PENALTY * URGENT_FACTOR

@@ -103,6 +103,7 @@ class DossierJob:
     due: date | None = None
     courier: str | None = None  # locked to this courier by the dispatcher (checked in parse)
     ready_site: str | None = None  # a return: where the result is ready at ``ready_s``, upstream
+    priority: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +338,9 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
     skills = _skills(obj.get("skills"), f"{where}.skills")
     lock = obj.get("courier")
     courier = _str(lock, f"{where}.courier") if lock is not None else None
+    priority = obj.get("priority")
+    if priority not in (None, "high", "normal"):
+        raise _err(f"{where}.priority", f"must be 'high' or 'normal', got {priority!r}.")
     if kind == "pickup":
         handoff = _str(_get(obj, "handoff_site", where), f"{where}.handoff_site")
         dest_raw = obj.get("destination_site")
@@ -353,6 +357,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
             handoff_site=handoff,
             destination_site=dest,
             courier=courier,
+            priority=priority,
         )
     origin = _str(_get(obj, "origin_site", where), f"{where}.origin_site")
     ready = 0
@@ -385,6 +390,7 @@ def _parse_job(raw: Any, i: int, day: date) -> DossierJob:
         due=due,
         courier=courier,
         ready_site=ready_site,
+        priority=priority,
     )
 
 

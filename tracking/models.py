@@ -357,6 +357,10 @@ class BookedRequest(SQLModel, table=True):
     id_last4_hash: str | None = Field(default=None, max_length=64)
     content_hash: str = Field(max_length=64)
     plan_id: str | None = Field(default=None, max_length=64)
+    carried_from: str | None = Field(default=None, max_length=100)
+    """The request of an earlier day this one continues (carry-over), if any."""
+    carried_to: str | None = Field(default=None, max_length=100)
+    """On a ``carried`` request: the request of the later day that continues it."""
     created_by: str = Field(max_length=100)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()

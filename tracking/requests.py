@@ -38,7 +38,7 @@ ROSTER_PARTS = ("sites", "shuttles", "couriers")
 PERSONAL_KEYS = ("address", "citizen")
 """Keys of a submitted request that hold personal data (never in ``job_json``)."""
 _BOOK_KEYS = ("id", "date", "kind", "dossier", "procedure", "due", *PERSONAL_KEYS)
-_RECORD_KEYS = ("status", "plan_id", "geocoded")
+_RECORD_KEYS = ("status", "plan_id", "geocoded", "carried_from", "carried_to")
 """Keys the book itself writes: never taken from what a client sends."""
 _CHUNK = 500
 WRITE_ATTEMPTS = 2
@@ -338,6 +338,8 @@ def request_json(row: BookedRequest, *, personal: bool) -> dict[str, Any]:
         "due": row.due,
         "geocoded": row.geocoded_json,
         "plan_id": row.plan_id,
+        "carried_from": row.carried_from,
+        "carried_to": row.carried_to,
     }
     if personal:
         out["address"] = row.address

@@ -25,6 +25,7 @@ from api.request_import import MAX_ROWS, Row, column_of, read_rows, request_of
 from api.routes import plans
 from api.schemas import CourierIn, JobIn, OptionsIn, PlanOut, PlanRequestIn, ShuttleIn, SiteIn
 from routing.request import MAX_ENTRIES, RequestError, parse_request, parse_time
+from tracking.carry_over import carry_over_before, mark_priorities
 from tracking.errors import InvalidInput
 from tracking.plans import published_plan
 from tracking.requests import (
@@ -420,9 +421,15 @@ async def plan_day_from_book(
     the open ones, so the draft is the whole day. The draft registers nothing: couriers, staff
     and citizens see it only once it is published (``POST /v1/plans/{id}/publish``), and the
     requests stay ``open`` until then (on a route then: ``planned`` with the plan's id).
+
+    Earlier days whose work has ended are closed first (carry-over, idempotent): their undone
+    requests become open requests of their next working day, and those carried here with a
+    due date near are planned first (``"priority": "high"``).
     """
     check_plan_date(date)
+    await run_in_threadpool(carry_over_before, session, date)
     request = await run_in_threadpool(_day_draft_request, session, date)
+    await run_in_threadpool(mark_priorities, session=session, request=request, day=date)
     if body is not None and body.options is not None:
         request["options"] = body.options.model_dump(mode="json", exclude_none=True)
     valid = PlanRequestIn.model_validate(request).model_dump(mode="json", exclude_unset=True)
