@@ -72,6 +72,14 @@ class Book:
         assert answer.status_code == 200, answer.text
         return {r["id"]: r for r in answer.json()["data"]}
 
+    def plan_day(self, day: date, options: dict[str, Any] | None = None) -> httpx.Response:
+        """Plan the day from the book and publish the draft, as a dispatcher does."""
+        planned = self.call("POST", f"/v1/days/{day}/plan", json=options)
+        if planned.status_code == 201:
+            published = self.call("POST", f"/v1/plans/{planned.json()['plan_id']}/publish")
+            assert published.status_code == 200, published.text
+        return planned
+
     def book(self, items: list[dict[str, Any]]) -> None:
         answer = self.call("POST", "/v1/requests", json=items)
         assert answer.status_code == 200, answer.text
@@ -142,7 +150,7 @@ def test_carry_over_across_a_weekend_keeps_due_dates_and_runs_once(book: Book) -
         _request("RQ-A", friday, lat=9.1702, lon=105.1610, due=due),
         _request("RQ-B", friday, lat=9.1850, lon=105.1390, due=due, window=("13:00", "16:00")),
     ])  # fmt: skip
-    planned = book.call("POST", f"/v1/days/{friday}/plan", json={"options": {"solution_limit": 20}})
+    planned = book.plan_day(friday, {"options": {"solution_limit": 20}})
     assert planned.status_code == 201, planned.text
     book.book([_request("RQ-C", friday, lat=9.1750, lon=105.1500, due=due)])  # booked too late
     # RQ-A's dossier is collected on Friday; RQ-B's never is.
@@ -188,7 +196,7 @@ def test_planning_the_day_after_a_holiday_carries_over_first(book: Book) -> None
     due = target + timedelta(days=5)
     book.book([_request("RQ-H", before, lat=9.1702, lon=105.1610, due=due)])
 
-    plan = book.call("POST", f"/v1/days/{target}/plan", json={"options": {"solution_limit": 20}})
+    plan = book.plan_day(target, {"options": {"solution_limit": 20}})
     assert plan.status_code == 201, plan.text
     moved_id = f"RQ-H@{target}"
     assert {s.get("job") for r in plan.json()["routes"] for s in r["stops"]} >= {moved_id}
