@@ -159,8 +159,9 @@ def _parse(form: Iterable[tuple[str, Any]], stored: Mapping[str, Any]) -> _Parse
         parsed.roster[part], parsed.rows[part] = [], []
         parsed.values[part] = sorted(rows.items())
         for index, values in sorted(rows.items()):
-            editable = {k: v for k, v in values.items() if k not in ("orig", "remove")}
-            if values.get("remove") or not any(editable.values()):
+            # The way of travelling has no empty choice: it alone does not make a courier.
+            typed = {k: v for k, v in values.items() if k not in ("orig", "remove", "mode")}
+            if values.get("remove") or not any(typed.values()):
                 continue  # removed, or the empty row left for adding one
             item, kept = _item(part, values, by_id.get(values.get("orig", ""), {}))
             if part == "couriers":

@@ -94,7 +94,12 @@
     });
   }
 
-  var bounds = [];
+  var bounds = pins.map(function (pin) { return [pin.lat, pin.lon]; });
+  if (bounds.length) {
+    map.fitBounds(bounds, {padding: [40, 40], maxZoom: 14});
+  } else {
+    map.setView([9.1769, 105.1524], 10);
+  }
   pins.forEach(function (pin, i) {
     pin.n = i + 1;
     var marker = L.marker([pin.lat, pin.lon], {
@@ -102,18 +107,12 @@
       icon: icon(pin.n, false),
       title: pin.id,
       autoPan: true
-    }).addTo(map);
-    marker.bindPopup(popup(pin));
+    });
     marker.on("add", function () { marker.getElement().dataset.request = pin.id; });
-    marker.getElement().dataset.request = pin.id;
     var from = null;
     marker.on("dragstart", function () { from = marker.getLatLng(); });
     marker.on("dragend", function () { save(pin, marker, from); });
-    bounds.push([pin.lat, pin.lon]);
+    marker.bindPopup(popup(pin));
+    marker.addTo(map);
   });
-  if (bounds.length) {
-    map.fitBounds(bounds, {padding: [40, 40], maxZoom: 14});
-  } else {
-    map.setView([9.1769, 105.1524], 10);
-  }
 })();
