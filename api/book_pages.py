@@ -249,6 +249,7 @@ def book_page(
     return render(
         "requests.html",
         title=_("Request book %(day)s", day=format_day(day)),
+        body_class="wide",
         date=day,
         day_before=_step(day, -1),
         day_after=_step(day, +1),

@@ -70,7 +70,8 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Input should be greater than (?P<limit>\S+)", N_("Must be more than %(limit)s.")),
         (r"Input should be less than or equal to (?P<limit>\S+)", N_("Must be at most %(limit)s.")),
         (r"Input should be 'pickup' or 'return'", N_("Choose pickup or return.")),
-        (r"Input should be a valid string", N_("Must be text.")),
+        # A form's or a sheet's cell is text or nothing: "not a string" means left empty.
+        (r"Input should be a valid string", N_("Required.")),
         (r"String should have at least 1 character", N_("Required.")),
         (
             r"String should have at most (?P<limit>\d+) characters?",

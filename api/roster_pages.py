@@ -245,6 +245,7 @@ def _page(
         "roster.html",
         status=status,
         title=_("Couriers, offices and shuttles"),
+        body_class="wide",
         rows=rows,
         site_choices=site_choices,
         kind_choices=[(k, site_kind_words(k)) for k in SITE_KINDS],

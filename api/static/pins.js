@@ -78,6 +78,8 @@
     }).then(function (answer) {
       if (!answer.ok) { throw new Error(answer.body.message || words.unknown); }
       marker.setIcon(icon(pin.n, true));
+      pin.sure = words.set;
+      marker.setPopupContent(popup(pin));
       marker.getElement().dataset.saved = "yes";
       var row = rowOf(pin.id);
       if (row) {
