@@ -18,6 +18,7 @@ from api.i18n import N_, current_locale, gettext
 __all__ = ["PATTERNS", "error_words"]
 
 _Q = r"'?(?P<value>.*?)'?"
+_HEADER_NAMES = re.compile(r"\(([^)]+)\)")
 
 PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE | re.DOTALL), words)
@@ -159,5 +160,8 @@ def error_words(message: str) -> str:
     for pattern, words in PATTERNS:
         match = pattern.fullmatch(text)
         if match:
-            return gettext(words, **match.groupdict())
+            facts = match.groupdict()
+            if facts.get("columns"):  # "id (Mã yêu cầu), kind (Loại)": the Vietnamese headers
+                facts["columns"] = ", ".join(_HEADER_NAMES.findall(facts["columns"]))
+            return gettext(words, **facts)
     return gettext("This value is not accepted.")
