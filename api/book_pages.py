@@ -115,6 +115,8 @@ FORM_FIELDS = (
 """The hotline form's fields, named as the import's columns (so errors land on them)."""
 
 _DAY_FIELDS = ("date", "due")
+WINDOW_CHOICE = "window"
+"""The form's field of a window chosen among :func:`bookable_windows` (``08:00-09:00``)."""
 
 IMPORT_RESULTS = {
     "created": N_("Created"),
@@ -257,7 +259,7 @@ def book_page(
         every=len(every),
         counts=counts,
         chosen=status or "",
-        statuses=[(s, _(REQUEST_STATUSES[s])) for s in STATUSES],
+        statuses=[(s, _(REQUEST_STATUSES.get(s, s))) for s in STATUSES],
         pins=pins,
         booked=views.get(booked or ""),
         can_edit=role_of(user) in EDITORS,
@@ -323,6 +325,9 @@ def _item_of(values: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """The request a filled form describes, read as an imported row is (``8h30`` is 08:30),
     and the day fields that are not a day (left as typed, for the book to refuse)."""
     cells = {k: v.strip() for k, v in values.items() if k in FORM_FIELDS and v.strip()}
+    if values.get(WINDOW_CHOICE):  # a bookable window chosen from the list: "08:00-09:00"
+        start, _sep, end = values[WINDOW_CHOICE].partition("-")
+        cells["window_from"], cells["window_to"] = start.strip(), end.strip()
     not_days = []
     for name in _DAY_FIELDS:
         if name in cells:
@@ -374,7 +379,8 @@ def new_request_page(
 async def book_from_form(request: Request) -> Response:
     """Book the form's request through ``POST /v1/requests``'s code; errors beside fields."""
     form = await request.form(max_files=0, max_fields=len(FORM_FIELDS) + 10)
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k in FORM_FIELDS}
+    wanted = (*FORM_FIELDS, WINDOW_CHOICE)
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k in wanted}
     return await run_in_threadpool(_book_form, request, values)
 
 
@@ -447,6 +453,14 @@ async def _upload(form: FormData) -> tuple[bytes, str]:
     return b"", ""
 
 
+def _carried(request: Request, data: bytes) -> str:
+    """The previewed file, to post again with the import; empty when it would not fit under
+    the body limit (the page then asks for the file again)."""
+    text = base64.b64encode(data).decode()
+    limit = request.app.state.settings.max_body_bytes
+    return text if len(text) < limit - 16_384 else ""
+
+
 @router.post("/requests/import", response_class=HTMLResponse)
 async def import_upload(request: Request) -> HTMLResponse:
     """Preview (a dry run) or import a file, and show every row's answer."""
@@ -479,7 +493,7 @@ def _import_file(request: Request, data: bytes, filename: str, *, preview: bool)
         answer=answer,
         rows=_rows_view(answer) if answer else [],
         problem=problem,
-        carried=base64.b64encode(data).decode() if answer and preview else "",
+        carried=_carried(request, data) if answer and preview else "",
         filename=filename,
         columns=[(c, column_words(c)) for c in COLUMNS if c not in ("row", "position")],
         max_rows=MAX_ROWS,
