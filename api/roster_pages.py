@@ -73,9 +73,18 @@ class _Parsed:
     """What was posted, row by row, to show again."""
 
 
+def _text(value: Any) -> str:
+    """A stored value as typed in a field (45.0 minutes as ``45``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _flat(part: str, item: Mapping[str, Any]) -> dict[str, str]:
     """A stored item as the form's values (``shift-0``, ``breaks-1-latest``, ``skills``)."""
-    values = {k: "" if item.get(k) is None else str(item[k]) for k in SCALARS[part]}
+    values = {k: _text(item.get(k)) for k in SCALARS[part]}
     values["orig"] = str(item.get("id") or "")
     pair = PAIRS.get(part)
     if pair and isinstance(item.get(pair), list | tuple):
@@ -84,7 +93,7 @@ def _flat(part: str, item: Mapping[str, Any]) -> dict[str, str]:
     if part == "couriers":
         for b, rule in enumerate(item.get("breaks") or []):
             for name in BREAK_FIELDS:
-                values[f"breaks-{b}-{name}"] = str(rule.get(name, ""))
+                values[f"breaks-{b}-{name}"] = _text(rule.get(name))
         values["skills"] = ", ".join(str(s) for s in item.get("skills") or [])
     return values
 
@@ -152,16 +161,27 @@ def _item(
     return item, kept
 
 
+def _typed(values: Mapping[str, str]) -> bool:
+    """Whether a form row holds anything typed (the way of travelling has no empty choice:
+    it alone does not make a courier)."""
+    return any(v for k, v in values.items() if k not in ("orig", "remove", "mode"))
+
+
+def _shown(values: Mapping[str, str]) -> dict[str, str]:
+    """A posted row as shown again: without its empty break rows (a new one is added)."""
+    empty = [b for b in break_numbers(values)
+             if not any(values.get(f"breaks-{b}-{n}") for n in BREAK_FIELDS)]  # fmt: skip
+    return {k: v for k, v in values.items() if not any(k.startswith(f"breaks-{b}-") for b in empty)}
+
+
 def _parse(form: Iterable[tuple[str, Any]], stored: Mapping[str, Any]) -> _Parsed:
     parsed = _Parsed()
     for part, rows in _grouped(form).items():
         by_id = {str(x.get("id")): x for x in stored.get(part) or [] if isinstance(x, Mapping)}
         parsed.roster[part], parsed.rows[part] = [], []
-        parsed.values[part] = sorted(rows.items())
+        parsed.values[part] = [(i, _shown(v)) for i, v in sorted(rows.items()) if _typed(v)]
         for index, values in sorted(rows.items()):
-            # The way of travelling has no empty choice: it alone does not make a courier.
-            typed = {k: v for k, v in values.items() if k not in ("orig", "remove", "mode")}
-            if values.get("remove") or not any(typed.values()):
+            if values.get("remove") or not _typed(values):
                 continue  # removed, or the empty row left for adding one
             item, kept = _item(part, values, by_id.get(values.get("orig", ""), {}))
             if part == "couriers":
