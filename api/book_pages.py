@@ -47,13 +47,14 @@ from api.errors import PayloadTooLarge
 from api.i18n import N_, format_day
 from api.i18n import gettext as _
 from api.page_render import render
-from api.pages import DATE_PATTERN, STAFF_ROLES, hhmm_of, page_day, page_user
+from api.pages import DATE_PATTERN, STAFF_ROLES, PageError, hhmm_of, page_day, page_user
 from api.request_import import MAX_ROWS, Row, UnreadableFile, read_rows, request_of
 from api.routes.requests import Status, book_items, import_rows
 from routing.clock import LOCAL_TZ
+from tracking.errors import InvalidInput, NotFound
 from tracking.models import BookedRequest, User
 from tracking.request_positions import MANUAL, is_uncertain
-from tracking.requests import STATUSES, get_roster, list_requests
+from tracking.requests import STATUSES, cancel_request, get_roster, list_requests
 
 __all__ = ["EDITORS", "FORM_FIELDS", "bookable_windows", "router"]
 
@@ -266,6 +267,27 @@ def book_page(
         personal=personal,
         **_who(user),
     )
+
+
+@router.post("/requests/{request_id}/cancel")
+async def cancel_from_page(request_id: str, request: Request) -> Response:
+    """Cancel an open request (as ``POST /v1/requests/{id}/cancel``), back to its day."""
+    return await run_in_threadpool(_cancel, request, request_id)
+
+
+def _cancel(request: Request, request_id: str) -> Response:
+    with Session(request.app.state.engine) as session:
+        page_user(request, session, EDITORS)
+        try:
+            row = cancel_request(session=session, request_id=request_id)
+        except NotFound:
+            msg = _("There is no request %(id)s.", id=request_id)
+            raise PageError(404, _("No such request"), msg) from None
+        except InvalidInput:
+            msg = _("Request %(id)s is no longer open: it cannot be changed.", id=request_id)
+            raise PageError(422, _("Bad request"), msg) from None
+        day = row.date
+    return RedirectResponse(f"/requests?{urlencode({'date': day})}", status_code=303)
 
 
 @router.get("/requests/wards.geojson")

@@ -239,3 +239,31 @@ def test_roster_form_adds_removes_and_refuses_without_storing(day: Day, book_day
     assert [r["id"] for r in after["shuttles"]] == [r["id"] for r in before["shuttles"][:3]]
     assert after["couriers"][1]["start_site"] == "po-tb"
     assert after["couriers"][1]["end_site"] == before["couriers"][1]["end_site"]
+
+
+def test_a_dossier_booked_twice_is_flagged_and_one_cancelled(day: Day, book_day: str) -> None:
+    """The book flags both requests of one dossier; cancelling one from the page (a form, no
+    JavaScript) clears the flag; staff may not cancel, an unknown request answers 404."""
+    item = {"kind": "pickup", "dossier": "H12.22-TW-0001", "date": book_day, "lat": 9.17,
+            "lon": 105.16, "window": ["08:00", "10:00"], "handoff_site": "po-cm"}  # fmt: skip
+    answer = day.client.post(
+        f"{day.url}/v1/requests",
+        json=[{**item, "id": "TW-1"}, {**item, "id": "TW-2"}],
+        headers=auth(day.tokens["disp1"]),
+    )
+    assert answer.status_code == 200, answer.text
+    html = page(day, "disp1", f"/requests?date={book_day}").text
+    assert "ghi hai lần (cùng với TW-2)" in html and "ghi hai lần (cùng với TW-1)" in html
+    assert post(day, "staff1", "/requests/TW-2/cancel").status_code == 403
+    cancelled = post(day, "disp1", "/requests/TW-2/cancel")
+    assert cancelled.status_code == 303
+    assert cancelled.headers["location"] == f"/requests?date={book_day}"
+    html = page(day, "disp1", f"/requests?date={book_day}").text
+    assert "cùng với TW-2" not in html and "cùng với TW-1" not in html
+    assert 'data-cancel="TW-2"' not in html and 'data-cancel="TW-1"' in html
+    listed = day.client.get(
+        f"{day.url}/v1/requests", params={"date": book_day}, headers=auth(day.tokens["staff1"])
+    ).json()["data"]
+    assert {r["id"]: r["status"] for r in listed}["TW-2"] == "cancelled"
+    missing = post(day, "disp1", "/requests/NO-SUCH/cancel")
+    assert missing.status_code == 404 and "Không có yêu cầu NO-SUCH." in missing.text
