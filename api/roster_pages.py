@@ -220,6 +220,10 @@ def _request_error_loc(message: str) -> tuple[list[int | str], str]:
 def _check(parsed: _Parsed) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The roster as ``PUT /v1/roster`` would store it, or its errors by form field."""
     errors: dict[str, list[str]] = {}
+    if not parsed.roster.get("sites") or not parsed.roster.get("couriers"):
+        # A form always shows every row: one with none left (or sent empty) would wipe the
+        # roster that every day is planned with.
+        return None, {"roster": [_("Keep at least one office and one courier.")]}
     try:
         return checked_roster(RosterIn.model_validate(parsed.roster)), {}
     except ValidationError as exc:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.api_day import auth, small_request, today_vn
 from tests.api.conftest import Day
@@ -267,3 +270,51 @@ def test_a_dossier_booked_twice_is_flagged_and_one_cancelled(day: Day, book_day:
     assert {r["id"]: r["status"] for r in listed}["TW-2"] == "cancelled"
     missing = post(day, "disp1", "/requests/NO-SUCH/cancel")
     assert missing.status_code == 404 and "Không có yêu cầu NO-SUCH." in missing.text
+
+
+_FORM_KEYS = st.sampled_from([
+    "sites-0-id", "sites-0-lat", "sites-9-lon", "sites-0-opening-1", "couriers-0-shift-0",
+    "couriers-0-shift-1", "couriers-1-breaks-0-earliest", "couriers-1-breaks-7-duration_min",
+    "couriers-0-capacity", "couriers-0-mode", "couriers-0-skills", "couriers-0-start_site",
+    "couriers-5-id", "shuttles-0-departs", "shuttles-2-remove", "couriers-0-orig",
+    "sites--x", "couriers-99999999999-id", "other", "couriers-0-breaks-x-latest",
+])  # fmt: skip
+_FORM_VALUES = st.one_of(
+    st.sampled_from(["", "07:00", "25:61", "-1", "1e309", "nan", "po-cm", "boat, ghe", "1"]),
+    st.text(max_size=30),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fields=st.lists(st.tuples(_FORM_KEYS, _FORM_VALUES), max_size=12))
+def test_any_roster_form_is_answered_without_a_server_error(
+    day: Day, book_day: str, fields: list[tuple[str, str]]
+) -> None:
+    """Whatever a roster form holds, the page answers 303 (stored) or 422 (in words, nothing
+    stored), never a 5xx or a traceback; the roster stays one the planner accepts."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    del book_day  # the roster is stored
+    answer = post(day, "disp1", "/roster", content=urlencode(fields), headers=form)
+    assert answer.status_code in (303, 422), answer.text[:500]
+    assert "Traceback" not in answer.text
+    stored = roster_now(day)
+    assert stored["sites"] and stored["couriers"]  # never emptied by a stray row
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.dictionaries(st.sampled_from(["id", "kind", "dossier", "date", "window_from",
+                                               "window_to", "address", "lat", "lon", "due",
+                                               "handoff_site", "citizen_id", "window"]),
+                              _FORM_VALUES, max_size=10))  # fmt: skip
+def test_any_hotline_form_is_answered_without_a_server_error(
+    day: Day, book_day: str, values: dict[str, str]
+) -> None:
+    """Whatever the hotline form holds, the answer is 303 (booked) or 422 (in words)."""
+    del book_day  # the roster is stored
+    answer = post(day, "disp1", "/requests/new", data=values)
+    assert answer.status_code in (303, 422), answer.text[:500]
+    assert "Traceback" not in answer.text
