@@ -53,7 +53,7 @@ from api.routes.requests import Status, book_items, import_rows
 from routing.clock import LOCAL_TZ
 from tracking.errors import InvalidInput, NotFound
 from tracking.models import BookedRequest, User
-from tracking.request_positions import MANUAL, is_uncertain
+from tracking.request_positions import MANUAL, is_uncertain, set_position
 from tracking.requests import STATUSES, cancel_request, get_roster, list_requests
 
 __all__ = ["EDITORS", "FORM_FIELDS", "bookable_windows", "router"]
@@ -285,6 +285,41 @@ def _cancel(request: Request, request_id: str) -> Response:
             raise PageError(404, _("No such request"), msg) from None
         except InvalidInput:
             msg = _("Request %(id)s is no longer open: it cannot be changed.", id=request_id)
+            raise PageError(422, _("Bad request"), msg) from None
+        day = row.date
+    return RedirectResponse(f"/requests?{urlencode({'date': day})}", status_code=303)
+
+
+@router.post("/requests/{request_id}/position")
+async def position_from_page(request_id: str, request: Request) -> Response:
+    """Set an open request's point from typed latitude and longitude (a citizen's shared
+    location; the map's drag does the same with JavaScript), then back to its day."""
+    form = await request.form(max_files=0, max_fields=4)
+    point = {k: str(form.get(k) or "").strip().replace(",", ".") for k in ("lat", "lon")}
+    return await run_in_threadpool(_position, request, request_id, point)
+
+
+def _position(request: Request, request_id: str, point: Mapping[str, str]) -> Response:
+    not_a_point = N_("Latitude and longitude must be numbers of degrees, e.g. 9.1769 and 105.1524.")
+    with Session(request.app.state.engine) as session:
+        user = page_user(request, session, EDITORS)
+        try:
+            lat, lon = float(point["lat"]), float(point["lon"])
+        except ValueError:
+            raise PageError(422, _("Bad request"), _(not_a_point)) from None
+        try:
+            row = set_position(
+                session=session, request_id=request_id, lat=lat, lon=lon, actor=user.name
+            )
+        except NotFound:
+            msg = _("There is no request %(id)s.", id=request_id)
+            raise PageError(404, _("No such request"), msg) from None
+        except InvalidInput as exc:
+            msg = (
+                _("Request %(id)s is no longer open: it cannot be changed.", id=request_id)
+                if "only an open request" in str(exc)
+                else _(not_a_point)
+            )
             raise PageError(422, _("Bad request"), msg) from None
         day = row.date
     return RedirectResponse(f"/requests?{urlencode({'date': day})}", status_code=303)

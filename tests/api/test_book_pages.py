@@ -318,3 +318,30 @@ def test_any_hotline_form_is_answered_without_a_server_error(
     answer = post(day, "disp1", "/requests/new", data=values)
     assert answer.status_code in (303, 422), answer.text[:500]
     assert "Traceback" not in answer.text
+
+
+def test_a_point_typed_on_the_book_page_is_stored(day: Day, book_day: str) -> None:
+    """Without JavaScript an uncertain request's point is typed (a comma as decimal mark
+    too) and stored as set by hand; a word instead of a number is refused in words."""
+    item = {"id": "TP-1", "kind": "pickup", "dossier": "H12.22-TP-0001", "date": book_day,
+            "address": "xã Tân Lộc, huyện Thới Bình", "window": ["08:00", "10:00"],
+            "handoff_site": "po-cm"}  # fmt: skip
+    answer = day.client.post(
+        f"{day.url}/v1/requests", json=[item], headers=auth(day.tokens["disp1"])
+    )
+    assert answer.json()["results"][0]["status"] == "created", answer.text
+    html = page(day, "disp1", f"/requests?date={book_day}").text
+    assert 'action="/requests/TP-1/position"' in html
+    refused = post(day, "disp1", "/requests/TP-1/position", data={"lat": "north", "lon": "1"})
+    assert refused.status_code == 422 and "Vĩ độ và kinh độ phải là số độ" in refused.text
+    assert post(day, "staff1", "/requests/TP-1/position",
+                data={"lat": "9.3", "lon": "105.2"}).status_code == 403  # fmt: skip
+    stored = post(day, "disp1", "/requests/TP-1/position", data={"lat": "9,301", "lon": "105.231"})
+    assert stored.status_code == 303
+    listed = day.client.get(
+        f"{day.url}/v1/requests", params={"date": book_day}, headers=auth(day.tokens["staff1"])
+    ).json()["data"]
+    mine = next(r for r in listed if r["id"] == "TP-1")
+    assert (mine["lat"], mine["lon"], mine["geocoded"]["precision"]) == (9.301, 105.231, "manual")
+    html = page(day, "disp1", f"/requests?date={book_day}").text
+    assert 'action="/requests/TP-1/position"' not in html  # no longer uncertain
