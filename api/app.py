@@ -15,7 +15,15 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import adjust_page, citizen_pages, courier_pages, manifest_pages, staff_pages
+from api import (
+    adjust_page,
+    book_pages,
+    citizen_pages,
+    courier_pages,
+    manifest_pages,
+    roster_pages,
+    staff_pages,
+)
 from api.batch import document_list_bodies
 from api.deps import TOKEN_COOKIE
 from api.errors import install_error_handlers
@@ -24,7 +32,18 @@ from api.limits import BodySizeLimit
 from api.origin import SameOriginForms
 from api.pages import include_pages
 from api.planning import geocoder
-from api.routes import adjust, couriers, dossiers, health, plans, requests, scans, slots, track
+from api.routes import (
+    adjust,
+    couriers,
+    dossiers,
+    health,
+    plans,
+    request_positions,
+    requests,
+    scans,
+    slots,
+    track,
+)
 from api.settings import Settings
 from api.solver_pool import SolverPool
 from tracking.db import make_engine, upgrade
@@ -116,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(requests.router)  # the request book (DESIGN §8)
     app.include_router(adjust.router)  # moves, locks and re-optimising by hand (issue 11)
     app.include_router(slots.router)  # bookable windows (api/routes/slots.py)
+    app.include_router(request_positions.router)  # a request's pin set by hand
 
     # --- HTML pages and maps (api/pages.py, the map and page engineer's): include below. ---
     include_pages(app)
@@ -124,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_pages.router)  # search, journey in words, board
     app.include_router(manifest_pages.router)  # shuttle manifests and their check-off
     app.include_router(adjust_page.router)  # /plans/{id}/adjust: moves, locks, re-optimise
+    app.include_router(book_pages.router)  # the request book: list, pins, hotline, import
+    app.include_router(roster_pages.router)  # couriers, sites and shuttles as forms
     # --- end of pages ---
     document_list_bodies(app)
     return app

@@ -248,6 +248,37 @@ def _book(
     return [r if r is not None else next(booked) for r in results]
 
 
+def book_items(
+    session: Session, items: Sequence[Any], coder: Any, actor: str, *, dry_run: bool = False
+) -> list[BookResult]:
+    """Check and book requests exactly as ``POST /v1/requests`` does (the hotline form's way in).
+
+    Returns one result per item, in order; errors are ``(field, message)`` pairs named by the
+    import's flat column names (``window_from``, ``citizen_phone``).
+    """
+    return _book(session, items, coder, actor, dry_run=dry_run)
+
+
+def import_rows(
+    session: Session, rows: list[Row], coder: Any, actor: str, *, dry_run: bool
+) -> dict[str, Any]:
+    """Answer an imported file's rows exactly as ``POST /v1/requests/import`` does."""
+    return _import(session, rows, coder, actor, dry_run=dry_run)
+
+
+def checked_roster(body: RosterIn) -> dict[str, Any]:
+    """The roster of ``body`` as stored, checked as the planner checks it.
+
+    Raises
+    ------
+    routing.request.RequestError
+        Naming the field (``couriers[1].start_site: unknown site 'x'.``).
+    """
+    roster = body.model_dump(mode="json", exclude_none=True)
+    parse_request({"date": "2026-01-05", **roster, "jobs": []})  # raises naming the field
+    return roster
+
+
 def _list_body() -> dict[str, Any]:
     extra = list_body_openapi(RequestIn, "Requests (at most BUUTA_MAX_BATCH).")
     extra["requestBody"]["content"]["application/json"]["example"] = [EXAMPLE_ITEM]
@@ -373,8 +404,7 @@ def replace_roster(body: RosterIn, session: SessionDep, user: DispatcherUser) ->
     The roster is checked as the planner would check it (known sites, shifts, breaks), so a
     roster that is stored can plan a day.
     """
-    roster = body.model_dump(mode="json", exclude_none=True)
-    parse_request({"date": "2026-01-05", **roster, "jobs": []})  # raises naming the field
+    roster = checked_roster(body)
     put_roster(session=session, roster=roster, actor=user.name)
     return _stored_roster(session)
 

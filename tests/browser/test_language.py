@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.book import seed_book
 from tests.browser.conftest import ARTIFACTS, Day, open_context, watch_page
 from tests.i18n.english import english_left
 
@@ -22,14 +23,21 @@ SHOTS = ARTIFACTS / "language"
 
 
 def pages_of(day: Day) -> dict[str | None, list[tuple[str, str]]]:
-    """(name, path) of every page each user opens; None is a visitor who is not logged in."""
+    """(name, path) of every page each user opens; None is a visitor who is not logged in.
+
+    The request book's pages show tomorrow's book of :func:`tests.browser.book.seed_book`
+    (a roster, uncertain pins, a dossier booked twice)."""
     plan = day.plan["plan_id"]
     maps = [
         ("plan-map", f"/plans/{plan}/map"),
         ("progress-map", f"/progress?date={day.date}"),
         ("journey-map", "/dossiers/H12.22-261123-0001/map"),
     ]
-    staff = [("dispatch", f"/dispatch?date={day.date}"), *maps]
+    book_day = seed_book(day)
+    book = [("requests", f"/requests?date={book_day}"), ("roster", "/roster")]
+    editing = [("request-form", f"/requests/new?date={book_day}"),
+               ("request-import", "/requests/import")]  # fmt: skip
+    staff = [("dispatch", f"/dispatch?date={day.date}"), *maps, *book]
     return {
         None: [
             ("home", "/"),
@@ -37,9 +45,9 @@ def pages_of(day: Day) -> dict[str | None, list[tuple[str, str]]]:
             ("offline", "/offline"),
             ("not-found", "/no-such-page"),
         ],
-        "d1": staff,
+        "d1": [*staff, *editing],
         "s1": staff,
-        "a1": [("dispatch", f"/dispatch?date={day.date}"), maps[0]],
+        "a1": [("dispatch", f"/dispatch?date={day.date}"), maps[0], *book, *editing],
         day.active: [
             ("stops", f"/couriers/{day.active}/stops?date={day.date}"),
             ("forbidden", f"/dispatch?date={day.date}"),
@@ -58,7 +66,8 @@ def visible_text(page: Any) -> str:
     if page.locator(".leaflet-container").count():
         titles = page.eval_on_selector_all("[title]", "els => els.map(e => e.title)")
         text += "\n" + "\n".join(titles)  # tooltips: the zoom buttons, the markers
-        for kind in (".buuta-site", ".buuta-stop", ".buuta-unassigned", ".buuta-position"):
+        pins = ".leaflet-marker-icon[data-request]"  # the request book's uncertain pins
+        for kind in (".buuta-site", ".buuta-stop", ".buuta-unassigned", ".buuta-position", pins):
             marker = page.locator(kind)
             if marker.count():
                 marker.first.dispatch_event("click")
