@@ -7,6 +7,7 @@ unassigned by reason, km, shuttle runs caught).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -106,6 +107,20 @@ def time_limit_s(
     if asked is None:
         asked = settings.solve_time_limit_s
     return min(float(asked), settings.solve_time_limit_cap_s)
+
+
+def district_workers(request: Mapping[str, Any], settings: Settings) -> int:
+    """Return how many processes may solve ``request``'s districts at once.
+
+    The request's ``options.workers`` when given, never above ``settings.district_workers``
+    (0 there: one per core of this machine).
+    """
+    cap = settings.district_workers or os.cpu_count() or 1
+    options = request.get("options") or {}
+    asked = options.get("workers") if isinstance(options, Mapping) else None
+    if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0:
+        return min(asked, cap)
+    return cap
 
 
 def runs_caught(plan: Plan) -> tuple[int, int]:

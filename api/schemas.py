@@ -156,6 +156,13 @@ class OptionsIn(_Open):
     time_limit_s: float | None = Field(default=None, gt=0)
     solution_limit: int | None = Field(default=None, gt=0)
     seed: int | None = None
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes that solve a large day's districts at once (default: the "
+        "server's BUUTA_DISTRICT_WORKERS, or one per core); never more than that setting.",
+    )
 
 
 class PlanRequestIn(_Open):

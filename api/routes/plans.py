@@ -17,7 +17,7 @@ import tracking
 from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
 from api.limits import plan_lists_within_limits, solve_cap_s
-from api.planning import geocode_jobs, time_limit_s, travel_model
+from api.planning import district_workers, geocode_jobs, time_limit_s, travel_model
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from tracking.models import StoredPlan
 from tracking.plans import get_plan, store_plan
@@ -121,6 +121,7 @@ async def create_plan(
         request,
         time_limit_s=limit,
         travel=travel_model(settings),
+        workers=district_workers(request, settings),
         wall_limit_s=limit + settings.solve_grace_s,
     )
     stored = await run_in_threadpool(_store, session, request, plan, user.name)

@@ -1,0 +1,501 @@
+"""A large day's districts solved at once on every core, then couriers with slack lent around.
+
+:func:`routing.planner.plan_day` cuts a day of more than ``DISTRICT_JOBS`` jobs into districts
+(:func:`routing.planner.districts`); :func:`plan_districts` solves them here:
+
+1. **All the cores.** Each district is one task for a pool of worker processes (new
+   interpreters running :func:`serve`, as many as ``req.workers``, else one per core). With
+   as many workers as districts, each district searches for the whole time left; with more
+   districts than workers, a task is given, when a worker takes it, its share of the
+   core-seconds left (the workers times the time left, less what the running tasks hold) in
+   proportion to its jobs, never past the deadline. The largest districts go first. OR-Tools
+   holds Python's lock while it searches, so threads would not help: processes it is.
+2. **Lending couriers.** A district whose jobs went unassigned for ``no_time`` borrows a
+   courier with free time (:func:`routing.idle.free_min`): its own, a sector's of the same
+   office, or a neighbouring office's, the nearest first. The borrowed courier's jobs and the
+   waiting jobs are solved again for that courier alone; the new route is kept only when it
+   still serves every job the courier had and at least one more. Each round lends at most one
+   courier to each district, and no courier to two districts; the rounds run in parallel too,
+   within the last :data:`LEND_SHARE` of the time limit.
+
+Each district plan is deterministic with ``options.solution_limit`` (the search stops on the
+solution count, not the clock), and so is the lending, whatever the number of workers. The
+workers are plain subprocesses, not :mod:`multiprocessing` ones: the service's solver processes
+are daemonic, and multiprocessing refuses children to those; a script or notebook calling
+:func:`routing.plan_request` needs no ``if __name__ == "__main__"`` guard either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any, Protocol
+
+from geo.coords import LatLon
+from geo.travel import TravelModel, haversine_m
+from routing.idle import free_min, idle_while_unserved
+from routing.model import Progress
+from routing.plan import Plan, Route, SolverFigures, Unassigned
+from routing.request import PlanRequest
+
+LEND_SHARE = 0.2
+"""The part of the time limit kept for lending couriers, when a day has several districts."""
+LEND_ROUNDS = 3
+"""At most this many couriers are lent to one district."""
+LEND_MIN_FREE_MIN = 60.0
+"""A courier with fewer free minutes in its shift is not lent."""
+LEND_MAX_KM = 60.0
+"""A courier is lent only to a district whose office is this close to its own (great circle)."""
+MIN_SHARE_S = 0.05
+"""The least time a task is given, in seconds (a district with no time left still answers)."""
+WORKER_GRACE_S = 15.0
+"""How long past the deadline a worker may take to answer before the solve fails."""
+
+Parts = Sequence[tuple[list[int], list[int]]]
+Relay = Callable[[int, Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """A sub-request to solve, weighted by its jobs for the share of time it gets."""
+
+    req: PlanRequest
+    weight: int
+
+
+class _Pool(Protocol):
+    workers: int
+
+    def run(self, tasks: Sequence[_Task], deadline: float, relay: Relay) -> list[Plan]: ...
+
+    def close(self) -> None: ...
+
+
+def _share(left_s: float, capacity_s: float, weight: int, pending: int) -> float:
+    """Seconds for a task: its part of the core-seconds left, within the time left."""
+    return min(max(left_s, MIN_SHARE_S), max(MIN_SHARE_S, capacity_s * weight / max(pending, 1)))
+
+
+class _Serial:
+    """Tasks solved one after the other in this process, each with its share of the time."""
+
+    workers = 1
+
+    def __init__(self, travel: TravelModel | None) -> None:
+        self.travel = travel
+
+    def run(self, tasks: Sequence[_Task], deadline: float, relay: Relay) -> list[Plan]:
+        from routing.planner import _solve_one  # noqa: PLC0415 (planner imports this module)
+
+        plans = []
+        pending = sum(t.weight for t in tasks)
+        for i, task in enumerate(tasks):
+            left = deadline - time.monotonic()
+            share = _share(left, left, task.weight, pending)
+            pending -= task.weight
+            plans.append(_solve_one(task.req, self.travel, share, functools.partial(relay, i)))
+        return plans
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+def serve() -> None:
+    """A worker process: solve the tasks read from stdin, answer on stdout, until stdin closes.
+
+    Started by :class:`_Processes` as ``python -c "from routing.parallel import serve;
+    serve()"``; anything else the solver prints goes to stderr, never into the answers.
+    """
+    from routing.planner import _solve_one  # noqa: PLC0415 (imported in the worker only)
+
+    answers = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # a stray print must not corrupt the answers
+    calls = Connection(0, writable=False)
+    answers.send(("ready",))
+    while True:
+        try:
+            call = calls.recv()
+        except (EOFError, OSError):
+            return  # the planning process is gone: stop rather than linger
+        if call is None:
+            return
+        i, sub, travel, limit_s = call
+
+        def report(p: Progress, i: int = i) -> None:
+            answers.send(("progress", i, p))
+
+        try:
+            plan = _solve_one(sub, travel, limit_s, report)
+        except Exception as exc:  # sent back and raised in the planning process
+            answers.send(("error", i, f"{type(exc).__name__}: {exc}"))
+        else:
+            answers.send(("plan", i, plan))
+
+
+class _Worker:
+    """One worker process and the two pipes to it (tasks in, answers out)."""
+
+    def __init__(self) -> None:
+        # A plain subprocess rather than multiprocessing: it may start from a daemonic process
+        # (the service's solver processes), and it never re-imports the caller's __main__.
+        path = os.pathsep.join(p or os.getcwd() for p in sys.path)
+        env = {**os.environ, "PYTHONPATH": path}
+        code = "from routing.parallel import serve; serve()"
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.tx = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
+        self.rx = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+    def receive(self) -> tuple[Any, ...]:
+        """The next answer; a worker that died is an error, never a silent gap."""
+        try:
+            message = self.rx.recv()
+        except (EOFError, OSError):
+            msg = "a district's solver process stopped unexpectedly"
+            raise RuntimeError(msg) from None
+        assert isinstance(message, tuple)
+        return message
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.tx.send(None)
+        self.tx.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # still searching: its answer is no longer wanted
+            self.proc.wait(timeout=5)
+        self.rx.close()
+
+
+class _Processes:
+    """Worker processes fed one task at a time; a task's time is set when a worker takes it."""
+
+    def __init__(self, workers: int, travel: TravelModel | None) -> None:
+        self.workers = workers
+        self.travel = travel
+        self.all = [_Worker() for _ in range(workers)]
+        self.ready: list[_Worker] = []  # started and free
+        self.starting = list(self.all)
+
+    def run(self, tasks: Sequence[_Task], deadline: float, relay: Relay) -> list[Plan]:
+        order = sorted(range(len(tasks)), key=lambda i: (-tasks[i].weight, i))
+        pending = sum(t.weight for t in tasks)
+        plans: dict[int, Plan] = {}
+        running: dict[_Worker, tuple[int, float]] = {}
+        while len(plans) < len(tasks):
+            while order and self.ready:
+                i = order.pop(0)
+                now = time.monotonic()
+                held = sum(max(0.0, end - now) for _, end in running.values())
+                left = deadline - now
+                share = _share(left, self.workers * left - held, tasks[i].weight, pending)
+                pending -= tasks[i].weight
+                worker = self.ready.pop(0)
+                worker.tx.send((i, tasks[i].req, self.travel, share))
+                running[worker] = (i, now + share)
+            listening = {w.rx: w for w in [*running, *self.starting]}
+            timeout = deadline + WORKER_GRACE_S - time.monotonic()
+            answered = wait(list(listening), timeout=max(0.0, timeout))
+            if not answered:
+                msg = f"a district's solver process did not answer within {WORKER_GRACE_S:g} s"
+                raise RuntimeError(msg)
+            for rx in answered:
+                worker = listening[rx]  # type: ignore[index]
+                self._take(worker, worker.receive(), running, plans, relay)
+        return [plans[i] for i in range(len(tasks))]
+
+    def _take(
+        self,
+        worker: _Worker,
+        message: tuple[Any, ...],
+        running: dict[_Worker, tuple[int, float]],
+        plans: dict[int, Plan],
+        relay: Relay,
+    ) -> None:
+        kind = message[0]
+        if kind == "ready":
+            self.starting.remove(worker)
+            self.ready.append(worker)
+        elif kind == "progress":
+            relay(message[1], message[2])
+        elif kind == "plan":
+            plans[message[1]] = message[2]
+            del running[worker]
+            self.ready.append(worker)
+        else:
+            msg = f"a district's solve failed: {message[2]}"
+            raise RuntimeError(msg)
+
+    def close(self) -> None:
+        """Stop the workers (a worker still searching is killed)."""
+        for worker in self.all:
+            worker.close()
+
+
+def worker_count(req: PlanRequest, tasks: int, travel: TravelModel | None) -> int:
+    """How many processes solve the districts: ``req.workers`` or one per core, at most one per
+    task; one (in this process) with a travel model that cannot be sent to another process."""
+    asked = req.workers if req.workers is not None else (os.cpu_count() or 1)
+    n = max(1, min(asked, tasks))
+    if n > 1:
+        try:
+            pickle.dumps(travel)
+        except Exception:  # a travel model holding a connection stays in this process
+            return 1
+    return n
+
+
+def _sub(req: PlanRequest, couriers: Sequence[int], jobs: Sequence[int]) -> PlanRequest:
+    return replace(
+        req,
+        couriers=tuple(req.couriers[k] for k in couriers),
+        jobs=tuple(req.jobs[j] for j in jobs),
+    )
+
+
+def _figures(plan: Plan) -> SolverFigures:
+    assert plan.kpis is not None and plan.kpis.solver is not None, "the optimizer writes both"
+    return plan.kpis.solver
+
+
+def plan_districts(
+    req: PlanRequest,
+    parts: Parts,
+    *,
+    travel: TravelModel | None,
+    on_progress: Callable[[Progress], None] | None,
+    began: float,
+) -> Plan:
+    """Plan a day's districts in parallel, lend couriers with slack, merge into one plan.
+
+    Parameters
+    ----------
+    req
+        The whole day's request (``req.time_limit_s`` counts from ``began``; ``req.workers``).
+    parts
+        ``(courier indices, job indices)`` of each district (:func:`routing.planner.districts`).
+    travel
+        Travel model for requests without a ``travel`` matrix.
+    on_progress
+        Called at each improving solution of a district: elapsed seconds, the sum of the
+        districts' best costs, and solutions found.
+    began
+        ``time.monotonic()`` when planning began.
+
+    Returns
+    -------
+    Plan
+        The merged plan; ``kpis.solver`` adds ``workers`` (processes used) and ``lent`` (jobs
+        served by a lent courier).
+    """
+    from routing.planner import _merge  # noqa: PLC0415 (planner imports this module)
+
+    deadline = began + req.time_limit_s
+    tasks = [_Task(_sub(req, cs, js), len(js)) for cs, js in parts]
+    n = worker_count(req, len(tasks), travel)
+    pool: _Pool = _Processes(n, travel) if n > 1 else _Serial(travel)
+    best: dict[int, Progress] = {}
+
+    def relay(i: int, p: Progress) -> None:
+        best[i] = p
+        if on_progress is not None:
+            cost = sum(b.best_cost for b in best.values())
+            found = sum(b.solutions for b in best.values())
+            on_progress(Progress(time.monotonic() - began, cost, found))
+
+    try:
+        plans = pool.run(tasks, deadline - req.time_limit_s * LEND_SHARE, relay)
+        plans, lent, extra = _lend(pool, req, parts, plans, deadline)
+    finally:
+        pool.close()
+    plans = _with_idle_warnings(req, parts, plans)
+    merged = _merge(req, plans, time.monotonic() - began)
+    kpis = merged.kpis
+    assert kpis is not None
+    figures = _figures(merged)
+    figures = replace(
+        figures,
+        solutions=figures.solutions + extra,
+        extra={**figures.extra, "workers": n, "lent": lent},
+    )
+    return replace(merged, kpis=replace(kpis, solver=figures))
+
+
+# --------------------------------------------------------------------------- lending couriers
+
+
+def _no_time_jobs(req: PlanRequest, plan: Plan, jobs: Sequence[int]) -> list[int]:
+    waiting = {u.job for u in plan.unassigned if u.reason == "no_time"}
+    return [j for j in jobs if req.jobs[j].id in waiting]
+
+
+def _base(req: PlanRequest, couriers: Sequence[int]) -> LatLon:
+    return req.sites[req.couriers[couriers[0]].start_site].point
+
+
+@dataclass(frozen=True, slots=True)
+class _Loan:
+    borrower: int  # district whose jobs wait
+    home: int  # district the courier belongs to
+    courier: int
+    own: list[int]  # the courier's jobs before the loan
+    wanted: list[int]  # the waiting jobs it may take
+
+
+def _candidate(
+    req: PlanRequest,
+    parts: Parts,
+    plans: Sequence[Plan],
+    borrower: int,
+    *,
+    wanted: Sequence[int],
+    skip: set[int],
+) -> tuple[int, int] | None:
+    """The courier to lend to a district: the nearest office first, then the most free time."""
+    routes = {r.courier: r for p in plans for r in p.routes}
+    bases = [_base(req, cs) for cs, _ in parts]
+    here = bases[borrower]
+    km = haversine_m([here, *bases])[0, 1:] / 1000.0
+    best: tuple[tuple[float, float, int], int, int] | None = None
+    for home, (couriers, _) in enumerate(parts):
+        if km[home] > LEND_MAX_KM:
+            continue
+        for k in couriers:
+            courier = req.couriers[k]
+            if k in skip or not any(req.jobs[j].skills <= courier.skills for j in wanted):
+                continue
+            free = free_min(courier, routes.get(courier.id))
+            key = (round(float(km[home])), -free, k)
+            if free >= LEND_MIN_FREE_MIN and (best is None or key < best[0]):
+                best = (key, k, home)
+    return None if best is None else (best[1], best[2])
+
+
+def _jobs_on_route(req: PlanRequest, plan: Plan, courier: str) -> list[int]:
+    index = {j.id: i for i, j in enumerate(req.jobs)}
+    route = plan.route_of(courier)
+    return [] if route is None else list(dict.fromkeys(index[j] for j in route.job_ids))
+
+
+def _loans(
+    req: PlanRequest, parts: Parts, plans: Sequence[Plan], tried: set[tuple[int, int]]
+) -> list[_Loan]:
+    """One loan for each district with jobs waiting, no courier lent twice in a round."""
+    loans: list[_Loan] = []
+    busy: set[int] = set()
+    for b, (_, jobs) in enumerate(parts):
+        wanted = _no_time_jobs(req, plans[b], jobs)
+        if not wanted:
+            continue
+        skip = busy | {k for (bb, k) in tried if bb == b}
+        found = _candidate(req, parts, plans, b, wanted=wanted, skip=skip)
+        if found is None:
+            continue
+        k, home = found
+        tried.add((b, k))
+        busy.add(k)
+        courier = req.couriers[k]
+        able = [j for j in wanted if req.jobs[j].skills <= courier.skills]
+        own = _jobs_on_route(req, plans[home], courier.id)
+        loans.append(_Loan(b, home, k, own, able))
+    return loans
+
+
+def _loan_task(req: PlanRequest, loan: _Loan) -> _Task:
+    jobs = [*loan.own, *loan.wanted]
+    return _Task(_sub(req, [loan.courier], jobs), len(jobs))
+
+
+def _lend(
+    pool: _Pool, req: PlanRequest, parts: Parts, plans: list[Plan], deadline: float
+) -> tuple[list[Plan], int, int]:
+    """Lend couriers with free time to districts whose jobs wait; return the plans, the jobs
+    the loans served, and the solutions their searches found."""
+    tried: set[tuple[int, int]] = set()
+    lent = found = 0
+    for _ in range(LEND_ROUNDS):
+        if deadline - time.monotonic() < MIN_SHARE_S:
+            break
+        loans = _loans(req, parts, plans, tried)
+        if not loans:
+            break
+        tasks = [_loan_task(req, x) for x in loans]
+        answers = pool.run(tasks, deadline, lambda i, p: None)
+        for loan, answer in zip(loans, answers, strict=True):
+            found += _figures(answer).solutions
+            served = answer.job_couriers()
+            got = [j for j in loan.wanted if req.jobs[j].id in served]
+            if not got or any(req.jobs[j].id not in served for j in loan.own):
+                continue
+            route = answer.route_of(req.couriers[loan.courier].id)
+            assert route is not None  # it serves jobs
+            plans[loan.home] = _with_route(req, plans[loan.home], route)
+            plans[loan.borrower] = _served_elsewhere(plans[loan.borrower], got, req)
+            lent += len(got)
+    return plans, lent, found
+
+
+def _runs_missed(req: PlanRequest, route: Route | None) -> int:
+    """Dossiers a route hands over for a run they need but catch none of (as the writer counts)."""
+    if route is None:
+        return 0
+    jobs = {j.id: j for j in req.jobs}
+    return sum(
+        1
+        for s in route.stops
+        if s.kind == "handoff" and s.shuttle is None
+        for j in s.jobs
+        if jobs[j].destination_site not in (None, jobs[j].handoff_site)
+    )
+
+
+def _with_route(req: PlanRequest, plan: Plan, route: Route) -> Plan:
+    """A district plan with a courier's route replaced (or added, for a courier it left idle)."""
+    old = plan.route_of(route.courier)
+    routes = [r for r in plan.routes if r.courier != route.courier]
+    routes.append(route)
+    order = {c.id: i for i, c in enumerate(req.couriers)}
+    routes.sort(key=lambda r: order[r.courier])
+    kpis = plan.kpis
+    assert kpis is not None
+    missed = (kpis.runs_missed or 0) - _runs_missed(req, old) + _runs_missed(req, route)
+    return replace(plan, routes=tuple(routes), kpis=replace(kpis, runs_missed=missed))
+
+
+def _served_elsewhere(plan: Plan, jobs: Sequence[int], req: PlanRequest) -> Plan:
+    """A district plan whose waiting ``jobs`` a lent courier now serves."""
+    ids = {req.jobs[j].id for j in jobs}
+    left: tuple[Unassigned, ...] = tuple(u for u in plan.unassigned if u.job not in ids)
+    kpis = plan.kpis
+    assert kpis is not None
+    served = (kpis.served or 0) + len(ids)
+    status = "complete" if not left else "partial"
+    return replace(plan, unassigned=left, status=status, kpis=replace(kpis, served=served))
+
+
+def _with_idle_warnings(req: PlanRequest, parts: Parts, plans: Sequence[Plan]) -> list[Plan]:
+    """Each district plan with its couriers still free while its jobs wait (after lending)."""
+    routes = [r for p in plans for r in p.routes]
+    out = []
+    for (couriers, jobs), plan in zip(parts, plans, strict=True):
+        warnings = idle_while_unserved(req, routes, plan.unassigned, [(couriers, jobs)])
+        kpis = plan.kpis
+        assert kpis is not None
+        out.append(replace(plan, kpis=replace(kpis, idle_while_unserved=warnings)))
+    return out
+
+
+__all__ = ["LEND_SHARE", "plan_districts", "worker_count"]
