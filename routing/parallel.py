@@ -43,7 +43,7 @@ from geo.coords import LatLon
 from geo.travel import TravelModel, haversine_m
 from routing.idle import free_min, idle_while_unserved
 from routing.model import Progress
-from routing.plan import Plan, Route, SolverFigures, Unassigned
+from routing.plan import Kpis, Plan, Route, SolverFigures, Unassigned
 from routing.request import PlanRequest
 
 LEND_SHARE = 0.2
@@ -54,6 +54,9 @@ LEND_MIN_FREE_MIN = 60.0
 """A courier with fewer free minutes in its shift is not lent."""
 LEND_MAX_KM = 60.0
 """A courier is lent only to a district whose office is this close to its own (great circle)."""
+PARALLEL_MIN_S = 4.0
+"""Below this time limit (seconds) the districts are solved in this process, one after the
+other: starting the worker processes would take much of the time."""
 MIN_SHARE_S = 0.05
 """The least time a task is given, in seconds (a district with no time left still answers)."""
 WORKER_GRACE_S = 15.0
@@ -247,9 +250,12 @@ class _Processes:
 
 def worker_count(req: PlanRequest, tasks: int, travel: TravelModel | None) -> int:
     """How many processes solve the districts: ``req.workers`` or one per core, at most one per
-    task; one (in this process) with a travel model that cannot be sent to another process."""
+    task; one (in this process) under :data:`PARALLEL_MIN_S` or with a travel model that
+    cannot be sent to another process."""
     asked = req.workers if req.workers is not None else (os.cpu_count() or 1)
     n = max(1, min(asked, tasks))
+    if req.time_limit_s < PARALLEL_MIN_S:
+        return 1  # the workers' start (about a second, more on a busy machine) would eat it
     if n > 1:
         try:
             pickle.dumps(travel)
@@ -318,10 +324,15 @@ def plan_districts(
 
     try:
         plans = pool.run(tasks, deadline - req.time_limit_s * LEND_SHARE, relay)
-        plans, lent, extra = _lend(pool, req, parts, plans, deadline)
+        # Couriers of offices with no job of their own today may be lent too.
+        idle = _idle_offices(req, parts)
+        everyone = [*parts, *idle]
+        plans += [_empty_plan(req) for _ in idle]
+        plans, lent, extra = _lend(pool, req, everyone, plans, deadline)
     finally:
         pool.close()
-    plans = _with_idle_warnings(req, parts, plans)
+    plans = _with_idle_warnings(req, everyone, plans)
+    plans = [p for p, (_, jobs) in zip(plans, everyone, strict=True) if jobs or p.routes]
     merged = _merge(req, plans, time.monotonic() - began)
     kpis = merged.kpis
     assert kpis is not None
@@ -335,6 +346,23 @@ def plan_districts(
 
 
 # --------------------------------------------------------------------------- lending couriers
+
+
+def _idle_offices(req: PlanRequest, parts: Parts) -> list[tuple[list[int], list[int]]]:
+    """The couriers of offices given no district (no job of the day is theirs), by office."""
+    taken = {k for couriers, _ in parts for k in couriers}
+    offices: dict[str, list[int]] = {}
+    for k, courier in enumerate(req.couriers):
+        if k not in taken:
+            offices.setdefault(courier.start_site, []).append(k)
+    return [(couriers, []) for couriers in offices.values()]
+
+
+def _empty_plan(req: PlanRequest) -> Plan:
+    """The plan of an office with no job: no route, nothing unassigned, until a loan."""
+    figures = SolverFigures(status="solved", cost=0, seconds=0.0, solutions=0)
+    kpis = Kpis(jobs=0, served=0, runs_missed=0, solver=figures)
+    return Plan(plan_id="", date=req.day, status="complete", routes=(), unassigned=(), kpis=kpis)
 
 
 def _no_time_jobs(req: PlanRequest, plan: Plan, jobs: Sequence[int]) -> list[int]:
