@@ -125,10 +125,7 @@ def test_a_courier_with_free_time_is_lent_to_the_district_whose_jobs_wait(
     monkeypatch.setattr(planner, "DISTRICT_JOBS", 1)
     plan = solve_checked(_lending_day(workers))
     served_by = {
-        s["job"]: r["courier"]
-        for r in plan["routes"]
-        for s in r["stops"]
-        if s["type"] == "pickup"
+        s["job"]: r["courier"] for r in plan["routes"] for s in r["stops"] if s["type"] == "pickup"
     }
     assert plan["unassigned"] == []
     assert sorted(served_by) == ["A1", "A2", "A3", "A4", "D"]
