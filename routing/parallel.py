@@ -54,11 +54,17 @@ LEND_MIN_FREE_MIN = 60.0
 """A courier with fewer free minutes in its shift is not lent."""
 LEND_MAX_KM = 60.0
 """A courier is lent only to a district whose office is this close to its own (great circle)."""
+LEND_MIN_S = 0.5
+"""A round of loans starts only with this many seconds left."""
+LEND_TAIL_S = 0.25
+"""Seconds kept at the end of the time limit for the last answers and the merge."""
 PARALLEL_MIN_S = 4.0
 """Below this time limit (seconds) the districts are solved in this process, one after the
 other: starting the worker processes would take much of the time."""
 MIN_SHARE_S = 0.05
 """The least time a task is given, in seconds (a district with no time left still answers)."""
+STOP_S = 0.2
+"""How long the workers may take to exit once the plan is made, in seconds."""
 WORKER_GRACE_S = 15.0
 """How long past the deadline a worker may take to answer before the solve fails."""
 
@@ -171,15 +177,22 @@ class _Worker:
         assert isinstance(message, tuple)
         return message
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Ask the worker to exit (it may still be searching: then it is killed in ``reap``)."""
         with contextlib.suppress(OSError):
             self.tx.send(None)
         self.tx.close()
+
+    def reap(self, by: float) -> None:
+        """Wait for the worker's exit until ``by`` (monotonic), then kill it.
+
+        A killed worker is not waited for: the plan is made and the caller is waiting, and
+        :mod:`subprocess` reaps it later.
+        """
         try:
-            self.proc.wait(timeout=2)
+            self.proc.wait(timeout=max(0.0, by - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.proc.kill()  # still searching: its answer is no longer wanted
-            self.proc.wait(timeout=5)
+            self.proc.kill()  # its answer is no longer wanted
         self.rx.close()
 
 
@@ -243,9 +256,12 @@ class _Processes:
             raise RuntimeError(msg)
 
     def close(self) -> None:
-        """Stop the workers (a worker still searching is killed)."""
+        """Stop the workers together; one still searching after a moment is killed."""
         for worker in self.all:
-            worker.close()
+            worker.stop()
+        by = time.monotonic() + STOP_S
+        for worker in self.all:
+            worker.reap(by)
 
 
 def worker_count(req: PlanRequest, tasks: int, travel: TravelModel | None) -> int:
@@ -454,8 +470,9 @@ def _lend(
     the loans served, and the solutions their searches found."""
     tried: set[tuple[int, int]] = set()
     lent = found = 0
+    deadline -= LEND_TAIL_S  # for the last answers, the merge and stopping the workers
     for _ in range(LEND_ROUNDS):
-        if deadline - time.monotonic() < MIN_SHARE_S:
+        if deadline - time.monotonic() < LEND_MIN_S:
             break
         loans = _loans(req, parts, plans, tried)
         if not loans:
