@@ -56,14 +56,14 @@ LEND_MAX_KM = 60.0
 """A courier is lent only to a district whose office is this close to its own (great circle)."""
 LEND_MIN_S = 0.5
 """A round of loans starts only with this many seconds left."""
-LEND_TAIL_S = 0.25
+LEND_TAIL_S = 0.5
 """Seconds kept at the end of the time limit for the last answers and the merge."""
 PARALLEL_MIN_S = 4.0
 """Below this time limit (seconds) the districts are solved in this process, one after the
 other: starting the worker processes would take much of the time."""
 MIN_SHARE_S = 0.05
 """The least time a task is given, in seconds (a district with no time left still answers)."""
-STOP_S = 0.2
+STOP_S = 0.05
 """How long the workers may take to exit once the plan is made, in seconds."""
 WORKER_GRACE_S = 15.0
 """How long past the deadline a worker may take to answer before the solve fails."""
@@ -184,15 +184,13 @@ class _Worker:
         self.tx.close()
 
     def reap(self, by: float) -> None:
-        """Wait for the worker's exit until ``by`` (monotonic), then kill it.
-
-        A killed worker is not waited for: the plan is made and the caller is waiting, and
-        :mod:`subprocess` reaps it later.
-        """
+        """Wait for the worker's exit until ``by`` (monotonic), then kill it (a process's own
+        exit, with OR-Tools loaded, can take a second on a busy machine; a kill does not)."""
         try:
             self.proc.wait(timeout=max(0.0, by - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.proc.kill()  # its answer is no longer wanted
+            self.proc.wait(timeout=30)
         self.rx.close()
 
 
