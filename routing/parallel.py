@@ -41,9 +41,10 @@ from typing import Any, Protocol
 
 from geo.coords import LatLon
 from geo.travel import TravelModel, haversine_m
+from routing.dossiers import Built, _needs_run, build_problem
 from routing.idle import free_min, idle_while_unserved
-from routing.model import Progress
-from routing.plan import Kpis, Plan, Route, SolverFigures, Unassigned
+from routing.model import Progress, SolveParams
+from routing.plan import Kpis, Plan, Route, SolverFigures, Stop, Unassigned
 from routing.request import PlanRequest
 
 LEND_SHARE = 0.2
@@ -74,10 +75,61 @@ Relay = Callable[[int, Progress], None]
 
 @dataclass(frozen=True, slots=True)
 class _Task:
-    """A sub-request to solve, weighted by its jobs for the share of time it gets."""
+    """A sub-request to solve, weighted by its jobs for the share of time it gets; ``hint`` is
+    a lent courier's route before the loan, where its search starts."""
 
     req: PlanRequest
     weight: int
+    hint: Route | None = None
+
+
+def _hint_visits(built: Built, route: Route) -> tuple[int, ...] | None:
+    """The visits of ``built`` that make ``route`` again (stop by stop, job by job), or
+    ``None`` when a stop has no such visit."""
+    index = {job.id: j for j, job in enumerate(built.req.jobs)}
+    visits: list[int] = []
+    for stop in route.stops:
+        for job_id in stop.job_ids:
+            j = index.get(job_id)
+            found = None if j is None else _visit_of(built, j, stop)
+            if found is None:
+                return None
+            visits.append(found)
+    return tuple(visits)
+
+
+def _visit_of(built: Built, j: int, stop: Stop) -> int | None:
+    needs_run = _needs_run(built.req.jobs[j])
+    for v, role in enumerate(built.roles):
+        if role.job != j or role.role != stop.kind:
+            continue
+        if stop.kind in ("handoff", "collect") and role.site != stop.site:
+            continue
+        if stop.kind == "handoff" and needs_run and role.run != stop.shuttle:
+            continue
+        return v
+    return None
+
+
+def solve_task(
+    task: _Task,
+    travel: TravelModel | None,
+    limit_s: float,
+    on_progress: Callable[[Progress], None] | None,
+) -> Plan:
+    """Plan a task's sub-request; a lent courier's search starts from its route before."""
+    from routing.engines import solve  # noqa: PLC0415 (the engines load when a day is solved)
+    from routing.planner import plan_from_solution  # noqa: PLC0415 (planner imports this)
+
+    built = build_problem(task.req, travel)
+    visits = None if task.hint is None else _hint_visits(built, task.hint)
+    params = SolveParams(
+        time_limit_s=limit_s,
+        seed=task.req.seed,
+        solution_limit=task.req.solution_limit,
+        initial_routes=None if visits is None else (visits,),
+    )
+    return plan_from_solution(built, solve(built.problem, params, on_progress=on_progress))
 
 
 class _Pool(Protocol):
@@ -102,15 +154,13 @@ class _Serial:
         self.travel = travel
 
     def run(self, tasks: Sequence[_Task], deadline: float, relay: Relay) -> list[Plan]:
-        from routing.planner import _solve_one  # noqa: PLC0415 (planner imports this module)
-
         plans = []
         pending = sum(t.weight for t in tasks)
         for i, task in enumerate(tasks):
             left = deadline - time.monotonic()
             share = _share(left, left, task.weight, pending)
             pending -= task.weight
-            plans.append(_solve_one(task.req, self.travel, share, functools.partial(relay, i)))
+            plans.append(solve_task(task, self.travel, share, functools.partial(relay, i)))
         return plans
 
     def close(self) -> None:
@@ -123,8 +173,6 @@ def serve() -> None:
     Started by :class:`_Processes` as ``python -c "from routing.parallel import serve;
     serve()"``; anything else the solver prints goes to stderr, never into the answers.
     """
-    from routing.planner import _solve_one  # noqa: PLC0415 (imported in the worker only)
-
     answers = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # a stray print must not corrupt the answers
     calls = Connection(0, writable=False)
@@ -136,13 +184,13 @@ def serve() -> None:
             return  # the planning process is gone: stop rather than linger
         if call is None:
             return
-        i, sub, travel, limit_s = call
+        i, task, travel, limit_s = call
 
         def report(p: Progress, i: int = i) -> None:
             answers.send(("progress", i, p))
 
         try:
-            plan = _solve_one(sub, travel, limit_s, report)
+            plan = solve_task(task, travel, limit_s, report)
         except Exception as exc:  # sent back and raised in the planning process
             answers.send(("error", i, f"{type(exc).__name__}: {exc}"))
         else:
@@ -218,7 +266,7 @@ class _Processes:
                 share = _share(left, self.workers * left - held, tasks[i].weight, pending)
                 pending -= tasks[i].weight
                 worker = self.ready.pop(0)
-                worker.tx.send((i, tasks[i].req, self.travel, share))
+                worker.tx.send((i, tasks[i], self.travel, share))
                 running[worker] = (i, now + share)
             listening = {w.rx: w for w in [*running, *self.starting]}
             timeout = deadline + WORKER_GRACE_S - time.monotonic()
@@ -456,9 +504,10 @@ def _loans(
     return loans
 
 
-def _loan_task(req: PlanRequest, loan: _Loan) -> _Task:
+def _loan_task(req: PlanRequest, plans: Sequence[Plan], loan: _Loan) -> _Task:
     jobs = [*loan.own, *loan.wanted]
-    return _Task(_sub(req, [loan.courier], jobs), len(jobs))
+    before = plans[loan.home].route_of(req.couriers[loan.courier].id)
+    return _Task(_sub(req, [loan.courier], jobs), len(jobs), before)
 
 
 def _lend(
@@ -475,7 +524,7 @@ def _lend(
         loans = _loans(req, parts, plans, tried)
         if not loans:
             break
-        tasks = [_loan_task(req, x) for x in loans]
+        tasks = [_loan_task(req, plans, x) for x in loans]
         answers = pool.run(tasks, deadline, lambda i, p: None)
         for loan, answer in zip(loans, answers, strict=True):
             found += _figures(answer).solutions

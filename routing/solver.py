@@ -29,7 +29,7 @@ without building a model.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,7 +222,8 @@ def solve(
     model.add_breaks()
     model.add_finalizers()
     search = _search_parameters(params, first, meta, began, len(model.nodes.location))
-    assignment, found = model.search(search, began, on_progress)
+    start = model.initial_assignment(params.initial_routes, search)
+    assignment, found = model.search(search, began, on_progress, start)
     runtime = time.monotonic() - began
     if assignment is None:
         return nothing_served(problem, runtime, found, "no_solution")
@@ -520,13 +521,36 @@ class _RoutingModel:
         for k in range(len(self.problem.vehicles)):
             self.routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(self.routing.End(k)))
 
+    def initial_assignment(
+        self, routes: Sequence[Sequence[int]] | None, search: object
+    ) -> pywrapcp.Assignment | None:
+        """Stage 7, a known solution to start from: each vehicle's visits, or ``None`` when
+        none is given, a visit is not routable, or OR-Tools finds the routes infeasible."""
+        if routes is None or len(routes) != len(self.problem.vehicles):
+            return None
+        index_routes: list[list[int]] = []
+        for visits in routes:
+            nodes = [self.nodes.of_visit.get(v) for v in visits]
+            if any(n is None for n in nodes):
+                return None
+            index_routes.append([self.manager.NodeToIndex(n) for n in nodes if n is not None])
+        self.routing.CloseModelWithParameters(search)
+        start: pywrapcp.Assignment | None = self.routing.ReadAssignmentFromRoutes(
+            index_routes, True
+        )
+        return start
+
     def search(
         self,
         search: object,
         began: float,
         on_progress: Callable[[Progress], None] | None,
+        start: pywrapcp.Assignment | None = None,
     ) -> tuple[pywrapcp.Assignment | None, int]:
-        """Stage 7: search, reporting each improving cost; return the best found and a count."""
+        """Stage 7: search, reporting each improving cost; return the best found and a count.
+
+        From ``start`` when given (a known solution); from the first solution strategy when
+        there is none, or when the search from ``start`` found nothing."""
         found = 0
         best = -1
 
@@ -541,7 +565,11 @@ class _RoutingModel:
                     on_progress(Progress(elapsed_s=elapsed, best_cost=cost, solutions=found))
 
         self.routing.AddAtSolutionCallback(at_solution)
-        assignment = self.routing.SolveWithParameters(search)
+        assignment = None
+        if start is not None:
+            assignment = self.routing.SolveFromAssignmentWithParameters(start, search)
+        if assignment is None:
+            assignment = self.routing.SolveWithParameters(search)
         return assignment, found
 
     def read_back(self, assignment: pywrapcp.Assignment, runtime_s: float, found: int) -> Solution:

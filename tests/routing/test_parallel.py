@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from routing import parallel, planner
+from routing.dossiers import build_problem
 from routing.idle import IDLE_WARN_MIN, idle_while_unserved
-from routing.plan import Route, Unassigned
+from routing.plan import Plan, Route, Stop, Unassigned
 from routing.request import RequestError, parse_request
 from routing.sample_day import camau_day
 from tests.routing.helpers import courier, pickup, request, solve_checked
@@ -214,3 +215,40 @@ def test_workers_must_be_a_positive_whole_number() -> None:
         day["options"] = {"workers": bad}
         with pytest.raises(RequestError, match=r"options\.workers"):
             parse_request(day)
+
+
+def test_a_lent_courier_search_starts_from_its_route_before() -> None:
+    """A search of one solution from a given route ends on that route (P3, P1, P2), though a
+    search of one solution from scratch takes P1 first (its window closes at 08:30)."""
+    jobs = [
+        pickup("P1", ["08:00", "08:30"], destination_site=None),
+        pickup("P2", ["10:00", "10:30"], destination_site=None),
+        pickup("P3", ["08:00", "12:00"], destination_site=None),
+    ]
+    day = request(jobs, {"P1": 10, "P2": 20, "P3": 15})
+    day["options"] |= {"solution_limit": 1, "time_limit_s": 30}
+    req = parse_request(day)
+    hint = Route(
+        courier="c1",
+        distance_km=0.0,
+        stops=(
+            Stop(kind="pickup", job="P3"),
+            Stop(kind="pickup", job="P1"),
+            Stop(kind="handoff", site="po", jobs=("P3", "P1")),
+            Stop(kind="pickup", job="P2"),
+            Stop(kind="handoff", site="po", jobs=("P2",)),
+        ),
+    )
+    visits = parallel._hint_visits(build_problem(req, None), hint)
+    assert visits is not None and len(visits) == 6  # 3 pickups, 3 hand-overs
+
+    def order(plan: Plan) -> list[str]:
+        return [s.job or "" for s in plan.routes[0].stops if s.kind == "pickup"]
+
+    scratch = order(parallel.solve_task(parallel._Task(req, 3), None, 30.0, None))
+    assert scratch[0] == "P1"
+    assert order(parallel.solve_task(parallel._Task(req, 3, hint), None, 30.0, None)) == [
+        "P3",
+        "P1",
+        "P2",
+    ]
