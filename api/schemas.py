@@ -203,6 +203,9 @@ class RouteOut(_Open):
     mode: str | None = None
     distance_km: float
     duration_min: float | None = None
+    idle_min: float | None = Field(
+        default=None, description="Minutes waiting between stops: not riding, serving or resting."
+    )
     stops: list[StopOut]
     done: list[StopOut] | None = None
 
@@ -223,6 +226,20 @@ class SolverOut(_Open):
     seconds: float
     solutions: int
     districts: int | None = None
+    workers: int | None = Field(
+        default=None, description="Processes that solved the districts (days by districts)."
+    )
+    lent: int | None = Field(
+        default=None, description="Jobs served by a courier lent from another district."
+    )
+
+
+class IdleWhileUnservedOut(_Open):
+    """A courier free for hours of its shift while jobs of its district wait for ``no_time``."""
+
+    courier: str
+    free_min: float
+    unserved: int
 
 
 class KpisOut(_Open):
@@ -237,6 +254,14 @@ class KpisOut(_Open):
     couriers_used: int | None = None
     runs_caught: int | None = None
     runs_missed: int | None = None
+    idle_min: float | None = Field(
+        default=None, description="Minutes all couriers wait between their stops."
+    )
+    idle_while_unserved: list[IdleWhileUnservedOut] | None = Field(
+        default=None,
+        description="Couriers free for 2 hours or more while jobs of their district wait for "
+        "no_time: a sign the search fell short (not on re-plans).",
+    )
     solver: SolverOut | None = None
 
 
