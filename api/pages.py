@@ -565,8 +565,9 @@ def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> 
         ``revenue_per_dossier_vnd`` at the published tariffs (13,000 VND per pickup; 8,000 per
         return to a home in a ward (*phường*), 10,000 in a rural commune (*xã*) or outside the
         embedded wards), ``idle_min`` (minutes couriers wait between stops; ``None`` on old
-        plans) and ``idle_while_unserved`` (couriers free for hours while jobs of their
-        district wait: ``courier``, ``free_h``, ``unserved``).
+        plans), ``idle_while_unserved`` (couriers free for hours while jobs of their
+        district wait: ``courier``, ``free_h``, ``unserved``) and ``lent`` (jobs served by a
+        courier lent from another district).
     """
     typed = plan if isinstance(plan, Plan) else plan_from_json(plan)
     jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
@@ -614,10 +615,12 @@ def _idle_summary(plan: Plan) -> dict[str, Any]:
     ``idle_min`` is ``None`` for a plan stored before idle time was reported.
     """
     kpis = plan.kpis or Kpis()
+    lent = kpis.solver.extra.get("lent") if kpis.solver is not None else None
     idle = kpis.idle_min
     if idle is None and plan.routes and all(r.idle_min is not None for r in plan.routes):
         idle = sum(r.idle_min or 0.0 for r in plan.routes)
     return {
+        "lent": lent if isinstance(lent, int) else 0,
         "idle_min": None if idle is None else round(idle),
         "idle_while_unserved": [
             {"courier": w.courier, "free_h": round(w.free_min / 60.0, 1), "unserved": w.unserved}

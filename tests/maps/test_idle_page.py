@@ -23,10 +23,13 @@ from tests.support.server import serve, sqlite_url
 
 
 def _idle_plan() -> dict[str, Any]:
-    """The tiny plan, its c1 waiting 35 min and c2 10 min, and c2 free 5 h while 3 wait."""
+    """The tiny plan, its c1 waiting 35 min and c2 10 min, c2 free 5 h while 3 wait, and one
+    job served by a lent courier."""
     plan = copy.deepcopy(PLAN)
     plan["routes"][0]["idle_min"] = 35.0
     plan["routes"][1]["idle_min"] = 10.0
+    plan["kpis"]["solver"] = {"status": "solved", "cost": 1, "seconds": 1.0, "solutions": 1}
+    plan["kpis"]["solver"] |= {"districts": 2, "workers": 2, "lent": 1}
     plan["kpis"] |= {
         "idle_min": 45.0,
         "idle_while_unserved": [{"courier": "c2", "free_min": 300.0, "unserved": 3}],
@@ -60,6 +63,7 @@ def test_summary_reads_the_idle_figures() -> None:
     assert s["idle_min"] == 45
     assert [r["idle_min"] for r in s["routes"]] == [35, 10]
     assert s["idle_while_unserved"] == [{"courier": "c2", "free_h": 5.0, "unserved": 3}]
+    assert s["lent"] == 1
 
 
 def test_dispatch_page_shows_waiting_and_warns_of_free_couriers(site: Any) -> None:
@@ -69,6 +73,7 @@ def test_dispatch_page_shows_waiting_and_warns_of_free_couriers(site: Any) -> No
     page = client.get("/dispatch?date=2026-11-23").text
     assert "Thời gian chờ giữa các điểm" in page and "45 phút" in page
     assert 'data-idle-while-unserved="1"' in page
+    assert "Do bưu tá địa bàn khác phục vụ" in page and 'data-lent="1"' in page
     assert (
         "Bưu tá c2 còn rảnh 5,0 giờ trong ca trong khi 3 yêu cầu của địa bàn chưa xếp được "
         "vì không đủ thời gian." in page
