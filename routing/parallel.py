@@ -12,11 +12,13 @@
    holds Python's lock while it searches, so threads would not help: processes it is.
 2. **Lending couriers.** A district whose jobs went unassigned for ``no_time`` borrows a
    courier with free time (:func:`routing.idle.free_min`): its own, a sector's of the same
-   office, or a neighbouring office's, the nearest first. The borrowed courier's jobs and the
-   waiting jobs are solved again for that courier alone; the new route is kept only when it
-   still serves every job the courier had and at least one more. Each round lends at most one
-   courier to each district, and no courier to two districts; the rounds run in parallel too,
-   within the last :data:`LEND_SHARE` of the time limit.
+   office, or a neighbouring office's (one with no job of its own included), the nearest
+   first. In the first round the lent courier is planned again alone, with its jobs and the
+   waiting ones; in the later rounds together with the district's couriers, so they may hand
+   it jobs on its way. Each search starts from the couriers' routes as they are (a warm
+   start), and its answer is kept only when it serves every job they served and more. A
+   round lends at most one courier to each district and no courier to two; the rounds run
+   in parallel too, within the last :data:`LEND_SHARE` of the time limit.
 
 Each district plan is deterministic with ``options.solution_limit`` (the search stops on the
 solution count, not the clock), and so is the lending, whatever the number of workers. The
@@ -75,12 +77,13 @@ Relay = Callable[[int, Progress], None]
 
 @dataclass(frozen=True, slots=True)
 class _Task:
-    """A sub-request to solve, weighted by its jobs for the share of time it gets; ``hint`` is
-    a lent courier's route before the loan, where its search starts."""
+    """A sub-request to solve, weighted by its jobs for the share of time it gets; ``hints``
+    are its couriers' routes before a loan (``None`` for one with none), where its search
+    starts."""
 
     req: PlanRequest
     weight: int
-    hint: Route | None = None
+    hints: tuple[Route | None, ...] | None = None
 
 
 def _hint_visits(built: Built, route: Route) -> tuple[int, ...] | None:
@@ -111,6 +114,18 @@ def _visit_of(built: Built, j: int, stop: Stop) -> int | None:
     return None
 
 
+def _start_of(
+    built: Built, hints: tuple[Route | None, ...] | None
+) -> tuple[tuple[int, ...], ...] | None:
+    """Each courier's route before, as visits of ``built`` (``None`` if one cannot be read)."""
+    if hints is None:
+        return None
+    routes = [() if r is None else _hint_visits(built, r) for r in hints]
+    if any(r is None for r in routes):
+        return None
+    return tuple(r for r in routes if r is not None)
+
+
 def solve_task(
     task: _Task,
     travel: TravelModel | None,
@@ -122,12 +137,11 @@ def solve_task(
     from routing.planner import plan_from_solution  # noqa: PLC0415 (planner imports this)
 
     built = build_problem(task.req, travel)
-    visits = None if task.hint is None else _hint_visits(built, task.hint)
     params = SolveParams(
         time_limit_s=limit_s,
         seed=task.req.seed,
         solution_limit=task.req.solution_limit,
-        initial_routes=None if visits is None else (visits,),
+        initial_routes=_start_of(built, task.hints),
     )
     return plan_from_solution(built, solve(built.problem, params, on_progress=on_progress))
 
@@ -438,10 +452,11 @@ def _base(req: PlanRequest, couriers: Sequence[int]) -> LatLon:
 
 @dataclass(frozen=True, slots=True)
 class _Loan:
+    """A courier lent to a district: the district's couriers and it, re-planned together."""
+
     borrower: int  # district whose jobs wait
-    home: int  # district the courier belongs to
-    courier: int
-    own: list[int]  # the courier's jobs before the loan
+    crew: list[int]  # the district's couriers, then the lent one (if from elsewhere)
+    own: list[int]  # the jobs the crew served before the loan
     wanted: list[int]  # the waiting jobs it may take
 
 
@@ -474,40 +489,50 @@ def _candidate(
     return None if best is None else (best[1], best[2])
 
 
-def _jobs_on_route(req: PlanRequest, plan: Plan, courier: str) -> list[int]:
+def _jobs_on_route(req: PlanRequest, plans: Sequence[Plan], courier: str) -> list[int]:
     index = {j.id: i for i, j in enumerate(req.jobs)}
-    route = plan.route_of(courier)
+    route = next((r for p in plans for r in p.routes if r.courier == courier), None)
     return [] if route is None else list(dict.fromkeys(index[j] for j in route.job_ids))
 
 
 def _loans(
-    req: PlanRequest, parts: Parts, plans: Sequence[Plan], tried: set[tuple[int, int]]
+    req: PlanRequest,
+    parts: Parts,
+    plans: Sequence[Plan],
+    tried: set[tuple[int, int]],
+    *,
+    together: bool,
 ) -> list[_Loan]:
-    """One loan for each district with jobs waiting, no courier lent twice in a round."""
+    """One loan for each district with jobs waiting; no courier in two loans of a round.
+
+    The lent courier is planned alone with its jobs and the waiting ones, or ``together``
+    with the district's couriers (slower, but they may then hand it jobs on its way).
+    """
     loans: list[_Loan] = []
     busy: set[int] = set()
-    for b, (_, jobs) in enumerate(parts):
+    for b, (couriers, jobs) in enumerate(parts):
         wanted = _no_time_jobs(req, plans[b], jobs)
-        if not wanted:
+        if not wanted or busy & set(couriers):
             continue
         skip = busy | {k for (bb, k) in tried if bb == b}
         found = _candidate(req, parts, plans, b, wanted=wanted, skip=skip)
         if found is None:
             continue
-        k, home = found
+        k = found[0]
         tried.add((b, k))
-        busy.add(k)
-        courier = req.couriers[k]
-        able = [j for j in wanted if req.jobs[j].skills <= courier.skills]
-        own = _jobs_on_route(req, plans[home], courier.id)
-        loans.append(_Loan(b, home, k, own, able))
+        crew = list(dict.fromkeys([*couriers, k])) if together else [k]
+        busy.update(crew)
+        able = [j for j in wanted if req.jobs[j].skills <= req.couriers[k].skills]
+        own = [j for c in crew for j in _jobs_on_route(req, plans, req.couriers[c].id)]
+        loans.append(_Loan(b, crew, own, able))
     return loans
 
 
 def _loan_task(req: PlanRequest, plans: Sequence[Plan], loan: _Loan) -> _Task:
     jobs = [*loan.own, *loan.wanted]
-    before = plans[loan.home].route_of(req.couriers[loan.courier].id)
-    return _Task(_sub(req, [loan.courier], jobs), len(jobs), before)
+    routes = {r.courier: r for p in plans for r in p.routes}
+    hints = tuple(routes.get(req.couriers[k].id) for k in loan.crew)
+    return _Task(_sub(req, loan.crew, jobs), len(jobs), hints)
 
 
 def _lend(
@@ -518,10 +543,11 @@ def _lend(
     tried: set[tuple[int, int]] = set()
     lent = found = 0
     deadline -= LEND_TAIL_S  # for the last answers, the merge and stopping the workers
-    for _ in range(LEND_ROUNDS):
+    for round_ in range(LEND_ROUNDS):
         if deadline - time.monotonic() < LEND_MIN_S:
             break
-        loans = _loans(req, parts, plans, tried)
+        # The first round is quick (each courier alone); the later ones search wider.
+        loans = _loans(req, parts, plans, tried, together=round_ > 0)
         if not loans:
             break
         tasks = [_loan_task(req, plans, x) for x in loans]
@@ -531,10 +557,11 @@ def _lend(
             served = answer.job_couriers()
             got = [j for j in loan.wanted if req.jobs[j].id in served]
             if not got or any(req.jobs[j].id not in served for j in loan.own):
-                continue
-            route = answer.route_of(req.couriers[loan.courier].id)
-            assert route is not None  # it serves jobs
-            plans[loan.home] = _with_route(req, plans[loan.home], route)
+                continue  # the loan must serve more, and drop nothing served before
+            for k in loan.crew:
+                courier = req.couriers[k].id
+                home = next(h for h, (cs, _) in enumerate(parts) if k in cs)
+                plans[home] = _with_route(req, plans[home], courier, answer.route_of(courier))
             plans[loan.borrower] = _served_elsewhere(plans[loan.borrower], got, req)
             lent += len(got)
     return plans, lent, found
@@ -554,11 +581,12 @@ def _runs_missed(req: PlanRequest, route: Route | None) -> int:
     )
 
 
-def _with_route(req: PlanRequest, plan: Plan, route: Route) -> Plan:
-    """A district plan with a courier's route replaced (or added, for a courier it left idle)."""
-    old = plan.route_of(route.courier)
-    routes = [r for r in plan.routes if r.courier != route.courier]
-    routes.append(route)
+def _with_route(req: PlanRequest, plan: Plan, courier: str, route: Route | None) -> Plan:
+    """A district plan with a courier's route replaced, added (for a courier it left idle) or
+    taken away (``None``: the loan gave its jobs to others)."""
+    old = plan.route_of(courier)
+    routes = [r for r in plan.routes if r.courier != courier]
+    routes += [] if route is None else [route]
     order = {c.id: i for i, c in enumerate(req.couriers)}
     routes.sort(key=lambda r: order[r.courier])
     kpis = plan.kpis

@@ -250,8 +250,33 @@ def test_a_lent_courier_search_starts_from_its_route_before() -> None:
 
     scratch = order(parallel.solve_task(parallel._Task(req, 3), None, 30.0, None))
     assert scratch[0] == "P1"
-    assert order(parallel.solve_task(parallel._Task(req, 3, hint), None, 30.0, None)) == [
+    assert order(parallel.solve_task(parallel._Task(req, 3, (hint,)), None, 30.0, None)) == [
         "P3",
         "P1",
         "P2",
     ]
+
+
+def test_later_rounds_plan_the_lent_courier_with_the_district_s_couriers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lending day's first round lends c2 alone (its job D, and the two waiting pickups);
+    a later round plans c1 and c2 together with all that c1 and c2 served and the waiting."""
+    monkeypatch.setattr(planner, "DISTRICT_JOBS", 1)
+    req = parse_request(_lending_day(1))
+    parts = planner.districts(req)
+    tasks = [parallel._Task(parallel._sub(req, cs, js), len(js)) for cs, js in parts]
+    plans = parallel._Serial(None).run(tasks, time.monotonic() + 60, lambda i, p: None)
+    waiting = sorted(u.job for u in plans[0].unassigned)
+    assert len(waiting) == 2 and set(waiting) < {"A1", "A2", "A3", "A4"}
+
+    def named(loan: Any) -> tuple[list[str], list[str], list[str]]:
+        ids = [j.id for j in req.jobs]
+        crew = [req.couriers[k].id for k in loan.crew]
+        return crew, sorted(ids[j] for j in loan.own), sorted(ids[j] for j in loan.wanted)
+
+    (alone,) = parallel._loans(req, parts, plans, set(), together=False)
+    assert named(alone) == (["c2"], ["D"], waiting)
+    (both,) = parallel._loans(req, parts, plans, set(), together=True)
+    served_by_c1 = sorted({"A1", "A2", "A3", "A4"} - set(waiting))
+    assert named(both) == (["c1", "c2"], sorted([*served_by_c1, "D"]), waiting)
