@@ -96,7 +96,7 @@ def _solve_day(
     progress = ProgressLine()
     try:
         req = parse_request(request, time_limit_s=limit)
-        req = dataclasses.replace(req, workers=district_workers(request, settings))
+        req = dataclasses.replace(req, workers=district_workers(request, settings) or req.workers)
         return routing.plan_day(req, travel=travel_model(settings), on_progress=progress)
     except routing.RequestError as exc:
         _fail(f"{request_file}: invalid plan request: {exc}")

@@ -109,18 +109,19 @@ def time_limit_s(
     return min(float(asked), settings.solve_time_limit_cap_s)
 
 
-def district_workers(request: Mapping[str, Any], settings: Settings) -> int:
+def district_workers(request: Mapping[str, Any], settings: Settings) -> int | None:
     """Return how many processes may solve ``request``'s districts at once.
 
     The request's ``options.workers`` when given, never above ``settings.district_workers``
-    (0 there: one per core of this machine).
+    (0 there: the cores of this machine); else the setting; ``None`` when neither says, for
+    the optimizer to use one per idle core.
     """
     cap = settings.district_workers or os.cpu_count() or 1
     options = request.get("options") or {}
     asked = options.get("workers") if isinstance(options, Mapping) else None
     if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0:
         return min(asked, cap)
-    return cap
+    return settings.district_workers or None
 
 
 def runs_caught(plan: Plan) -> tuple[int, int]:

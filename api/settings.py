@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     solver_workers
         Number of solver processes (each solve runs in one, apart from the web server).
     district_workers
-        Processes one solve may use for a large day's districts (0: one per core); a plan
-        request's ``options.workers`` may ask for fewer, never more.
+        Processes one solve may use for a large day's districts (0: one per idle core, by the
+        load average); a plan request's ``options.workers`` may ask for fewer, never more (with
+        0 here, never more than the machine's cores).
     track_lookups_per_minute
         Public tracking lookups allowed per client address per minute; more are answered 429.
         Counted in the database, so several API processes share the count.

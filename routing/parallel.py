@@ -4,7 +4,7 @@
 (:func:`routing.planner.districts`); :func:`plan_districts` solves them here:
 
 1. **All the cores.** Each district is one task for a pool of worker processes (new
-   interpreters running :func:`serve`, as many as ``req.workers``, else one per core). With
+   interpreters running :func:`serve`, as many as ``req.workers``, else one per idle core). With
    as many workers as districts, each district searches for the whole time left; with more
    districts than workers, a task is given, when a worker takes it, its share of the
    core-seconds left (the workers times the time left, less what the running tasks hold) in
@@ -324,11 +324,22 @@ class _Processes:
             worker.reap(by)
 
 
+def idle_cores() -> int:
+    """The cores of this machine that are not busy (by the last minute's load average), at
+    least one: more processes than free cores only share them, and each starts slower."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = round(os.getloadavg()[0])
+    except OSError:  # no load average on this system
+        return cores
+    return max(1, min(cores, cores - busy + 1))
+
+
 def worker_count(req: PlanRequest, tasks: int, travel: TravelModel | None) -> int:
-    """How many processes solve the districts: ``req.workers`` or one per core, at most one per
-    task; one (in this process) under :data:`PARALLEL_MIN_S` or with a travel model that
-    cannot be sent to another process."""
-    asked = req.workers if req.workers is not None else (os.cpu_count() or 1)
+    """How many processes solve the districts: ``req.workers``, else one per idle core
+    (:func:`idle_cores`), at most one per task; one (in this process) under
+    :data:`PARALLEL_MIN_S` or with a travel model that cannot be sent to another process."""
+    asked = req.workers if req.workers is not None else idle_cores()
     n = max(1, min(asked, tasks))
     if req.time_limit_s < PARALLEL_MIN_S:
         return 1  # the workers' start (about a second, more on a busy machine) would eat it

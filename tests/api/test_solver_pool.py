@@ -107,9 +107,12 @@ def test_a_large_day_is_planned_by_worker_processes_from_a_solver_process(
 
 def test_the_district_workers_of_a_solve_are_capped_by_the_setting() -> None:
     """``options.workers`` may ask for fewer processes than ``BUUTA_DISTRICT_WORKERS``, never
-    more; 0 in the setting means one per core."""
+    more; 0 in the setting means the machine's cores."""
     two = Settings(district_workers=2)
     assert district_workers({"options": {"workers": 8}}, two) == 2
     assert district_workers({"options": {"workers": 1}}, two) == 1
     assert district_workers({}, two) == 2
-    assert district_workers({}, Settings(district_workers=0)) == (os.cpu_count() or 1)
+    # Unset: the optimizer takes one process per idle core; asked: at most one per core.
+    assert district_workers({}, Settings(district_workers=0)) is None
+    many = {"options": {"workers": 64}}
+    assert district_workers(many, Settings(district_workers=0)) == (os.cpu_count() or 1)
