@@ -149,7 +149,8 @@ def summary_lines(plan: Plan) -> list[str]:
     Returns
     -------
     list of str
-        Served jobs, unassigned jobs by reason, courier distance in km, shuttle runs caught.
+        Served jobs, unassigned jobs by reason, courier distance in km, minutes waiting
+        between stops and couriers left free while jobs wait, shuttle runs caught.
     """
     routes, unassigned, kpis = plan.routes, plan.unassigned, plan.kpis or Kpis()
     served = sum(1 for r in routes for s in r.stops if s.kind in JOB_STOPS)
@@ -168,11 +169,25 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"unassigned {len(unassigned)}: {parts}")
     else:
         lines.append("unassigned 0")
+    lines += _idle_lines(kpis)
     caught, missed = runs_caught(plan)
     line = f"shuttle runs: {caught} dossier(s) catch a run today, {missed} wait for tomorrow"
     if kpis.runs_missed is not None:
         line += f" (runs missed: {kpis.runs_missed})"
     lines.append(line)
+    return lines
+
+
+def _idle_lines(kpis: Kpis) -> list[str]:
+    """Minutes couriers wait between stops, and couriers left free while their jobs wait."""
+    lines = []
+    if kpis.idle_min is not None:
+        lines.append(f"couriers wait {kpis.idle_min:,.0f} min between stops in all")
+    if kpis.idle_while_unserved:
+        named = ", ".join(
+            f"{w.courier} ({w.free_min / 60:.1f} h)" for w in kpis.idle_while_unserved
+        )
+        lines.append(f"free while jobs of their district wait (the search fell short): {named}")
     return lines
 
 

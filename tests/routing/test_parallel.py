@@ -7,6 +7,7 @@ on how fast or busy the machine is; time limits only bound a search gone wrong.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -280,3 +281,18 @@ def test_later_rounds_plan_the_lent_courier_with_the_district_s_couriers(
     (both,) = parallel._loans(req, parts, plans, set(), together=True)
     served_by_c1 = sorted({"A1", "A2", "A3", "A4"} - set(waiting))
     assert named(both) == (["c1", "c2"], sorted([*served_by_c1, "D"]), waiting)
+
+
+def test_a_district_whose_solve_fails_fails_the_plan_and_stops_the_workers() -> None:
+    """A worker whose solve raises (here a district naming a site the day does not have) sends
+    the error back: the plan fails with it in words, and no worker process is left running."""
+    req = parse_request(_lending_day(2))
+    broken = replace(req, sites={k: v for k, v in req.sites.items() if k != "po2"})
+    tasks = [parallel._Task(req, 5), parallel._Task(broken, 5)]
+    pool = parallel._Processes(2, None)
+    try:
+        with pytest.raises(RuntimeError, match="a district's solve failed: KeyError"):
+            pool.run(tasks, time.monotonic() + 60, lambda i, p: None)
+    finally:
+        pool.close()
+    assert all(w.proc.returncode is not None for w in pool.all)
