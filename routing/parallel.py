@@ -262,7 +262,13 @@ class _Processes:
     def __init__(self, workers: int, travel: TravelModel | None) -> None:
         self.workers = workers
         self.travel = travel
-        self.all = [_Worker() for _ in range(workers)]
+        self.all: list[_Worker] = []
+        try:
+            for _ in range(workers):
+                self.all.append(_Worker())
+        except BaseException:  # out of processes or files: stop those already started
+            self.close()
+            raise
         self.ready: list[_Worker] = []  # started and free
         self.starting = list(self.all)
 
