@@ -18,7 +18,8 @@
    it jobs on its way. Each search starts from the couriers' routes as they are (a warm
    start), and its answer is kept only when it serves every job they served and more. A
    round lends at most one courier to each district and no courier to two; the rounds run
-   in parallel too, within the last :data:`LEND_SHARE` of the time limit.
+   in parallel too, within the last :data:`LEND_SHARE` of the time limit (only when each
+   district may first search :data:`LEND_AFTER_S`).
 
 Each district plan is deterministic with ``options.solution_limit`` (the search stops on the
 solution count, not the clock), and so is the lending, whatever the number of workers. The
@@ -59,8 +60,14 @@ LEND_MAX_KM = 60.0
 """A courier is lent only to a district whose office is this close to its own (great circle)."""
 LEND_MIN_S = 0.5
 """A round of loans starts only with this many seconds left."""
+LEND_TASK_S = 0.5
+"""The least search time of a loan, in seconds: a round makes no more loans than fit."""
+LEND_AFTER_S = 2.0
+"""Couriers are lent only when each district may search this long (time limit × workers ÷
+districts, in seconds); on a shorter time limit the districts get all of it."""
 LEND_TAIL_S = 0.5
-"""Seconds kept at the end of the time limit for the last answers and the merge."""
+"""Seconds kept at the end of the time limit for the last answers, the merge and stopping
+the workers."""
 PARALLEL_MIN_S = 4.0
 """Below this time limit (seconds) the districts are solved in this process, one after the
 other: starting the worker processes would take much of the time."""
@@ -415,13 +422,18 @@ def plan_districts(
             found = sum(b.solutions for b in best.values())
             on_progress(Progress(time.monotonic() - began, cost, found))
 
+    # Lending pays only once the districts have had time to search; short of it, they get all.
+    enough = req.time_limit_s * n / len(tasks) >= LEND_AFTER_S
+    lend_s = req.time_limit_s * LEND_SHARE if enough else 0.0
     try:
-        plans = pool.run(tasks, deadline - req.time_limit_s * LEND_SHARE, relay)
+        plans = pool.run(tasks, deadline - (lend_s or LEND_TAIL_S), relay)
         # Couriers of offices with no job of their own today may be lent too.
         idle = _idle_offices(req, parts)
         everyone = [*parts, *idle]
         plans += [_empty_plan(req) for _ in idle]
-        plans, lent, extra = _lend(pool, req, everyone, plans, deadline)
+        plans, lent, extra = (
+            _lend(pool, req, everyone, plans, deadline) if enough else (plans, 0, 0)
+        )
     finally:
         pool.close()
     plans = _with_idle_warnings(req, everyone, plans)
@@ -565,6 +577,9 @@ def _lend(
             break
         # The first round is quick (each courier alone); the later ones search wider.
         loans = _loans(req, parts, plans, tried, together=round_ > 0)
+        # No more loans than the workers can search for LEND_TASK_S each in the time left.
+        fit = int(pool.workers * (deadline - time.monotonic()) / LEND_TASK_S)
+        loans = loans[:fit]
         if not loans:
             break
         tasks = [_loan_task(req, plans, x) for x in loans]

@@ -158,6 +158,7 @@ def test_an_office_with_no_job_lends_its_courier(monkeypatch: pytest.MonkeyPatch
     far = {"id": "po3", "kind": "post_office", "lat": 8.60, "lon": 104.80}
     pos = {"A1": 10, "A2": 10, "A3": 10, "A4": 10, "X": 65, "po2": 20, "po3": 60}
     day = request(jobs, pos, couriers=couriers, sites=[*SITES, far])
+    day["options"] |= {"time_limit_s": 60}  # time enough to lend (LEND_AFTER_S a district)
     named = [
         sorted(day["couriers"][k]["id"] for k in cs)
         for cs, _ in planner.districts(parse_request(day))
@@ -296,3 +297,18 @@ def test_a_district_whose_solve_fails_fails_the_plan_and_stops_the_workers() -> 
     finally:
         pool.close()
     assert all(w.proc.returncode is not None for w in pool.all)
+
+
+def test_no_courier_is_lent_when_the_districts_are_short_of_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lending day with a 3 s limit, one process and two districts: each district may
+    search 1.5 s, under :data:`routing.parallel.LEND_AFTER_S`, so the districts get the whole
+    limit and c1's two waiting pickups stay unassigned (``no_time``)."""
+    monkeypatch.setattr(planner, "DISTRICT_JOBS", 1)
+    day = _lending_day(1)
+    day["options"] |= {"time_limit_s": 3}
+    assert 3 * 1 / 2 < parallel.LEND_AFTER_S
+    plan = solve_checked(day)
+    assert plan["kpis"]["solver"]["lent"] == 0
+    assert [u["reason"] for u in plan["unassigned"]] == ["no_time", "no_time"]
