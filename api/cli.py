@@ -16,6 +16,7 @@ Exit codes: 0 done, 2 bad input (an unreadable file, an invalid request, an unkn
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -90,12 +91,13 @@ def _solve_day(
     optimizer failed (exit 1), never a traceback.
     """
     import routing  # noqa: PLC0415 (keep `buuta --help` fast)
-    from api.planning import ProgressLine, travel_model  # noqa: PLC0415
+    from api.planning import ProgressLine, district_workers, travel_model  # noqa: PLC0415
     from routing.request import parse_request  # noqa: PLC0415
 
     progress = ProgressLine()
     try:
         req = parse_request(request, time_limit_s=limit)
+        req = dataclasses.replace(req, workers=district_workers(request, settings) or req.workers)
         return routing.plan_day(req, travel=travel_model(settings), on_progress=progress)
     except routing.RequestError as exc:
         _fail(f"{request_file}: invalid plan request: {exc}")

@@ -567,10 +567,13 @@ def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> 
         with its site, departure and dossiers), ``runs_caught``, ``dossiers_on_runs``,
         ``runs_missed``, ``reaching_today`` (dossiers whose journey reaches their destination
         today), ``distance_km``, ``km_per_dossier``, ``couriers``, ``couriers_used``,
-        ``routes`` (per courier: stops, km, hours), ``revenue_vnd`` and
+        ``routes`` (per courier: stops, km, hours, idle minutes), ``revenue_vnd`` and
         ``revenue_per_dossier_vnd`` at the published tariffs (13,000 VND per pickup; 8,000 per
         return to a home in a ward (*phường*), 10,000 in a rural commune (*xã*) or outside the
-        embedded wards).
+        embedded wards), ``idle_min`` (minutes couriers wait between stops; ``None`` on old
+        plans), ``idle_while_unserved`` (couriers free for hours while jobs of their
+        district wait: ``courier``, ``free_h``, ``unserved``) and ``lent`` (jobs served by a
+        courier lent from another district).
     """
     typed = plan if isinstance(plan, Plan) else plan_from_json(plan)
     jobs = {str(j.get("id")): j for j in request.get("jobs", []) if isinstance(j, Mapping)}
@@ -609,6 +612,27 @@ def plan_summary(plan: Plan | Mapping[str, Any], request: Mapping[str, Any]) -> 
         "routes": routes,
         "revenue_vnd": revenue,
         "revenue_per_dossier_vnd": round(revenue / served) if served else 0,
+        **_idle_summary(typed),
+    }
+
+
+def _idle_summary(plan: Plan) -> dict[str, Any]:
+    """Minutes couriers wait between stops, and couriers left free while jobs wait.
+
+    ``idle_min`` is ``None`` for a plan stored before idle time was reported.
+    """
+    kpis = plan.kpis or Kpis()
+    lent = kpis.solver.extra.get("lent") if kpis.solver is not None else None
+    idle = kpis.idle_min
+    if idle is None and plan.routes and all(r.idle_min is not None for r in plan.routes):
+        idle = sum(r.idle_min or 0.0 for r in plan.routes)
+    return {
+        "lent": lent if isinstance(lent, int) else 0,
+        "idle_min": None if idle is None else round(idle),
+        "idle_while_unserved": [
+            {"courier": w.courier, "free_h": round(w.free_min / 60.0, 1), "unserved": w.unserved}
+            for w in kpis.idle_while_unserved or ()
+        ],
     }
 
 
@@ -646,6 +670,7 @@ def _route_rows(
                 "stops": n_stops,
                 "distance_km": _round_km(route.distance_km),
                 "hours": round((route.duration_min or 0.0) / 60.0, 1),
+                "idle_min": None if route.idle_min is None else round(route.idle_min),
             }
         )
     return served_ids, runs, routes

@@ -7,6 +7,7 @@ unassigned by reason, km, shuttle runs caught).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -108,6 +109,21 @@ def time_limit_s(
     return min(float(asked), settings.solve_time_limit_cap_s)
 
 
+def district_workers(request: Mapping[str, Any], settings: Settings) -> int | None:
+    """Return how many processes may solve ``request``'s districts at once.
+
+    The request's ``options.workers`` when given, never above ``settings.district_workers``
+    (0 there: the cores of this machine); else the setting; ``None`` when neither says, for
+    the optimizer to use one per idle core.
+    """
+    cap = settings.district_workers or os.cpu_count() or 1
+    options = request.get("options") or {}
+    asked = options.get("workers") if isinstance(options, Mapping) else None
+    if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0:
+        return min(asked, cap)
+    return settings.district_workers or None
+
+
 def runs_caught(plan: Plan) -> tuple[int, int]:
     """Count dossiers handed off for a shuttle run: ``(caught a run today, no run today)``."""
     caught = missed = 0
@@ -133,7 +149,8 @@ def summary_lines(plan: Plan) -> list[str]:
     Returns
     -------
     list of str
-        Served jobs, unassigned jobs by reason, courier distance in km, shuttle runs caught.
+        Served jobs, unassigned jobs by reason, courier distance in km, minutes waiting
+        between stops and couriers left free while jobs wait, shuttle runs caught.
     """
     routes, unassigned, kpis = plan.routes, plan.unassigned, plan.kpis or Kpis()
     served = sum(1 for r in routes for s in r.stops if s.kind in JOB_STOPS)
@@ -152,6 +169,7 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"unassigned {len(unassigned)}: {parts}")
     else:
         lines.append("unassigned 0")
+    lines += _idle_lines(kpis)
     caught, missed = runs_caught(plan)
     line = f"shuttle runs: {caught} dossier(s) catch a run today, {missed} wait for tomorrow"
     if kpis.runs_missed is not None:
@@ -159,6 +177,19 @@ def summary_lines(plan: Plan) -> list[str]:
     if kpis.reaching_today is not None:
         line += f"; {kpis.reaching_today} reach their destination today"
     lines.append(line)
+    return lines
+
+
+def _idle_lines(kpis: Kpis) -> list[str]:
+    """Minutes couriers wait between stops, and couriers left free while their jobs wait."""
+    lines = []
+    if kpis.idle_min is not None:
+        lines.append(f"couriers wait {kpis.idle_min:,.0f} min between stops in all")
+    if kpis.idle_while_unserved:
+        named = ", ".join(
+            f"{w.courier} ({w.free_min / 60:.1f} h)" for w in kpis.idle_while_unserved
+        )
+        lines.append(f"free while jobs of their district wait (the search fell short): {named}")
     return lines
 
 

@@ -175,6 +175,13 @@ class OptionsIn(_Open):
     time_limit_s: float | None = Field(default=None, gt=0)
     solution_limit: int | None = Field(default=None, gt=0)
     seed: int | None = None
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes that solve a large day's districts at once (default: the "
+        "server's BUUTA_DISTRICT_WORKERS, or one per core); never more than that setting.",
+    )
 
 
 class PlanRequestIn(_Open):
@@ -228,6 +235,9 @@ class RouteOut(_Open):
     mode: str | None = None
     distance_km: float
     duration_min: float | None = None
+    idle_min: float | None = Field(
+        default=None, description="Minutes waiting between stops: not riding, serving or resting."
+    )
     stops: list[StopOut]
     done: list[StopOut] | None = None
 
@@ -248,6 +258,20 @@ class SolverOut(_Open):
     seconds: float
     solutions: int
     districts: int | None = None
+    workers: int | None = Field(
+        default=None, description="Processes that solved the districts (days by districts)."
+    )
+    lent: int | None = Field(
+        default=None, description="Jobs served by a courier lent from another district."
+    )
+
+
+class IdleWhileUnservedOut(_Open):
+    """A courier free for hours of its shift while jobs of its district wait for ``no_time``."""
+
+    courier: str
+    free_min: float
+    unserved: int
 
 
 class KpisOut(_Open):
@@ -264,6 +288,14 @@ class KpisOut(_Open):
     runs_missed: int | None = None
     reaching_today: int | None = Field(
         default=None, description="dossiers handed over whose journey reaches them today"
+    )
+    idle_min: float | None = Field(
+        default=None, description="Minutes all couriers wait between their stops."
+    )
+    idle_while_unserved: list[IdleWhileUnservedOut] | None = Field(
+        default=None,
+        description="Couriers free for 2 hours or more while jobs of their district wait for "
+        "no_time: a sign the search fell short (not on re-plans).",
     )
     solver: SolverOut | None = None
 

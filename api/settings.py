@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         Hard wall-clock margin beyond the time limit after which a solve is killed, in seconds.
     solver_workers
         Number of solver processes (each solve runs in one, apart from the web server).
+    district_workers
+        Processes one solve may use for a large day's districts (0: one per idle core, by the
+        load average); a plan request's ``options.workers`` may ask for fewer, never more (with
+        0 here, never more than the machine's cores).
     track_lookups_per_minute
         Public tracking lookups allowed per client address per minute; more are answered 429.
         Counted in the database, so several API processes share the count.
@@ -93,6 +97,7 @@ class Settings(BaseSettings):
     solve_time_limit_cap_s: float = Field(default=300.0, gt=0)
     solve_grace_s: float = Field(default=20.0, ge=0)
     solver_workers: int = Field(default=1, ge=1, le=16)
+    district_workers: int = Field(default=0, ge=0, le=64)
     track_lookups_per_minute: int = Field(default=20, ge=1)
     track_failures_per_code: int = Field(default=10, ge=1)
     track_code_window_s: int = Field(default=3600, ge=1)

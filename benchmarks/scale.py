@@ -16,9 +16,10 @@ leave it to this benchmark, since it depends on how busy the machine is), checke
 peak resident memory, and when the search first reported a solution (of the first district, on
 large days).
 
-Large days are planned district by district, each with a share of the time limit; a district
-whose share ends before its first solution leaves its jobs unassigned (``no_time``, "ran out of
-time before it found any plan"): ``no_plan_jobs`` counts them. The seconds to a first complete
+Large days are planned district by district (in parallel worker processes, see
+:mod:`routing.parallel`), each with its share of the time limit; a district whose share ends
+before its first solution leaves its jobs unassigned (``no_time``, "ran out of time before it
+found any plan"): ``no_plan_jobs`` counts them. The seconds to a first complete
 plan is the smallest time limit with ``no_plan_jobs == 0``, printed at the end of each size.
 ``--couriers N`` fixes the province's fleet (shared out among the offices by jobs) instead of
 enough couriers for the jobs, e.g. the issue's 2,000 jobs for 60 couriers.

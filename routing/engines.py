@@ -9,7 +9,7 @@ hand-offs PyVRP cannot express (:func:`routing.engine_pyvrp.can_solve`), and goe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 
 from routing import engine_pyvrp, solver
@@ -21,7 +21,6 @@ def solve(
     params: SolveParams | None = None,
     *,
     on_progress: Callable[[Progress], None] | None = None,
-    initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> Solution:
     """Solve a routing problem with the engine that fits it.
 
@@ -39,8 +38,6 @@ def solve(
     on_progress
         Called with a :class:`~routing.model.Progress` at each improving solution (once, at the
         end, from PyVRP).
-    initial_routes
-        A warm start (per vehicle, visit indices): OR-Tools searches from it.
 
     Returns
     -------
@@ -53,8 +50,8 @@ def solve(
         If a mandatory job cannot be made by any vehicle, or a parameter is unknown.
     """
     params = params or SolveParams()
-    if initial_routes or not _pyvrp_fits(problem, params):
-        return solver.solve(problem, params, on_progress=on_progress, initial_routes=initial_routes)
+    if params.initial_routes or not _pyvrp_fits(problem, params):  # a warm start: OR-Tools
+        return solver.solve(problem, params, on_progress=on_progress)
     began = time.monotonic()
     found = engine_pyvrp.solve(problem, params, on_progress=on_progress)
     if found is not None:

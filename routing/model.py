@@ -445,6 +445,10 @@ class SolveParams:
     engine
         ``"auto"`` (PyVRP for the plain problems it expresses exactly, see
         :mod:`routing.engine_pyvrp`; OR-Tools otherwise), ``"ortools"`` or ``"pyvrp"``.
+    initial_routes
+        A known solution to start the search from (OR-Tools): each vehicle's visits in order
+        (visit indices; ``()`` for a vehicle that stays). Ignored when OR-Tools finds it
+        infeasible; the search then starts from scratch.
     """
 
     time_limit_s: float = 10.0
@@ -454,6 +458,7 @@ class SolveParams:
     log_search: bool = False
     engine: str = "auto"
     solution_limit: int | None = None
+    initial_routes: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if self.solution_limit is not None and self.solution_limit < 1:

@@ -131,6 +131,10 @@ class Route:
         The courier's travel mode (``motorbike``, ``boat``, ``car``).
     duration_min
         Minutes from the start's departure to the arrival at the end.
+    idle_min
+        Minutes the courier waits between its stops (for a window to open, a result to be
+        ready): the route's time not spent riding, serving or on a break (``None`` on plans
+        written before it was reported).
     done
         On a re-plan: the stops of the previous plan already done, exactly as they were
         (``None`` on a plan that is not a re-plan).
@@ -144,6 +148,7 @@ class Route:
     mode: str | None = None
     duration_min: float | None = None
     done: tuple[Stop, ...] | None = None
+    idle_min: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,6 +194,29 @@ class SolverFigures:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IdleWhileUnserved:
+    """A courier with hours free in its shift while jobs of its district went unserved.
+
+    The search failed to use it (or no order of the jobs fits its free time): a sign to plan
+    again with more time, or to look at the jobs' windows.
+
+    Parameters
+    ----------
+    courier
+        The courier id.
+    free_min
+        Minutes of its shift not spent riding, serving or on a break (waits between stops, and
+        the shift before it leaves and after it is back).
+    unserved
+        Jobs of its district left unassigned for ``no_time``.
+    """
+
+    courier: str
+    free_min: float
+    unserved: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Kpis:
     """The plan's figures; a figure absent from a stored plan is ``None``.
 
@@ -206,6 +234,11 @@ class Kpis:
         Dossiers handed over in time for a shuttle run today, and those that catch none.
     reaching_today
         Dossiers handed over for a shuttle whose journey reaches their destination today.
+    idle_min
+        Minutes all couriers wait between their stops (the sum of the routes' ``idle_min``).
+    idle_while_unserved
+        Couriers free for :data:`routing.idle.IDLE_WARN_MIN` minutes or more of their shift
+        while jobs of their district went unassigned for ``no_time`` (a search failure).
     solver
         How the search went.
     """
@@ -220,6 +253,8 @@ class Kpis:
     runs_caught: int | None = None
     runs_missed: int | None = None
     reaching_today: int | None = None
+    idle_min: float | None = None
+    idle_while_unserved: tuple[IdleWhileUnserved, ...] | None = None
     solver: SolverFigures | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -350,6 +385,8 @@ def _route_to_json(route: Route) -> dict[str, Any]:
     out["distance_km"] = route.distance_km
     if route.duration_min is not None:
         out["duration_min"] = route.duration_min
+    if route.idle_min is not None:
+        out["idle_min"] = route.idle_min
     out["stops"] = [stop_to_json(s) for s in route.stops]
     if route.done is not None:
         out["done"] = [stop_to_json(s) for s in route.done]
@@ -369,10 +406,16 @@ def _kpis_to_json(kpis: Kpis) -> dict[str, Any]:
         "runs_caught",
         "runs_missed",
         "reaching_today",
+        "idle_min",
     ):
         value = getattr(kpis, name)
         if value is not None:
             out[name] = dict(value) if isinstance(value, Mapping) else value
+    if kpis.idle_while_unserved is not None:
+        out["idle_while_unserved"] = [
+            {"courier": w.courier, "free_min": w.free_min, "unserved": w.unserved}
+            for w in kpis.idle_while_unserved
+        ]
     if kpis.solver is not None:
         figures = kpis.solver
         out["solver"] = {
@@ -527,12 +570,15 @@ def _read_stops(data: object, day: date, where: str) -> tuple[Stop, ...]:
     return tuple(_read_stop(s, day, f"{where}[{i}]") for i, s in enumerate(_list(data, where)))
 
 
-_ROUTE_FIELDS = frozenset({"courier", "mode", "distance_km", "duration_min", "stops", "done"})
+_ROUTE_FIELDS = frozenset(
+    {"courier", "mode", "distance_km", "duration_min", "idle_min", "stops", "done"}
+)
 
 
 def _read_route(data: object, day: date, where: str) -> Route:
     obj = _object(data, where)
     duration = obj.get("duration_min")
+    idle = obj.get("idle_min")
     done = obj.get("done")
     return Route(
         courier=_text(obj.get("courier"), f"{where}.courier") or "",
@@ -541,6 +587,7 @@ def _read_route(data: object, day: date, where: str) -> Route:
         duration_min=None if duration is None else _number(duration, f"{where}.duration_min"),
         stops=_read_stops(obj.get("stops", []), day, f"{where}.stops"),
         done=None if done is None else _read_stops(done, day, f"{where}.done"),
+        idle_min=None if idle is None else _number(idle, f"{where}.idle_min"),
         extra={k: v for k, v in obj.items() if k not in _ROUTE_FIELDS},
     )
 
@@ -580,6 +627,20 @@ def _read_solver(data: object, where: str) -> SolverFigures:
     )
 
 
+def _read_idle_while_unserved(data: object, where: str) -> tuple[IdleWhileUnserved, ...]:
+    out = []
+    for i, item in enumerate(_list(data, where)):
+        obj = _object(item, f"{where}[{i}]")
+        out.append(
+            IdleWhileUnserved(
+                courier=_text(obj.get("courier"), f"{where}[{i}].courier") or "",
+                free_min=_number(obj.get("free_min"), f"{where}[{i}].free_min"),
+                unserved=_whole(obj.get("unserved"), f"{where}[{i}].unserved"),
+            )
+        )
+    return tuple(out)
+
+
 def _read_kpis(data: object, where: str) -> Kpis:
     obj = _object(data, where)
 
@@ -598,7 +659,9 @@ def _read_kpis(data: object, where: str) -> Kpis:
             for k, v in _object(by_reason, f"{where}.unassigned_by_reason").items()
         }
     solver = obj.get("solver")
+    idle_warn = obj.get("idle_while_unserved")
     known = {*_KPI_WHOLE, "distance_km", "duration_min", "unassigned_by_reason", "solver"}
+    known |= {"idle_min", "idle_while_unserved"}
     return Kpis(
         jobs=whole("jobs"),
         served=whole("served"),
@@ -610,6 +673,12 @@ def _read_kpis(data: object, where: str) -> Kpis:
         runs_caught=whole("runs_caught"),
         runs_missed=whole("runs_missed"),
         reaching_today=whole("reaching_today"),
+        idle_min=real("idle_min"),
+        idle_while_unserved=(
+            None
+            if idle_warn is None
+            else _read_idle_while_unserved(idle_warn, f"{where}.idle_while_unserved")
+        ),
         solver=None if solver is None else _read_solver(solver, f"{where}.solver"),
         extra={k: v for k, v in obj.items() if k not in known},
     )
@@ -693,6 +762,7 @@ __all__ = [
     "SITE_STOPS",
     "STOP_KINDS",
     "Change",
+    "IdleWhileUnserved",
     "Kpis",
     "Plan",
     "PlanError",

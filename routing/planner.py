@@ -29,9 +29,11 @@ from routing.dossiers import (
     _needs_run,
     build_problem,
 )
+from routing.idle import idle_while_unserved, route_idle_s
 from routing.locks import keep_locks_together
 from routing.model import Problem, Progress, Route, RouteStep, Solution, SolveParams
 from routing.plan import (
+    IdleWhileUnserved,
     Kpis,
     Plan,
     PlannedJourney,
@@ -187,6 +189,7 @@ def _stops_of_route(built: Built, sol_route: Route) -> tuple[PlanRoute, int]:
         distance_km=round(writer.distance_m / 1000.0, 3),
         duration_min=round((sol_route.end_s - sol_route.depart_s) / 60.0, 1),
         stops=tuple(writer.stops),
+        idle_min=round(route_idle_s(built, sol_route) / 60.0, 1),
     )
     return route, writer.missed
 
@@ -199,6 +202,7 @@ def _kpis(
     unassigned: Sequence[Unassigned],
     runs_missed: int,
     solver: SolverFigures,
+    idle_warnings: Sequence[IdleWhileUnserved] | None = None,
 ) -> Kpis:
     """The KPI block of a plan, from its routes and unassigned jobs (one writer for all plans)."""
     by_reason: dict[str, int] = {}
@@ -217,6 +221,8 @@ def _kpis(
         ),
         runs_missed=runs_missed,
         reaching_today=_reaching_today(routes),
+        idle_min=_idle_total(routes),
+        idle_while_unserved=None if idle_warnings is None else tuple(idle_warnings),
         solver=solver,
     )
 
@@ -231,6 +237,13 @@ def _reaching_today(routes: Sequence[PlanRoute]) -> int:
         for journey in s.journeys.values()
         if journey.reaches is not None
     )
+
+
+def _idle_total(routes: Sequence[PlanRoute]) -> float | None:
+    """Minutes all routes wait between stops (``None`` when a route does not say: old plans)."""
+    if any(r.idle_min is None for r in routes):
+        return None
+    return round(sum(r.idle_min or 0.0 for r in routes), 1)
 
 
 def _new_plan(
@@ -307,6 +320,10 @@ def plan_from_solution(built: Built, solution: Solution) -> Plan:
         seconds=round(solution.runtime_s, 2),
         solutions=solution.solutions,
     )
+    # A re-plan's couriers have spent part of their shift already: their free time is not
+    # known from the shift alone, so only a plan of the whole day reports idle couriers.
+    whole_day = [(range(len(req.couriers)), range(len(req.jobs)))]
+    replanned = "done" in built.extra
     kpis = _kpis(
         jobs=len(req.jobs) - len(built.extra.get("done", ())),
         served=len(served),
@@ -314,6 +331,7 @@ def plan_from_solution(built: Built, solution: Solution) -> Plan:
         unassigned=left_out,
         runs_missed=runs_missed,
         solver=figures,
+        idle_warnings=None if replanned else idle_while_unserved(req, routes, left_out, whole_day),
     )
     return _new_plan(req, routes, left_out, kpis)
 
@@ -328,11 +346,14 @@ def _solve_one(
     from routing.engines import solve  # noqa: PLC0415 (the engines load when a day is solved)
 
     built = build_problem(req, travel)
-    params = SolveParams(
-        time_limit_s=time_limit_s, seed=req.seed, solution_limit=req.solution_limit
-    )
     warm = initial_routes(built, initial) if initial is not None else None
-    solution = solve(built.problem, params, on_progress=on_progress, initial_routes=warm)
+    params = SolveParams(
+        time_limit_s=time_limit_s,
+        seed=req.seed,
+        solution_limit=req.solution_limit,
+        initial_routes=None if warm is None else tuple(tuple(r) for r in warm),
+    )
+    solution = solve(built.problem, params, on_progress=on_progress)
     return plan_from_solution(built, solution)
 
 
@@ -422,6 +443,7 @@ def plan_request(
     travel: TravelModel | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     initial_plan: Mapping[str, Any] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Plan a day: validate the request, solve it and return the plan JSON (DESIGN §4).
 
@@ -441,6 +463,9 @@ def plan_request(
     initial_plan
         A plan (JSON) whose routes the search starts from (re-optimising a plan adjusted by
         hand); ignored where the solver refuses them.
+    workers
+        Processes that solve a large day's districts at once; overrides ``options.workers``
+        (default: one per core).
 
     Returns
     -------
@@ -453,6 +478,9 @@ def plan_request(
         If the request is invalid; the message names the field.
     """
     req = parse_request(request, time_limit_s=time_limit_s)
+    req = parse_request(request, time_limit_s=time_limit_s)
+    if workers is not None:
+        req = replace(req, workers=workers)
     initial = None if initial_plan is None else plan_from_json(initial_plan)
     return plan_day(req, travel=travel, on_progress=on_progress, initial=initial).to_json()
 
@@ -467,9 +495,10 @@ def plan_day(
     """Plan a day from a validated request (:func:`routing.request.parse_request`).
 
     Days of more than :data:`DISTRICT_JOBS` jobs are planned district by district (see
-    :func:`districts`), each with a share of the time limit in proportion to its jobs: a
-    province-wide day then gets a first plan in seconds rather than minutes, at the price of
-    never lending a courier to a neighbouring district.
+    :func:`districts`), the districts at once in worker processes (``req.workers``, else one
+    per core), then couriers with free time are lent to districts whose jobs wait
+    (:func:`routing.parallel.plan_districts`): a province-wide day gets a first plan in
+    seconds rather than minutes, and every core searches.
 
     Parameters
     ----------
@@ -491,32 +520,11 @@ def plan_day(
     parts = keep_locks_together(req, districts(req)) if len(req.jobs) > DISTRICT_JOBS else []
     if len(parts) <= 1:
         return _solve_one(req, travel, req.time_limit_s, on_progress, initial)
-    began = time.monotonic()
-    done_cost = 0
-    solutions = 0
-    plans: list[Plan] = []
-    left_jobs = len(req.jobs)
-    for couriers, jobs in parts:
-        left_s = req.time_limit_s - (time.monotonic() - began)
-        share = max(0.01, left_s * len(jobs) / left_jobs)
-        left_jobs -= len(jobs)
-        sub = replace(
-            req,
-            couriers=tuple(req.couriers[k] for k in couriers),
-            jobs=tuple(req.jobs[j] for j in jobs),
-        )
+    from routing.parallel import plan_districts  # noqa: PLC0415 (it imports this module)
 
-        def relay(p: Progress, base: int = done_cost, before: int = solutions) -> None:
-            if on_progress is not None:
-                on_progress(
-                    Progress(time.monotonic() - began, base + p.best_cost, before + p.solutions)
-                )
-
-        plan = _solve_one(sub, travel, share, relay, initial)
-        done_cost += _solver_of(plan).cost
-        solutions += _solver_of(plan).solutions
-        plans.append(plan)
-    return _merge(req, plans, time.monotonic() - began)
+    return plan_districts(
+        req, parts, travel=travel, on_progress=on_progress, began=time.monotonic(), initial=initial
+    )
 
 
 def _solver_of(plan: Plan) -> SolverFigures:
@@ -547,8 +555,17 @@ def _merge(req: PlanRequest, plans: Sequence[Plan], seconds: float) -> Plan:
         unassigned=unassigned,
         runs_missed=_kpi_total(plans, "runs_missed"),
         solver=figures,
+        idle_warnings=_warnings_of(plans),
     )
     return _new_plan(req, routes, unassigned, kpis)
+
+
+def _warnings_of(plans: Sequence[Plan]) -> list[IdleWhileUnserved] | None:
+    """The district plans' idle couriers, together (``None`` when a plan does not say)."""
+    found = [p.kpis.idle_while_unserved if p.kpis else None for p in plans]
+    if any(w is None for w in found):
+        return None
+    return [w for ws in found for w in ws or ()]
 
 
 __all__ = ["districts", "plan_day", "plan_from_solution", "plan_request"]

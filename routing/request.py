@@ -22,6 +22,7 @@ HORIZON_S = 2 * DAY_S
 DEFAULT_SITE_SERVICE_MIN = 2.0
 DEFAULT_TIME_LIMIT_S = 10.0
 MAX_TIME_LIMIT_S = 3600.0
+MAX_WORKERS = 64  # solver processes one plan may ask for (options.workers)
 
 
 class RequestError(ValueError):
@@ -129,6 +130,8 @@ class PlanRequest:
     seed: int
     site_service_s: int
     solution_limit: int | None = None
+    workers: int | None = None
+    """Processes that solve a large day's districts at once (``None``: one per core)."""
 
 
 def _err(where: str, what: str) -> RequestError:
@@ -436,6 +439,15 @@ def _sized_list(value: Any, field: str) -> Sequence[Any]:
     return items
 
 
+def _workers(value: Any) -> int | None:
+    if value is None:
+        return None
+    workers = _int(value, "options.workers", minimum=1)
+    if workers > MAX_WORKERS:
+        raise _err("options.workers", f"must be at most {MAX_WORKERS}, got {workers}.")
+    return workers
+
+
 def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = None) -> PlanRequest:
     """Validate a plan request (DESIGN §4) and return it as domain data.
 
@@ -511,6 +523,7 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
     solution_limit = (
         None if solutions is None else _int(solutions, "options.solution_limit", minimum=1)
     )
+    workers = _workers(options.get("workers"))
     site_min = _number(
         options.get("site_service_min", DEFAULT_SITE_SERVICE_MIN), "options.site_service_min"
     )
@@ -525,4 +538,5 @@ def parse_request(request: Mapping[str, Any], *, time_limit_s: float | None = No
         seed,
         round(site_min * 60),
         solution_limit,
+        workers,
     )

@@ -178,7 +178,6 @@ def solve(
     *,
     on_progress: Callable[[Progress], None] | None = None,
     began: float | None = None,
-    initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> Solution:
     """Solve a routing problem with OR-Tools.
 
@@ -196,9 +195,8 @@ def solve(
     began
         ``time.monotonic()`` when the caller started the clock that ``params.time_limit_s``
         counts from (another engine may have used part of it); now when not given.
-    initial_routes
-        A warm start: per vehicle, the visit indices of a plan to search from (a plan adjusted
-        by hand). Routes the model refuses (a broken window, a visit now locked elsewhere) are
+        ``params.initial_routes`` is a warm start (a plan adjusted by hand, a lent courier's
+        route): routes the model refuses (a broken window, a visit now locked elsewhere) are
         ignored and the search starts from its first-solution strategy instead.
 
     Returns
@@ -227,7 +225,8 @@ def solve(
     model.add_breaks()
     model.add_finalizers()
     search = _search_parameters(params, first, meta, began, len(model.nodes.location))
-    assignment, found = model.search(search, began, on_progress, initial_routes)
+    start = model.initial_assignment(params.initial_routes, search)
+    assignment, found = model.search(search, began, on_progress, start)
     runtime = time.monotonic() - began
     if assignment is None:
         return nothing_served(problem, runtime, found, "no_solution")
@@ -525,15 +524,36 @@ class _RoutingModel:
         for k in range(len(self.problem.vehicles)):
             self.routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(self.routing.End(k)))
 
+    def initial_assignment(
+        self, routes: Sequence[Sequence[int]] | None, search: object
+    ) -> pywrapcp.Assignment | None:
+        """Stage 7, a known solution to start from: each vehicle's visits, or ``None`` when
+        none is given, a visit is not routable, or OR-Tools finds the routes infeasible."""
+        if routes is None or len(routes) != len(self.problem.vehicles):
+            return None
+        # Visits of jobs that cannot be served (no node) are left out of the start.
+        of_visit = self.nodes.of_visit
+        index_routes = [
+            [self.manager.NodeToIndex(of_visit[v]) for v in visits if v in of_visit]
+            for visits in routes
+        ]
+        self.routing.CloseModelWithParameters(search)
+        start: pywrapcp.Assignment | None = self.routing.ReadAssignmentFromRoutes(
+            index_routes, True
+        )
+        return start
+
     def search(
         self,
         search: object,
         began: float,
         on_progress: Callable[[Progress], None] | None,
-        initial_routes: Sequence[Sequence[int]] | None = None,
+        start: pywrapcp.Assignment | None = None,
     ) -> tuple[pywrapcp.Assignment | None, int]:
-        """Stage 7: search (from ``initial_routes`` when the model takes them), reporting each
-        improving cost; return the best found and a count."""
+        """Stage 7: search, reporting each improving cost; return the best found and a count.
+
+        From ``start`` when given (a known solution); from the first solution strategy when
+        there is none, or when the search from ``start`` found nothing."""
         found = 0
         best = -1
 
@@ -548,26 +568,12 @@ class _RoutingModel:
                     on_progress(Progress(elapsed_s=elapsed, best_cost=cost, solutions=found))
 
         self.routing.AddAtSolutionCallback(at_solution)
-        start = self._warm_start(search, initial_routes) if initial_routes else None
+        assignment = None
         if start is not None:
-            return self.routing.SolveFromAssignmentWithParameters(start, search), found
-        assignment = self.routing.SolveWithParameters(search)
+            assignment = self.routing.SolveFromAssignmentWithParameters(start, search)
+        if assignment is None:
+            assignment = self.routing.SolveWithParameters(search)
         return assignment, found
-
-    def _warm_start(
-        self, search: object, routes: Sequence[Sequence[int]]
-    ) -> pywrapcp.Assignment | None:
-        """The assignment of ``routes`` (visit indices per vehicle), or ``None`` if refused."""
-        if len(routes) != len(self.problem.vehicles):
-            return None
-        self.routing.CloseModelWithParameters(search)
-        of_visit = self.nodes.of_visit
-        indices = [
-            [self.manager.NodeToIndex(of_visit[v]) for v in route if v in of_visit]
-            for route in routes
-        ]
-        start: pywrapcp.Assignment | None = self.routing.ReadAssignmentFromRoutes(indices, True)
-        return start
 
     def read_back(self, assignment: pywrapcp.Assignment, runtime_s: float, found: int) -> Solution:
         """Stage 8: the routes of vehicles that leave (or carry a load), re-timed early."""

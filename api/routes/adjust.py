@@ -24,7 +24,7 @@ import routing
 from api.deps import DispatcherUser, SessionDep, SettingsDep, SolverDep
 from api.errors import error_body
 from api.limits import solve_cap_s
-from api.planning import time_limit_s, travel_model
+from api.planning import district_workers, time_limit_s, travel_model
 from api.routes.plans import _progress, plan_answer
 from api.schemas import OptionsIn, PlanOut
 from routing.checker import check_plan
@@ -265,6 +265,7 @@ async def reoptimise(
             time_limit_s=limit,
             travel=travel,
             initial_plan=stored.plan_json,  # a warm start from the routes as adjusted
+            workers=district_workers(request, settings),
             wall_limit_s=limit + settings.solve_grace_s,
         )
     found = await run_in_threadpool(check_plan, request, plan, travel=travel)

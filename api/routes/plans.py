@@ -18,7 +18,7 @@ import tracking
 from api.dates import check_plan_date
 from api.deps import DispatcherUser, GeocoderDep, SessionDep, SettingsDep, SolverDep, StaffUser
 from api.limits import plan_lists_within_limits, solve_cap_s
-from api.planning import geocode_jobs, time_limit_s, travel_model
+from api.planning import district_workers, geocode_jobs, time_limit_s, travel_model
 from api.review import draft_review
 from api.schemas import EXAMPLE_REQUEST, PlanListOut, PlanOut, PlanRequestIn, PlanSummary, ReplanIn
 from api.settings import Settings
@@ -128,6 +128,7 @@ async def solve_and_store(
         request,
         time_limit_s=limit,
         travel=travel_model(settings),
+        workers=district_workers(request, settings),
         wall_limit_s=limit + settings.solve_grace_s,
     )
     return await run_in_threadpool(_store, session, request, plan, user.name, draft)

@@ -91,6 +91,14 @@ def test_summary_counts_served_unassigned_and_runs() -> None:
     assert "served 2 of 3 jobs with 1 courier(s), 12.5 km" in lines
     assert "unassigned 1: window_unreachable 1" in lines
     assert lines[-1].startswith("shuttle runs: 1 dossier(s) catch a run today, 0 wait")
+    assert not any("between stops" in line for line in lines)  # a plan that does not say
+    plan["kpis"] |= {
+        "idle_min": 95.0,
+        "idle_while_unserved": [{"courier": "c2", "free_min": 270.0, "unserved": 2}],
+    }
+    lines = summary_lines(plan_from_json(plan))
+    assert "couriers wait 95 min between stops in all" in lines
+    assert "free while jobs of their district wait (the search fell short): c2 (4.5 h)" in lines
 
 
 def test_summary_says_how_many_dossiers_reach_their_destination_today() -> None:

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import routing
+from api.planning import district_workers
+from api.settings import Settings
 from api.solver_pool import SolveRejected, SolverPool, SolverUnavailable
+from routing.checker import check_plan
+from routing.sample_day import camau_day
 
 
 @pytest.fixture
@@ -84,3 +89,30 @@ def test_worker_dead_while_idle_is_replaced_before_use(pool: SolverPool) -> None
     _wait_until_dead(first)
     second = pool.run(os.getpid, wall_limit_s=60)
     assert second != first
+
+
+def test_a_large_day_is_planned_by_worker_processes_from_a_solver_process(
+    pool: SolverPool,
+) -> None:
+    """The service's solver processes are daemonic, and multiprocessing gives a daemonic
+    process no children; a day of over 150 jobs still has its districts solved by two worker
+    processes from there, and the plan passes the checker."""
+    day = camau_day(jobs=170, seed=3)
+    day["options"] = {"time_limit_s": 60, "solution_limit": 10}
+    plan = pool.run(routing.plan_request, day, workers=2, wall_limit_s=600)
+    assert plan["kpis"]["solver"]["workers"] == 2
+    assert plan["kpis"]["solver"]["districts"] > 1
+    assert check_plan(day, plan) == []
+
+
+def test_the_district_workers_of_a_solve_are_capped_by_the_setting() -> None:
+    """``options.workers`` may ask for fewer processes than ``BUUTA_DISTRICT_WORKERS``, never
+    more; 0 in the setting means the machine's cores."""
+    two = Settings(district_workers=2)
+    assert district_workers({"options": {"workers": 8}}, two) == 2
+    assert district_workers({"options": {"workers": 1}}, two) == 1
+    assert district_workers({}, two) == 2
+    # Unset: the optimizer takes one process per idle core; asked: at most one per core.
+    assert district_workers({}, Settings(district_workers=0)) is None
+    many = {"options": {"workers": 64}}
+    assert district_workers(many, Settings(district_workers=0)) == (os.cpu_count() or 1)

@@ -1,5 +1,8 @@
 """Record the golden plans: run with ``.venv/bin/python -m tests.golden.record``.
 
+``--replay`` writes the plans again from the recorded solver answers instead (no search): use
+it when a key is added to the plan on purpose.
+
 Each case stores the request, the core solutions the solver found (so the plan writer can be
 replayed without searching again, whatever the machine's speed) and the plan JSON written from
 them. The plans were first recorded before the typed plan model existed; re-record only when
@@ -15,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from routing.dossiers import build_problem
 from routing.model import Problem, Solution, SolveParams
-from routing.planner import _merge, _solve_one, districts, plan_request
+from routing.planner import _merge, _solve_one, districts, plan_from_solution, plan_request
 from routing.request import parse_request
 from routing.sample_day import camau_day
 from routing.solver import solve
@@ -138,6 +142,35 @@ def _tiny_late(name: str) -> None:
     _write(f"{name}.replan-late.plan", out)
 
 
+def replay() -> None:
+    """Write the golden plans again from the recorded solver answers, without searching.
+
+    For an addition to DESIGN §4 made on purpose (a new key in the plan): the plans come out of
+    the same solutions, so only the new keys change. Plans recorded without solutions (the
+    tiny morning, the district parts) keep their old form, which must still read and merge.
+    """
+    from tests.golden.test_golden import solution_of
+
+    def read(name: str) -> Any:
+        return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+
+    for day in ("day12-seed1", "day30-seed2"):
+        req = parse_request(read(f"{day}.request"))
+        (raw,) = read(f"{day}.solutions")
+        plan = plan_from_solution(build_problem(req, None), solution_of(raw)).to_json()
+        plan["plan_id"] = read(f"{day}.plan")["plan_id"]
+        _write(f"{day}.plan", plan)
+    for name in ("day30-seed2.replan-midday", "day30-seed2.replan-late", "tiny.replan-late"):
+        day = name.split(".", maxsplit=1)[0]
+        prep = replan_module.prepare_replan(
+            read(f"{day}.request"), read(f"{day}.plan"), **read(f"{name}.args")
+        )
+        (raw,) = read(f"{name}.solutions")
+        plan = replan_module.finish_replan(prep, solution_of(raw)).to_json()
+        plan["plan_id"] = read(f"{name}.plan")["plan_id"]
+        _write(f"{name}.plan", plan)
+
+
 def main() -> None:
     """Record every golden case."""
     _tiny_late("tiny")
@@ -148,4 +181,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    replay() if "--replay" in sys.argv else main()

@@ -30,7 +30,14 @@ def test_summary_counts_served_unassigned_runs_and_km(
     assert s["distance_km"] == 32.5
     assert s["km_per_dossier"] == 10.83
     assert s["couriers_used"] == 2
-    assert s["routes"][0] == {"courier": "c1", "stops": 4, "distance_km": 20.5, "hours": 7.0}
+    assert s["routes"][0] == {
+        "courier": "c1",
+        "stops": 4,
+        "distance_km": 20.5,
+        "hours": 7.0,
+        "idle_min": None,  # a plan stored before idle time was reported
+    }
+    assert (s["idle_min"], s["idle_while_unserved"]) == (None, [])
 
 
 def test_summary_prices_dossiers_at_the_published_tariffs(
