@@ -282,7 +282,8 @@ def test_with_no_roster_nor_plan_the_day_says_so(hotline: Hotline) -> None:
         ({"handoff_site": "po-nowhere"},
          {"handoff_site": "Bưu cục này không có trong kế hoạch của ngày hay trong danh sách bưu "
                           "cục."}),
-        ({"handoff_site": ""}, {"handoff_site": "Nhận hồ sơ tại nhà cần có bưu cục bàn giao hồ sơ."}),
+        ({"handoff_site": ""},
+         {"handoff_site": "Nhận hồ sơ tại nhà cần có bưu cục bàn giao hồ sơ."}),
         ({"lat": "1", "lon": "1"},
          {"lat": "Điểm này nằm ngoài Việt Nam: hãy kiểm tra vĩ độ và kinh độ."}),
         ({"lat": "north"}, {"lat": "Phải là một số."}),
