@@ -8,7 +8,8 @@ page                            what                                            
                                 address, how sure the place is, a dossier
                                 booked twice); uncertain pins on a map,
                                 dragged to the house by dispatchers
-``/requests/new`` (GET, POST)   the hotline's form: one request                  dispatcher, admin
+``/requests/new`` (GET, POST)   the hotline's form: one request, and the day's   dispatcher, admin
+                                free windows for its place ("check" button)
 ``/requests/import`` (GET,      a CSV or XLSX file: every row previewed with     dispatcher, admin
 POST)                           its errors by column, then imported
 ``/requests/wards.geojson``     the ward boundaries under the pin map            staff roles
@@ -17,8 +18,11 @@ POST)                           its errors by column, then imported
 Nothing here checks a request itself: the form and the import go through
 :func:`api.routes.requests.book_items` and :func:`~api.routes.requests.import_rows`, the very
 code of ``POST /v1/requests`` and ``POST /v1/requests/import``, and show its errors next to
-their field in the page's language (:func:`api.error_words.error_words`). A pin dropped on the
-map is saved by ``POST /v1/requests/{id}/position`` (``api/static/pins.js``).
+their field in the page's language (:func:`api.error_words.error_words`). The hotline's free
+windows are those of ``GET /v1/slots`` (:func:`bookable_windows` calls its
+:func:`~api.routes.slots.slots_of_day`), for the point the booking would give the address. A
+pin dropped on the map is saved by ``POST /v1/requests/{id}/position``
+(``api/static/pins.js``).
 """
 
 from __future__ import annotations

@@ -91,6 +91,7 @@ class Hotline:
     def slots(self, day: str, **params: Any) -> dict[str, Any]:
         """What ``GET /v1/slots`` answers for a pickup at Q's house (``params`` changed)."""
         query = {"date": day, "kind": "pickup", "handoff_site": "po-cm", **HOME, **params}
+        query = {k: v for k, v in query.items() if v is not None}  # None: leave the field out
         answer = self.client.get(
             f"{self.url}/v1/slots", params=query, headers=auth(self.tokens["staff"])
         )
@@ -306,3 +307,35 @@ def test_a_check_that_cannot_be_made_says_why_beside_the_field(
 def test_only_editors_check_windows(hotline: Hotline) -> None:
     """Staff read the book but use no form: a check is refused as a booking is."""
     assert hotline.post(hotline.form(), user="staff").status_code == 403
+
+
+def test_a_return_is_checked_with_its_office_and_ready_time(hotline: Hotline) -> None:
+    """A return whose result is ready at po-cm at 10h50 (typed as the hotline writes it): the
+    route passes po-cm only at 07:00, so no window can collect it first; the form says so for
+    each window, as ``GET /v1/slots`` does."""
+    form = hotline.form(kind="return", handoff_site="", origin_site="po-cm", ready_at="10h50")
+    answer = hotline.post(form)
+    assert answer.status_code == 200, answer.text
+    api = hotline.slots(
+        hotline.tomorrow, kind="return", handoff_site=None, origin_site="po-cm", ready_at="10:50"
+    )
+    shown = offers(answer.text)
+    assert [(o["window"], o["free"], o["reason"]) for o in shown] == _as_offers(api)
+    assert [o["reason"] for o in shown] == ["no_collect"] * 3
+    assert {o["words"] for o in shown} == {
+        "hết chỗ: kết quả chưa được nhận tại bưu cục trước giờ hẹn này"
+    }
+
+
+def test_an_english_page_says_the_windows_in_english(hotline: Hotline) -> None:
+    """With the English page chosen (cookie), free and full windows are said in English."""
+    headers = {"Cookie": f"buuta_token={hotline.tokens['disp']}; buuta_lang=en"}
+    answer = hotline.client.post(
+        f"{hotline.url}/requests/new", data=hotline.form(), headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert [o["words"] for o in offers(answer.text)] == [
+        "free to book",
+        "full: the courier would be late for a citizen already booked",
+        "full: the courier's shift would end first",
+    ]
