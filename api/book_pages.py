@@ -607,6 +607,8 @@ def _book_form(request: Request, values: dict[str, str]) -> Response:
                 errors[name] = [error_words("expected a calendar date as YYYY-MM-DD")]
             for name, messages in refused.items():
                 errors.setdefault(name, messages)
+            if not any(values.get(k) for k in (WINDOW_CHOICE, "window_from", "window_to")):
+                errors[WINDOW_CHOICE] = [_("Check the free windows and choose one.")]
             return _form_page(request, session, user, values, errors, check=check, status=422)
     query = urlencode({"date": item["date"], "booked": result.id or ""})
     return RedirectResponse(f"/requests?{query}", status_code=303)

@@ -339,3 +339,14 @@ def test_an_english_page_says_the_windows_in_english(hotline: Hotline) -> None:
         "full: the courier would be late for a citizen already booked",
         "full: the courier's shift would end first",
     ]
+
+
+def test_booking_with_no_window_asks_to_check_them(hotline: Hotline) -> None:
+    """Booked with neither a chosen nor a typed window: the list asks for a window to be
+    chosen (and the typed times say they are missing); nothing is stored."""
+    answer = hotline.post(hotline.form(id="HL-HS-NONE", action="book"))
+    assert answer.status_code == 422
+    errors = field_errors(answer.text)
+    assert errors["window"] == "Hãy xem giờ hẹn còn nhận rồi chọn một giờ."
+    assert errors["window_from"] == errors["window_to"] == "Bắt buộc."
+    assert "HL-HS-NONE" not in hotline.book(hotline.tomorrow)
