@@ -8,7 +8,8 @@ page                            what                                            
                                 address, how sure the place is, a dossier
                                 booked twice); uncertain pins on a map,
                                 dragged to the house by dispatchers
-``/requests/new`` (GET, POST)   the hotline's form: one request                  dispatcher, admin
+``/requests/new`` (GET, POST)   the hotline's form: one request, and the day's   dispatcher, admin
+                                free windows for its place ("check" button)
 ``/requests/import`` (GET,      a CSV or XLSX file: every row previewed with     dispatcher, admin
 POST)                           its errors by column, then imported
 ``/requests/wards.geojson``     the ward boundaries under the pin map            staff roles
@@ -17,8 +18,11 @@ POST)                           its errors by column, then imported
 Nothing here checks a request itself: the form and the import go through
 :func:`api.routes.requests.book_items` and :func:`~api.routes.requests.import_rows`, the very
 code of ``POST /v1/requests`` and ``POST /v1/requests/import``, and show its errors next to
-their field in the page's language (:func:`api.error_words.error_words`). A pin dropped on the
-map is saved by ``POST /v1/requests/{id}/position`` (``api/static/pins.js``).
+their field in the page's language (:func:`api.error_words.error_words`). The hotline's free
+windows are those of ``GET /v1/slots`` (:func:`bookable_windows` calls its
+:func:`~api.routes.slots.slots_of_day`), for the point the booking would give the address. A
+pin dropped on the map is saved by ``POST /v1/requests/{id}/position``
+(``api/static/pins.js``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import binascii
 import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date as date_cls
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,14 +54,22 @@ from api.i18n import gettext as _
 from api.page_render import render
 from api.pages import DATE_PATTERN, STAFF_ROLES, PageError, hhmm_of, page_day, page_user
 from api.request_import import MAX_ROWS, Row, UnreadableFile, read_rows, request_of
-from api.routes.requests import Status, book_items, import_rows
-from routing.clock import LOCAL_TZ
+from api.routes.requests import Status, book_items, checked_item, import_rows
+from api.routes.slots import SERVICE_MIN, slots_of_day
+from api.words import slot_words
+from routing.clock import LOCAL_TZ, local_now
 from tracking.errors import InvalidInput, NotFound
 from tracking.models import BookedRequest, User
 from tracking.request_positions import MANUAL, is_uncertain, set_position
-from tracking.requests import STATUSES, cancel_request, get_roster, list_requests
+from tracking.requests import (
+    STATUSES,
+    cancel_request,
+    get_roster,
+    list_requests,
+    place_address,
+)
 
-__all__ = ["EDITORS", "FORM_FIELDS", "bookable_windows", "router"]
+__all__ = ["EDITORS", "FORM_FIELDS", "WindowCheck", "WindowOffer", "bookable_windows", "router"]
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
@@ -118,6 +131,8 @@ FORM_FIELDS = (
 _DAY_FIELDS = ("date", "due")
 WINDOW_CHOICE = "window"
 """The form's field of a window chosen among :func:`bookable_windows` (``08:00-09:00``)."""
+ACTION, CHECK = "action", "check"
+"""The form's submit button that asks for the day's free windows instead of booking."""
 
 IMPORT_RESULTS = {
     "created": N_("Created"),
@@ -340,16 +355,114 @@ def wards_geojson(request: Request) -> Response:
 # --------------------------------------------------------------------------- the hotline form
 
 
-def bookable_windows(request: Request, *, day: str, kind: str) -> list[tuple[str, str]] | None:
-    """The windows the hotline may offer a citizen on ``day``, or ``None`` to type any.
+@dataclass(frozen=True, slots=True)
+class WindowOffer:
+    """One window of the day as the hotline reads it (one answer of ``GET /v1/slots``).
 
-    Hook for bookable windows (issue 11): when ``GET /v1/slots`` exists, answer here the windows
-    the published plan can still absorb (``[("08:00", "09:00"), ...]``) and the form offers them
-    as a choice instead of two free times. Until then every window is typed, and the planner
-    says whether it can be kept.
+    ``value`` is what the form posts (``08:00-10:00``), ``label`` what a person reads,
+    ``words`` whether it is free or full and why; ``reason`` keeps the API's code. The
+    courier and its extra minutes are left out: they are the dispatcher's business.
     """
-    del request, day, kind
-    return None
+
+    value: str
+    label: str
+    free: bool
+    words: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCheck:
+    """The day's windows for the place and kind of a form, or why they could not be checked.
+
+    ``basis`` is ``plan`` (the published plan was asked) or ``roster`` (the day has no plan
+    yet); ``placed`` says how sure the point of a typed address is; ``errors`` are by field.
+    """
+
+    offers: tuple[WindowOffer, ...] = ()
+    basis: str | None = None
+    placed: str | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def free(self, value: str) -> bool:
+        """Whether ``value`` (``08:00-10:00``) is one of the free windows."""
+        return any(o.free and o.value == value for o in self.offers)
+
+
+CHECK_FIELDS = (
+    "kind", "date", "address", "lat", "lon", "handoff_site", "destination_site", "origin_site",
+    "ready_at", "service_min",
+)  # fmt: skip
+"""The fields a day's free windows depend on (the rest of a request changes none)."""
+
+_WHOLE_DAY = {"id": "check", "dossier": "check", "window_from": "00:00", "window_to": "23:59"}
+"""What a request needs that the windows do not depend on, filled in to check the rest."""
+
+
+def _visit_of(
+    request: Request, values: Mapping[str, str]
+) -> tuple[dict[str, Any] | None, str | None, dict[str, list[str]]]:
+    """The visit a form describes, checked and placed as its booking would be: the visit of
+    ``GET /v1/slots``, how sure its point is (a typed address) and the errors by field."""
+    typed = {k: values[k] for k in CHECK_FIELDS if k in values}
+    item, not_days = _item_of({**typed, **_WHOLE_DAY})
+    checked, problems = checked_item(item)
+    errors = _form_error(problems)
+    for name in not_days:  # typed as dd/mm/yyyy: say so rather than "not ISO"
+        errors[name] = [error_words("expected a calendar date as YYYY-MM-DD")]
+    if checked is None or errors:
+        return None, None, errors
+    placed = None
+    if checked.get("lat") is None:
+        found = place_address(request.app.state.geocoder, str(checked["address"]).strip())
+        if found is None:
+            words = "no commune, ward or district of the service area matches this address"
+            return None, None, {"address": [error_words(words)]}
+        checked["lat"], checked["lon"], geocoded = found
+        placed = sure_words(geocoded)
+    service = checked.get("service_min")
+    visit = {
+        "kind": checked["kind"], "lat": checked["lat"], "lon": checked["lon"],
+        "service_min": SERVICE_MIN if service is None else service,
+        "size": checked.get("size") or 1, "handoff_site": checked.get("handoff_site"),
+        "destination_site": checked.get("destination_site"),
+        "origin_site": checked.get("origin_site"), "ready_at": checked.get("ready_at"),
+    }  # fmt: skip
+    return {"date": checked["date"], **visit}, placed, {}
+
+
+def bookable_windows(request: Request, session: Session, values: Mapping[str, str]) -> WindowCheck:
+    """The windows of the form's day and place that the hotline may promise a citizen.
+
+    The place and the request are checked as booking them would be (:func:`checked_item`, the
+    address placed by :func:`~tracking.requests.place_address`), then the day is asked as
+    ``GET /v1/slots`` asks it (:func:`~api.routes.slots.slots_of_day`): the windows the
+    published plan can still absorb, or, for a day with no plan yet, the roster's answer.
+    Whatever is missing or wrong comes back as errors by field, in the page's language.
+    """
+    visit, placed, errors = _visit_of(request, values)
+    if visit is None:
+        return WindowCheck(errors=errors)
+    day = visit.pop("date")
+    settings = request.app.state.settings
+    try:
+        answer = slots_of_day(session, settings, day, visit, local_now())
+    except InvalidInput as exc:
+        name, _sep, message = str(exc).partition(": ")
+        if name in ("lat", "lon") and placed is not None:  # a point the address gave
+            name = "address"
+        return WindowCheck(placed=placed, errors={name: [error_words(message)]})
+    offers = tuple(
+        WindowOffer(
+            value="-".join(w["window"]),
+            label="–".join(w["window"]),
+            free=w["available"],
+            words=slot_words(w["available"], w["reason"]),
+            reason=w["reason"],
+        )
+        for w in answer["windows"]
+    )
+    return WindowCheck(offers=offers, basis=answer["basis"], placed=placed)
 
 
 def _site_choices(session: Session) -> list[tuple[str, str]]:
@@ -403,18 +516,23 @@ def _form_page(
     values: Mapping[str, str],
     errors: Mapping[str, list[str]],
     *,
+    check: WindowCheck | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    day = _iso_day(values.get("date", "")) or _today()
+    typed_time = any(values.get(k) or errors.get(k) for k in ("window_from", "window_to"))
     return render(
         "request_form.html",
         status=status,
         title=_("New request"),
         v=values,
         errors=errors,
-        general=[m for f, ms in errors.items() if f not in FORM_FIELDS for m in ms],
+        general=[
+            m for f, ms in errors.items() if f not in (*FORM_FIELDS, WINDOW_CHOICE) for m in ms
+        ],
         sites=_site_choices(session),
-        windows=bookable_windows(request, day=day, kind=values.get("kind", "pickup")),
+        check=check,
+        checking=values.get(ACTION) == CHECK,
+        other_time_open=typed_time,
         column_words=column_words,
         **_who(user),
     )
@@ -434,11 +552,43 @@ def new_request_page(
 
 @router.post("/requests/new", response_class=HTMLResponse)
 async def book_from_form(request: Request) -> Response:
-    """Book the form's request through ``POST /v1/requests``'s code; errors beside fields."""
+    """Check the day's free windows (the "check" button), or book the form's request through
+    ``POST /v1/requests``'s code; errors beside their fields either way."""
     form = await request.form(max_files=0, max_fields=len(FORM_FIELDS) + 10)
-    wanted = (*FORM_FIELDS, WINDOW_CHOICE)
+    wanted = (*FORM_FIELDS, WINDOW_CHOICE, ACTION)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k in wanted}
+    if values.get(ACTION) == CHECK:
+        return await run_in_threadpool(_check_form, request, values)
     return await run_in_threadpool(_book_form, request, values)
+
+
+def _check_form(request: Request, values: dict[str, str]) -> Response:
+    """The form again, as typed, with the day's windows for its place (or why not)."""
+    with Session(request.app.state.engine) as session:
+        user = page_user(request, session, EDITORS)
+        if not values.get("id", "").strip():
+            values["id"] = _new_id()
+        check = bookable_windows(request, session, values)
+        status = 422 if check.errors else 200
+        return _form_page(request, session, user, values, check.errors, check=check, status=status)
+
+
+def _chosen_window_errors(
+    request: Request, session: Session, values: Mapping[str, str]
+) -> tuple[WindowCheck | None, dict[str, list[str]]]:
+    """A window chosen among the free ones is checked again as it is booked: it may have
+    filled up or begun since the list was shown (the check's errors, or the window's)."""
+    chosen = values.get(WINDOW_CHOICE, "")
+    if not chosen:
+        return None, {}
+    check = bookable_windows(request, session, values)
+    if values.get("window_from") or values.get("window_to"):
+        return check, {WINDOW_CHOICE: [_("Choose a free window or type another time, not both.")]}
+    if check.errors:
+        return check, check.errors
+    if not check.free(chosen):
+        return check, {WINDOW_CHOICE: [_("This window is no longer free: choose another.")]}
+    return check, {}
 
 
 def _book_form(request: Request, values: dict[str, str]) -> Response:
@@ -446,14 +596,20 @@ def _book_form(request: Request, values: dict[str, str]) -> Response:
         user = page_user(request, session, EDITORS)
         if not values.get("id", "").strip():
             values["id"] = _new_id()
+        check, refused = _chosen_window_errors(request, session, values)
         item, not_days = _item_of(values)
         coder = request.app.state.geocoder
-        (result,) = book_items(session, [item], coder, user.name)
-        if result.status == "error":
-            errors = _form_error(result.errors)
+        # A refused window books nothing, but the rest of the form is still checked.
+        (result,) = book_items(session, [item], coder, user.name, dry_run=bool(refused))
+        if result.status == "error" or refused:
+            errors = _form_error(result.errors) if result.status == "error" else {}
             for name in not_days:  # typed as dd/mm/yyyy: say so rather than "not ISO"
                 errors[name] = [error_words("expected a calendar date as YYYY-MM-DD")]
-            return _form_page(request, session, user, values, errors, status=422)
+            for name, messages in refused.items():
+                errors.setdefault(name, messages)
+            if not any(values.get(k) for k in (WINDOW_CHOICE, "window_from", "window_to")):
+                errors[WINDOW_CHOICE] = [_("Check the free windows and choose one.")]
+            return _form_page(request, session, user, values, errors, check=check, status=422)
     query = urlencode({"date": item["date"], "booked": result.id or ""})
     return RedirectResponse(f"/requests?{query}", status_code=303)
 

@@ -59,6 +59,26 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"a plan's date must lie between (?P<first>\S+) and (?P<last>\S+).*",
             N_("The day must lie within a year of today."),
         ),
+        # the bookable windows (api.routes.slots), after the field's name
+        (
+            r"\S+ has no plan and no roster is stored.*",
+            N_(
+                "This day has no plan and no couriers are stored: enter them on the page of "
+                "couriers, offices and shuttles first."
+            ),
+        ),
+        (
+            r"unknown site; it is not a site of the day's plan or roster",
+            N_("This office is not one of the day's plan or of the list of offices."),
+        ),
+        (
+            r"missing; give the site where the dossier is handed over or collected",
+            N_("Choose the office where the dossier is handed over or the result collected."),
+        ),
+        (
+            r"the home \(lat, lon\) lies outside Vietnam",
+            N_("This point lies outside Vietnam: check the latitude and the longitude."),
+        ),
         # pydantic's sentences (the shape of a request or of the roster)
         (r"Field required", N_("Required.")),
         (r"Input should be a valid number.*", N_("Must be a number.")),

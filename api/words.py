@@ -19,6 +19,7 @@ __all__ = [
     "ROLES",
     "SCANS",
     "SITE_KINDS",
+    "SLOT_REASONS",
     "STATUSES",
     "STOP_TYPES",
     "custodian_words",
@@ -28,6 +29,7 @@ __all__ = [
     "role_words",
     "scan_words",
     "site_kind_words",
+    "slot_words",
     "status_explanation",
     "status_words",
     "stop_type_words",
@@ -47,6 +49,17 @@ REASONS = {
     "unknown": N_("Reason not given"),
 }
 """Why a job is unassigned (``routing`` reason codes), in a dispatcher's words."""
+
+SLOT_REASONS = {
+    "window_unreachable": N_("no courier can reach the home within this window"),
+    "later_stop_late": N_("the courier would be late for a citizen already booked"),
+    "shift_end": N_("the courier's shift would end first"),
+    "capacity": N_("the courier's bag is full"),
+    "no_collect": N_("the result is not collected at the office before this window"),
+    "handoff_closed": N_("the hand-over office would be closed"),
+    "no_route": N_("no courier works at this time"),
+}
+"""Why a window cannot be booked (``GET /v1/slots`` reason codes), as the hotline says it."""
 
 STATUSES = {
     "requested": (N_("Awaiting pickup"), N_("Booked by the citizen; not yet collected.")),
@@ -125,6 +138,13 @@ def _words(table: dict[str, str], code: str | None) -> str:
 def reason_words(code: str | None) -> str:
     """Why a job is unassigned, in a dispatcher's words (``window_unreachable`` → a sentence)."""
     return _words(REASONS, code or "unknown")
+
+
+def slot_words(available: bool, reason: str | None) -> str:
+    """A bookable window in the hotline's words: free, or full and why (``GET /v1/slots``)."""
+    if available:
+        return gettext("free to book")
+    return gettext("full: %(reason)s", reason=_words(SLOT_REASONS, reason or "no_route"))
 
 
 def status_words(code: str | None) -> str:

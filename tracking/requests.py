@@ -104,6 +104,29 @@ def _content_hash(item: Mapping[str, Any], salt: str) -> str:
     return hmac.new(salt.encode(), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def place_address(coder: Any, address: str) -> tuple[float, float, dict[str, Any]] | None:
+    """Where a booked request's address is placed, and how sure that is.
+
+    Parameters
+    ----------
+    coder
+        The geocoder (geopy-compatible; ``None``: no geocoder, nothing is placed).
+    address
+        The address as the citizen gave it.
+
+    Returns
+    -------
+    ``(lat, lon, geocoded)``, degrees rounded to 6 places and ``{"precision", "name"}`` (the
+    ward or district whose point it is), or ``None`` when nothing of the service area matches.
+    """
+    location = coder.geocode(address) if coder is not None else None
+    if location is None:
+        return None
+    raw = getattr(location, "raw", None) or {}
+    sure = {"precision": raw.get("precision"), "name": raw.get("name")}
+    return round(location.latitude, 6), round(location.longitude, 6), sure
+
+
 class _Places:
     """Addresses placed by the geocoder, each looked up once per batch."""
 
@@ -113,17 +136,7 @@ class _Places:
 
     def place(self, address: str) -> tuple[float, float, dict[str, Any]] | None:
         if address not in self.found:
-            location = self.coder.geocode(address) if self.coder is not None else None
-            if location is None:
-                self.found[address] = None
-            else:
-                raw = getattr(location, "raw", None) or {}
-                sure = {"precision": raw.get("precision"), "name": raw.get("name")}
-                self.found[address] = (
-                    round(location.latitude, 6),
-                    round(location.longitude, 6),
-                    sure,
-                )
+            self.found[address] = place_address(self.coder, address)
         return self.found[address]
 
 

@@ -33,6 +33,7 @@ from tracking.requests import (
     BookResult,
     book_requests,
     cancel_request,
+    check_request,
     day_request,
     get_roster,
     list_requests,
@@ -257,6 +258,19 @@ def book_items(
     import's flat column names (``window_from``, ``citizen_phone``).
     """
     return _book(session, items, coder, actor, dry_run=dry_run)
+
+
+def checked_item(item: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Check one request as ``POST /v1/requests`` does before booking it, storing nothing.
+
+    Returns the request as the book would take it (its address not yet placed) and no errors,
+    or ``None`` and its errors (``(field, message)``, as :func:`book_items` names them).
+    """
+    checked, errors = _validated(item)
+    if checked is None:
+        return None, errors
+    errors = check_request(checked)
+    return (None, errors) if errors else (checked, [])
 
 
 def import_rows(

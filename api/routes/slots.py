@@ -38,6 +38,8 @@ from tracking.requests import get_roster
 router = APIRouter(tags=["slots"])
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+SERVICE_MIN = 10
+"""Minutes at the home a visit is checked with when none is given."""
 
 EXAMPLE_SLOTS: dict[str, Any] = {
     "date": "2026-11-23", "kind": "pickup", "basis": "plan", "plan_id": "3f1c0e…",
@@ -193,7 +195,9 @@ def get_slots(
     lat: Annotated[float, Query(ge=-90, le=90, examples=[9.17])],
     lon: Annotated[float, Query(ge=-180, le=180, examples=[105.16])],
     kind: Annotated[Literal["pickup", "return"], Query(examples=["pickup"])],
-    service_min: Annotated[float, Query(ge=0, le=240, description="Minutes at the home.")] = 10,
+    service_min: Annotated[
+        float, Query(ge=0, le=240, description="Minutes at the home.")
+    ] = SERVICE_MIN,
     size: Annotated[int, Query(ge=1, le=1000, description="Dossiers (or bags).")] = 1,
     handoff_site: Annotated[
         str | None, Query(max_length=100, description="A pickup's hand-off site (required).")

@@ -309,14 +309,16 @@ def test_any_roster_form_is_answered_without_a_server_error(
 @given(values=st.dictionaries(st.sampled_from(["id", "kind", "dossier", "date", "window_from",
                                                "window_to", "address", "lat", "lon", "due",
                                                "handoff_site", "citizen_id", "window"]),
-                              _FORM_VALUES, max_size=10))  # fmt: skip
+                              _FORM_VALUES, max_size=10),
+       action=st.sampled_from(["book", "check"]))  # fmt: skip
 def test_any_hotline_form_is_answered_without_a_server_error(
-    day: Day, book_day: str, values: dict[str, str]
+    day: Day, book_day: str, values: dict[str, str], action: str
 ) -> None:
-    """Whatever the hotline form holds, the answer is 303 (booked) or 422 (in words)."""
+    """Whatever the hotline form holds, booking it answers 303 (booked) or 422 (in words), and
+    checking its free windows 200 (the windows) or 422 (in words)."""
     del book_day  # the roster is stored
-    answer = post(day, "disp1", "/requests/new", data=values)
-    assert answer.status_code in (303, 422), answer.text[:500]
+    answer = post(day, "disp1", "/requests/new", data={**values, "action": action})
+    assert answer.status_code in ((303, 422) if action == "book" else (200, 422)), answer.text[:500]
     assert "Traceback" not in answer.text
 
 

@@ -218,6 +218,7 @@ def test_hotline_form_books_a_request_and_names_a_bad_field(browser: Any, day: D
     page.select_option("#f-kind", "pickup")
     page.fill("#f-dossier", "H12.22-HL-0001")
     page.fill("#f-procedure", "Đăng ký khai sinh")
+    page.click("#other-time summary")  # a dispatcher types a time the list does not offer
     page.fill("#f-window_from", "10:00")
     page.fill("#f-window_to", "09:00")
     page.fill("#f-address", "xã Tân Lộc, huyện Thới Bình")
@@ -246,6 +247,65 @@ def test_hotline_form_books_a_request_and_names_a_bad_field(browser: Any, day: D
     assert stored["window"] == ["08:00", "11:00"]
     assert stored["citizen"]["name"] == "Võ Thị Em"
     assert stored["geocoded"]["name"] == "Tân Lộc"
+
+
+def test_hotline_checks_free_windows_and_books_one_on_a_phone(browser: Any, day: Day) -> None:
+    """At phone size, the operator types the citizen's address and office, checks the day's
+    windows (a form post, no JavaScript), reads which are free and why the others are full,
+    taps a free one and books it; the request holds that window. The windows are those
+    ``GET /v1/slots`` answers for the point the booking gave the address."""
+    on = seed_book(day)
+    context, watch = open_context(browser, day, "d1", phone=True)
+    page = watch_page(context, watch)
+    page.goto(f"{day.base_url}/requests/new?date={on}")
+    assert page.locator("script").count() == 0
+    assert not page.locator("#f-window_from").is_visible()  # tucked under "Other time"
+    page.fill("#f-dossier", "H12.22-HL-0777")
+    page.fill("#f-address", "xã Khánh Bình Tây, huyện Trần Văn Thời")
+    page.select_option("#f-handoff_site", "po-tvt")
+    page.select_option("#f-destination_site", "centre")
+    page.fill("#f-citizen_name", "Lê Văn Tư")
+    page.click("#check-windows")
+    page.wait_for_selector("#slots")
+    assert page.locator("#slots").get_attribute("data-basis") == "roster"  # tomorrow: no plan
+    assert page.locator("#f-citizen_name").input_value() == "Lê Văn Tư"  # kept
+    slots = page.locator("#slots label.slot")
+    shown = [
+        (
+            slots.nth(i).get_attribute("data-window"),
+            slots.nth(i).get_attribute("data-free") == "yes",
+            slots.nth(i).get_attribute("data-reason"),
+            slots.nth(i).locator(".words").inner_text(),
+        )
+        for i in range(slots.count())
+    ]
+    free = [w for w, ok, _reason, _words in shown if ok]
+    assert free, shown
+    for window, ok, reason, words in shown:
+        radio = page.locator(f"#slots label[data-window='{window}'] input")
+        assert radio.is_disabled() != ok
+        assert words == "còn nhận" if ok else words.startswith("hết chỗ: "), (window, reason)
+        box = page.locator(f"#slots label[data-window='{window}']").bounding_box()
+        assert box is not None and box["height"] >= 44  # a target a thumb hits
+    screenshot(page, "book-hotline-windows-phone")
+    page.locator(f"#slots label[data-window='{free[-1]}']").click()
+    assert page.locator(f"#slots input[value='{free[-1]}']").is_checked()
+    code = page.locator("input[name=id]").input_value()
+    page.click("#book")
+    page.wait_for_url("**/requests?date=*")
+    assert code in page.locator("#booked").inner_text()
+    screenshot(page, "book-hotline-window-booked-phone")
+    context.close()
+    watch.assert_clean()
+    stored = _requests_of(day, on)[code]
+    assert stored["window"] == free[-1].split("-")
+    with _api(day) as client:
+        query = {"date": on, "kind": "pickup", "lat": stored["lat"], "lon": stored["lon"],
+                 "handoff_site": "po-tvt", "destination_site": "centre"}  # fmt: skip
+        answer = client.get("/v1/slots", params=query).json()
+    assert [("-".join(w["window"]), w["available"], w["reason"]) for w in answer["windows"]] == [
+        (w, ok, reason) for w, ok, reason, _words in shown
+    ]
 
 
 def test_roster_page_edits_a_courier_s_shift(browser: Any, day: Day) -> None:
