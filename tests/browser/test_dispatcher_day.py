@@ -132,9 +132,7 @@ def city_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
 
 
 def _api_of(base_url: str, token: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {token}"}
-    )
+    return httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {token}"})
 
 
 def _api(day: Day) -> httpx.Client:
@@ -159,9 +157,7 @@ def _plan(day: Day, plan_id: str) -> dict[str, Any]:
 
 def _routes(plan: dict[str, Any]) -> dict[str, list[str]]:
     """Each courier's pickups and deliveries (job ids, in order) in a plan."""
-    return {
-        r["courier"]: [s["job"] for s in r["stops"] if s.get("job")] for r in plan["routes"]
-    }
+    return {r["courier"]: [s["job"] for s in r["stops"] if s.get("job")] for r in plan["routes"]}
 
 
 def _lane_jobs(page: Any, courier: str) -> list[str]:
