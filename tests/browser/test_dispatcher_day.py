@@ -39,10 +39,11 @@ HEADERS = ["Mã yêu cầu", "Loại", "Mã hồ sơ", "Ngày", "Từ giờ", "�
            "Kinh độ", "Điểm bàn giao", "Nơi nhận hồ sơ", "Nơi lấy kết quả", "Giờ có kết quả",
            "Số phút phục vụ", "Họ tên", "Số điện thoại", "Thủ tục"]  # fmt: skip
 PICKUP_WINDOWS = (("08:00", "10:00"), ("10:00", "12:00"), ("13:00", "15:00"))
-UNCERTAIN = {10: "Phường 5, thành phố Cà Mau", 20: "Phường 8, thành phố Cà Mau"}
+UNCERTAIN = {12: "Phường 5, thành phố Cà Mau", 21: "Phường 8, thành phố Cà Mau"}
 """Rows placed by their address only: the gazetteer knows no more than the ward (two wards
 whose points lie apart, so each pin can be grabbed)."""
-DRAGGED = "DF-010"
+DRAGGED = "DF-012"
+"""A return whose result goes to a house of Phường 5: its pin is dragged there."""
 BAD = {7: "window_to", 23: "address", 41: "citizen_phone"}
 """The bad rows (request number) and the column each gets wrong."""
 BAD_WORDS = {"window_to": "Đến", "address": "Địa chỉ", "citizen_phone": "Điện thoại"}
@@ -262,7 +263,12 @@ def _plan_the_day(page: Any, day: Day) -> str:
     added = page.locator("table.changes tr.change[data-change=added]")
     assert added.count() == draft["kpis"]["served"] > 0
     screenshot(page, "day-3-draft")
-    assert {r["status"] for r in _book(day).values()} == {"open"}  # a draft plans nothing yet
+    book = _book(day)
+    assert {r["status"] for r in book.values()} == {"open"}  # a draft plans nothing yet
+    # The courier is sent to the house where the pin was dropped, not to the ward's centre.
+    visit = next(s for r in draft["routes"] for s in r["stops"] if s.get("job") == DRAGGED)
+    fixed = book[DRAGGED]
+    assert (visit["lat"], visit["lon"]) == pytest.approx((fixed["lat"], fixed["lon"]))
     return draft_id
 
 
