@@ -334,11 +334,25 @@ def _publish(page: Any, day: Day, plan_id: str) -> None:
     page.wait_for_selector("section.plan[data-state=published]", timeout=30_000)
     assert dialogs == ["Công bố? Danh sách điểm dừng của bưu tá sẽ thay đổi."]
     assert page.locator("section.plan").get_attribute("data-plan") == plan_id
+    # The drafts made on the way (the day's first plan, each move and lock) were made before
+    # this publication: they can no longer be published, so none is offered for review.
+    assert page.locator("#drafts").count() == 0
     screenshot(page, "day-5-published")
     assert _plan(day, plan_id)["state"] == "published"
     book = _book(day)
     routed = {j for jobs in _routes(_plan(day, plan_id)).values() for j in jobs}
     assert {i for i, r in book.items() if r["status"] == "planned"} == routed
+
+
+def _stale_draft(page: Any, day: Day, draft_id: str) -> None:
+    """A draft made before the publication, opened again (the browser's history): the console
+    says it can no longer be published and offers no Publish button, only Discard."""
+    page.goto(f"{day.base_url}/dispatch?date={day.date}&plan={draft_id}")
+    page.wait_for_selector(f"section.plan[data-plan='{draft_id}'][data-state=draft]")
+    assert "không thể công bố nữa" in page.locator("#stale-draft").inner_text()
+    assert page.locator("#publish").count() == 0
+    assert page.locator("#discard").is_visible()
+    screenshot(page, "day-5-stale-draft")
 
 
 def _phone_list(browser: Any, day: Day, courier: str) -> list[str]:
@@ -370,6 +384,7 @@ def test_a_dispatcher_s_day_from_the_spreadsheet_to_the_couriers_phones(
     draft_id = _plan_the_day(page, day)
     adjusted = _move_lock_reoptimise(page, day, draft_id)
     _publish(page, day, adjusted.plan_id)
+    _stale_draft(page, day, draft_id)
     context.close()
     watch.assert_clean()
 
