@@ -53,10 +53,10 @@ BAD_WORDS = {"window_to": "Đến", "address": "Địa chỉ", "citizen_phone": 
 def _roster() -> dict[str, Any]:
     """The city's offices, the runs to the centre and back, three couriers at the post office."""
     sites = [
-        {"id": "centre", "kind": "centre", "name": "Trung tâm PVHCC Cà Mau",
-         "lat": 9.1769, "lon": 105.1524},
         {"id": "po-cm", "kind": "post_office", "name": "Bưu điện Cà Mau",
          "lat": 9.1795, "lon": 105.1445},
+        {"id": "centre", "kind": "centre", "name": "Trung tâm PVHCC Cà Mau",
+         "lat": 9.1769, "lon": 105.1524},
     ]  # fmt: skip
     shuttles = [
         {"id": "run-1000", "from_site": "po-cm", "to_site": "centre", "departs": "10:00",
@@ -112,10 +112,8 @@ def _spreadsheet(path: Path, on: str) -> Path:
 
 @pytest.fixture(scope="module")
 def city_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
-    """A server on a SQLite file with dispatcher d1, couriers c1–c3 and tomorrow's roster.
-
-    The roster is the one set-up made through the API: the day's work starts from it (the
-    roster page's own test edits it in the browser)."""
+    """A server on a SQLite file with dispatcher d1 and couriers c1–c3, and nothing else:
+    no roster, no request."""
     url = sqlite_url(tmp_path_factory.mktemp("dayflow-db"))
     tomorrow = (datetime.now(VN) + timedelta(days=1)).date().isoformat()
     with serve(url) as server:
@@ -126,18 +124,13 @@ def city_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
                 _, tokens[name] = tracking.create_user(session=session, name=name, role=role)
             session.commit()
         engine.dispose()
-        with _api_of(server.base_url, tokens["d1"]) as client:
-            answer = client.put("/v1/roster", json=_roster())
-            assert answer.status_code == 200, answer.text
         yield Day(server, tokens, tomorrow, {}, {}, "", ())
 
 
-def _api_of(base_url: str, token: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {token}"})
-
-
 def _api(day: Day) -> httpx.Client:
-    return _api_of(day.base_url, day.tokens["d1"])
+    """The dispatcher's API client, for checking what the pages stored."""
+    headers = {"Authorization": f"Bearer {day.tokens['d1']}"}
+    return httpx.Client(base_url=day.base_url, timeout=60, headers=headers)
 
 
 def _book(day: Day) -> dict[str, dict[str, Any]]:
@@ -175,6 +168,51 @@ def _next_plan(page: Any, do: Any) -> str:
     with page.expect_navigation(url=lambda url: url != before and url.endswith("/adjust")):
         do()
     return str(page.url.rsplit("/", 2)[-2])
+
+
+ROSTER_SAVES = (
+    {"sites": 0},
+    {"sites": 1, "couriers": 0},
+    {"couriers": 1, "shuttles": 0},
+    {"couriers": 2, "shuttles": 1},
+    {"shuttles": 2},
+)
+"""What each save of the roster page adds (the item of ``_roster()`` per part): the form has
+one empty row of each part, and a courier's or a run's offices are picked from those saved
+(the post office first, alone: the couriers start there)."""
+
+
+def _form_fields(part: str, item: dict[str, Any]) -> dict[str, str]:
+    """A roster item as the roster page's fields (``shift-0``, ``breaks-0-earliest``)."""
+    fields = {k: str(v) for k, v in item.items() if not isinstance(v, list)}
+    for i, end in enumerate(item.get("shift", [])):
+        fields[f"shift-{i}"] = end
+    for b, rule in enumerate(item.get("breaks", [])):
+        fields.update({f"breaks-{b}-{k}": str(v) for k, v in rule.items()})
+    return fields
+
+
+def _set_up_the_roster(page: Any, day: Day) -> None:
+    """Step 0, once: the offices, couriers and runs typed on the empty roster page."""
+    roster = _roster()
+    page.goto(f"{day.base_url}/roster")
+    for save in ROSTER_SAVES:
+        for part, index in save.items():
+            for name, value in _form_fields(part, roster[part][index]).items():
+                field = page.locator(f"#{part}-{index}-{name}")
+                if field.evaluate("e => e.tagName") == "SELECT":
+                    field.select_option(value)
+                else:
+                    field.fill(value)
+        with page.expect_navigation():
+            page.click("#save-roster")
+        assert page.url.endswith("/roster?saved=1"), page.locator("main").inner_text()
+    screenshot(page, "day-0-roster")
+    with _api(day) as client:
+        stored = client.get("/v1/roster").json()
+    for part in ("sites", "shuttles"):
+        assert stored[part] == roster[part]
+    assert [{**c, "skills": []} for c in roster["couriers"]] == stored["couriers"]
 
 
 def _import_the_sheet(page: Any, day: Day, sheet: Path) -> None:
@@ -379,6 +417,7 @@ def test_a_dispatcher_s_day_from_the_spreadsheet_to_the_couriers_phones(
     sheet = _spreadsheet(tmp_path / "yeu-cau-ngay-mai.xlsx", day.date)
     context, watch = open_context(browser, day, "d1")
     page = watch_page(context, watch)
+    _set_up_the_roster(page, day)
     _import_the_sheet(page, day, sheet)
     _fix_a_pin(page, day)
     draft_id = _plan_the_day(page, day)
