@@ -142,6 +142,7 @@ def _book(day: Day) -> dict[str, dict[str, Any]]:
 
 
 def _plan(day: Day, plan_id: str) -> dict[str, Any]:
+    """A stored plan with its state (an API read)."""
     with _api(day) as client:
         answer = client.get(f"/v1/plans/{plan_id}")
     assert answer.status_code == 200, answer.text
@@ -402,6 +403,7 @@ def _phone_list(browser: Any, day: Day, courier: str) -> list[str]:
     items = page.locator("[data-item]")
     items.first.wait_for()
     jobs: list[str] = items.evaluate_all("items => items.map(i => i.dataset.job)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     screenshot(page, f"day-6-phone-{courier}")
     context.close()
     watch.assert_clean()
