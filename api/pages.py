@@ -753,6 +753,7 @@ def dispatch_page(
             context = _plan_context(session, request, stored, plans)
         name, role = user.name, role_of(user)
         waiting = open_requests(session, day)
+    published = _published_id(plans)
     # Planning keeps what is done and starts couriers where they are now: it is for today and
     # later days, not for a day that is over.
     can_plan = role in {DISPATCHER, ADMIN} and day >= today_local()
@@ -777,10 +778,18 @@ def dispatch_page(
         drafts=[
             {"id": p.id, "created_by": p.created_by, "created_at": _local_time(p.created_at)}
             for p in plans
-            if p.state == "draft" and (stored is None or p.id != stored.id)
+            if p.state == "draft"
+            and (stored is None or p.id != stored.id)
+            and p.base_plan_id == published  # a stale draft can no longer be published
         ],
         **context,
     )
+
+
+def _published_id(plans: Sequence[StoredPlan]) -> str | None:
+    """The day's published plan among ``plans`` (newest first): a draft can be published only
+    if it was made against this one (``None``: nothing published yet)."""
+    return next((p.id for p in plans if p.state == "published"), None)
 
 
 def _plan_context(
@@ -813,6 +822,9 @@ def _plan_context(
         "s": summary,
         "examples": _reason_examples(typed, stored.request_json),
         "review": review,
+        # A draft made before another plan was published cannot be published (409): the
+        # console says so instead of offering a Publish that fails.
+        "stale": stored.state == "draft" and stored.base_plan_id != _published_id(plans),
         "others": [
             {
                 "id": p.id,

@@ -6,6 +6,9 @@ office), each site (kind, name, position, opening hours) and each shuttle run (f
 departs, arrives, hand-over margin), with an empty row to add one and a box to remove one.
 Saving posts the whole roster through :func:`api.routes.requests.checked_roster`, the check of
 ``PUT /v1/roster``: on any error nothing is stored and each error is shown beside its field.
+A first roster may be saved with its offices only, so that its couriers' offices can then be
+picked from them; a save never leaves the roster without an office, or without couriers once
+it has some.
 
 Form fields are named ``<part>-<row>-<field>[-<item>[-<subfield>]]`` (``couriers-0-shift-1``,
 ``couriers-2-breaks-0-earliest``), so the errors of the API (``couriers[0].shift``) land on
@@ -217,12 +220,17 @@ def _request_error_loc(message: str) -> tuple[list[int | str], str]:
     return loc, what
 
 
-def _check(parsed: _Parsed) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+def _check(
+    parsed: _Parsed, stored: Mapping[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The roster as ``PUT /v1/roster`` would store it, or its errors by form field."""
     errors: dict[str, list[str]] = {}
-    if not parsed.roster.get("sites") or not parsed.roster.get("couriers"):
-        # A form always shows every row: one with none left (or sent empty) would wipe the
-        # roster that every day is planned with.
+    # A form always shows every row: one with no office left, or no courier left of those
+    # stored (or sent empty), would wipe the roster that every day is planned with. A first
+    # roster may be saved with its offices alone: a courier's office is picked from them.
+    if not parsed.roster.get("sites") or (
+        stored.get("couriers") and not parsed.roster.get("couriers")
+    ):
         return None, {"roster": [_("Keep at least one office and one courier.")]}
     try:
         return checked_roster(RosterIn.model_validate(parsed.roster)), {}
@@ -310,7 +318,7 @@ def _save(request: Request, items: list[tuple[str, str]]) -> Response:
         user = page_user(request, session, EDITORS)
         stored = get_roster(session=session) or {}
         parsed = _parse(items, stored)
-        roster, errors = _check(parsed)
+        roster, errors = _check(parsed, stored)
         if roster is None:
             return _page(user, parsed.values, errors=errors, status=422)
         put_roster(session=session, roster=roster, actor=user.name)
