@@ -75,20 +75,72 @@ class _RouteWriter:
         """The plan time of ``seconds`` since the plan day's midnight."""
         return at_seconds(self.built.req.day, seconds)
 
+    def place(self, loc: int) -> dict[str, Any]:
+        """Where a location is, as a stop says it: its ``site``, else its ``point``."""
+        site = self.built.loc_site[loc]
+        return {"site": site} if site is not None else {"point": self.built.loc_point[loc]}
+
+    def _break_window(self, start_s: int, duration_s: int) -> tuple[int, int]:
+        """The earliest start and latest end of the courier's break taken at ``start_s``."""
+        for brk in self.built.problem.vehicles[self.sol_route.vehicle].breaks:
+            w = brk.window
+            if brk.duration_s == duration_s and w.early_s <= start_s <= w.late_s - duration_s:
+                return w.early_s, w.late_s
+        return start_s, start_s + duration_s
+
+    def _rides_first(
+        self, t: int, ride: int, brk: tuple[int, int], after_s: int, next_start: int
+    ) -> bool:
+        """Whether the courier rides to the next place before a break (else it rests here).
+
+        As the solver's times say when they can: a break that begins after the ride is taken at
+        the next place, one that leaves time to ride after it is taken here. A break the solver
+        put in the middle of the ride is moved whole to one end of it: to the next place when it
+        still ends within its window (the arrival there is the same), else here, earlier.
+        """
+        start, dur = brk
+        if start >= t + ride:
+            return True
+        if max(start, t) + dur + ride + after_s <= next_start:
+            return False
+        early, late = self._break_window(start, dur)
+        if t + ride + dur <= late:
+            return True
+        return not max(t, early) + dur + ride + after_s <= next_start
+
     def travel_to(self, next_loc: int, next_start: int) -> int:
-        """Write the breaks taken before ``next_start``; return the arrival at ``next_loc``."""
-        travel_s = int(self.sec[self.prev_loc, next_loc])
-        pause = 0
-        last_end = self.prev_depart
-        for i, (bs, dur) in enumerate(self.breaks):
-            if i in self.used_breaks or bs + dur > next_start:
-                continue
+        """Ride to ``next_loc`` with the breaks taken before ``next_start``; return the arrival.
+
+        Each break is written where the courier is while it rests: at the place just left, or
+        at ``next_loc`` after riding there (it then waits there for the next stop's window).
+        """
+        ride = int(self.sec[self.prev_loc, next_loc])
+        taken = [
+            (i, brk)
+            for i, brk in enumerate(self.breaks)
+            if i not in self.used_breaks and brk[0] + brk[1] <= next_start
+        ]
+        t, rode = self.prev_depart, False
+        for n, (i, (bs, dur)) in enumerate(taken):
             self.used_breaks.add(i)
-            self.stops.append(Stop(kind="break", start=self.at(bs), depart=self.at(bs + dur)))
-            pause += dur
-            last_end = max(last_end, bs + dur)
+            after_s = sum(d for _, (_, d) in taken[n + 1 :])
+            if not rode and self._rides_first(t, ride, (bs, dur), after_s, next_start):
+                t, rode = t + ride, True
+            start = max(bs, t)
+            if not rode and start + dur + ride + after_s > next_start:
+                start = max(t, self._break_window(bs, dur)[0])  # rests here, earlier than planned
+            self.stops.append(
+                Stop(
+                    kind="break",
+                    **self.place(next_loc if rode else self.prev_loc),
+                    arrive=self.at(t),
+                    start=self.at(start),
+                    depart=self.at(start + dur),
+                )
+            )
+            t = start + dur
         self.distance_m += float(self.met[self.prev_loc, next_loc])
-        return min(max(self.prev_depart + travel_s + pause, last_end), next_start)
+        return t if rode else t + ride
 
     def start(self) -> None:
         """The courier's start stop: at its start site, or where it is when re-planning."""
@@ -137,17 +189,20 @@ class _RouteWriter:
         shuttle = role.run if _needs_run(req.jobs[role.job]) else None
         if _needs_run(req.jobs[role.job]) and role.missed:
             self.missed += len(grp)
-        return Stop(kind="handoff", site=role.site, jobs=jobs, shuttle=shuttle, **times)
+        late = any(roles[s.visit].late for s in grp)
+        return Stop(kind="handoff", site=role.site, jobs=jobs, shuttle=shuttle, late=late, **times)
 
     def end(self) -> None:
         """The arrival at the end site, after the breaks still to take."""
         veh = self.built.problem.vehicles[self.sol_route.vehicle]
-        arrive = self.travel_to(veh.end, self.sol_route.end_s)
+        arrive = max(self.travel_to(veh.end, self.sol_route.end_s), self.sol_route.end_s)
+        shift_end = self.built.req.couriers[self.sol_route.vehicle].shift_s[1]
         self.stops.append(
             Stop(
                 kind="end",
                 site=self.built.loc_site[veh.end],
-                arrive=self.at(max(arrive, self.sol_route.end_s)),
+                late=arrive > shift_end,  # re-planning: dossiers in the bag brought home late
+                arrive=self.at(arrive),
             )
         )
 

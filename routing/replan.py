@@ -117,12 +117,27 @@ def _seconds(moment: datetime | None, day: date, where: str) -> int:
     return int((moment - local_midnight(day)).total_seconds() // 1)
 
 
-def _kept_done(stops: Sequence[Stop], done: _Done, now_s: int, day: date) -> tuple[list[Stop], int]:
+def _done_before(previous: Plan) -> dict[str, set[str]]:
+    """The job stops a previous plan already lists as done (a re-plan's ``done`` stops)."""
+    marks: dict[str, set[str]] = {}
+    for route in previous.routes:
+        for stop in route.done or ():
+            if stop.kind in _JOB_STOP_TYPES:
+                for job in stop.job_ids:
+                    marks.setdefault(job, set()).add(stop.kind)
+    return marks
+
+
+def _kept_done(route: Route | None, done: _Done, now_s: int, day: date) -> tuple[list[Stop], int]:
     """The stops of a previous route already done, and when the courier is free again.
 
-    A break counts as taken when it began by now (the courier may be on it: the rest of the
-    day starts when it ends) or when it was placed before a stop already done.
+    The stops a previous re-plan kept as done stay first, exactly as they were. A break counts
+    as taken when it began by now (the courier may be on it: the rest of the day starts when it
+    ends) or when it was placed before a stop already done. The courier is free again when it
+    has left its last done stop, and not before now.
     """
+    stops = route.stops if route is not None else ()
+    earlier = list(route.done or ()) if route is not None else []
     job_stop_done = {i: done.all_of(s) for i, s in enumerate(stops) if s.kind in _JOB_STOP_TYPES}
     last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
     kept: list[Stop] = []
@@ -137,21 +152,33 @@ def _kept_done(stops: Sequence[Stop], done: _Done, now_s: int, day: date) -> tup
                     resume_s = max(resume_s, ends)
         elif job_stop_done.get(i):
             kept.append(s)
-    if kept and stops and stops[0].kind == "start":
+            if s.depart is not None:
+                resume_s = max(resume_s, _seconds(s.depart, day, "previous_plan.depart"))
+    if kept and not earlier and stops and stops[0].kind == "start":
         kept.insert(0, stops[0])
-    return kept, resume_s
+    return earlier + kept, resume_s
 
 
 def _last_place(req: PlanRequest, courier: Courier, kept: Sequence[Stop]) -> int:
-    """The location index where a courier without a reported position is: its last done stop."""
+    """The location index where a courier without a reported position is: its last done stop,
+    or the place of a break taken after it (a courier who rode on and rests near its next stop).
+    """
     site_ids = list(req.sites)
-    last = next((s for s in reversed(kept) if s.kind != "break"), None)
-    if last is None or last.kind == "start":
+    job_index = {j.id: i for i, j in enumerate(req.jobs)}
+    places = [s for s in kept if s.kind != "break" or s.site is not None or s.point is not None]
+    last = places[-1] if places else None
+    if last is not None and last.kind == "break" and last.site is None:
+        home = next((j for j in req.jobs if j.point == last.point), None)
+        if home is not None:
+            return len(site_ids) + job_index[home.id]
+        last = next((s for s in reversed(places) if s.kind != "break"), None)
+    if last is None or (last.kind == "start" and last.site is None):
         return site_ids.index(courier.start_site)
     if last.site is not None and last.site in req.sites:
         return site_ids.index(last.site)
-    job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    return len(site_ids) + job_index[str(last.job)]
+    if last.job is None or last.job not in job_index:
+        return site_ids.index(courier.start_site)
+    return len(site_ids) + job_index[last.job]
 
 
 def _reported_point(positions: Mapping[str, Mapping[str, Any]], courier: str) -> LatLon | None:
@@ -197,7 +224,7 @@ def _courier_starts(
     n_base = len(req.sites) + len(req.jobs)
     for k, c in enumerate(req.couriers):
         route = previous.route_of(c.id)
-        kept, resume_s = _kept_done(route.stops if route else (), done, now_s, req.day)
+        kept, resume_s = _kept_done(route, done, now_s, req.day)
         out.kept_done[c.id] = kept
         point = _reported_point(positions, c.id)
         if point is not None:
@@ -278,12 +305,15 @@ def prepare_replan(
     req = parse_request(merged, time_limit_s=time_limit_s)
     now_s = parse_time(now, req.day, "now")
     job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    done_marks = _Done(_done_stops(done))
+    marks = _done_stops(done)
     cancelled = set(cancelled_jobs)
-    for jid in [*done_marks.marks, *cancelled]:
+    for jid in [*marks, *cancelled]:
         if jid not in job_index:
             raise RequestError(f"done/cancelled: {jid!r} is not a job of the request.")
-    prev_courier = previous.job_couriers()
+    for jid, kinds in _done_before(previous).items():
+        marks.setdefault(jid, set()).update(kinds)  # done before the previous re-plan
+    done_marks = _Done(marks)
+    prev_courier = _holders(previous)
     settled = _settle_jobs(req, done_marks, cancelled, prev_courier)
     starts = _courier_starts(
         req, previous, settled=settled, done=done_marks, now_s=now_s, positions=positions or {}
@@ -319,6 +349,16 @@ def prepare_replan(
     return Replanning(built, params, previous, now, starts.kept_done, added_ids, settled)
 
 
+def _holders(previous: Plan) -> dict[str, str]:
+    """Job id → the courier that had it in the previous plan, on its stops or its done stops."""
+    out = previous.job_couriers()
+    for route in previous.routes:
+        for stop in route.done or ():
+            for job in stop.job_ids:
+                out.setdefault(job, route.courier)
+    return out
+
+
 def _change_of(
     before: str | None, after: str | None, *, added: bool, cancelled: bool, was_unassigned: bool
 ) -> str | None:
@@ -344,7 +384,7 @@ def _changes(prep: Replanning, plan: Plan) -> list[Change]:
     for route in plan.routes:
         for jid in route.job_ids:
             now_courier[jid] = route.courier
-    late_ids = {s.job for r in plan.routes for s in r.stops if s.late and s.job is not None}
+    late_ids = {j for r in plan.routes for s in r.stops if s.late for j in s.job_ids}
     changes: list[Change] = []
     for j, job in enumerate(req.jobs):
         if j in prep.settled.fully_done:
