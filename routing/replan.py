@@ -159,26 +159,61 @@ def _kept_done(route: Route | None, done: _Done, now_s: int, day: date) -> tuple
     return earlier + kept, resume_s
 
 
+def _place_index(req: PlanRequest, stop: Stop) -> int | None:
+    """The location index of a stop's place (a site, a home, a break at either), if known."""
+    site_ids = list(req.sites)
+    if stop.site is not None and stop.site in req.sites:
+        return site_ids.index(stop.site)
+    jobs = [j.id for j in req.jobs]
+    if stop.job is not None and stop.job in jobs:
+        return len(site_ids) + jobs.index(stop.job)
+    if stop.point is not None:
+        at = next((i for i, j in enumerate(req.jobs) if j.point == stop.point), None)
+        if at is not None:
+            return len(site_ids) + at
+    return None
+
+
 def _last_place(req: PlanRequest, courier: Courier, kept: Sequence[Stop]) -> int:
     """The location index where a courier without a reported position is: its last done stop,
     or the place of a break taken after it (a courier who rode on and rests near its next stop).
     """
-    site_ids = list(req.sites)
-    job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    places = [s for s in kept if s.kind != "break" or s.site is not None or s.point is not None]
-    last = places[-1] if places else None
-    if last is not None and last.kind == "break" and last.site is None:
-        home = next((j for j in req.jobs if j.point == last.point), None)
-        if home is not None:
-            return len(site_ids) + job_index[home.id]
-        last = next((s for s in reversed(places) if s.kind != "break"), None)
-    if last is None or (last.kind == "start" and last.site is None):
-        return site_ids.index(courier.start_site)
-    if last.site is not None and last.site in req.sites:
-        return site_ids.index(last.site)
-    if last.job is None or last.job not in job_index:
-        return site_ids.index(courier.start_site)
-    return len(site_ids) + job_index[last.job]
+    for stop in reversed(kept):
+        if stop.kind == "start" and stop.site is None:
+            break  # a re-plan's start at a reported position, gone by now
+        found = _place_index(req, stop)
+        if found is not None:
+            return found
+    return list(req.sites).index(courier.start_site)
+
+
+def _heading(
+    req: PlanRequest, route: Route | None, done: _Done, resume_s: int
+) -> tuple[int, int] | None:
+    """Where a courier without a reported position is bound, and when it is there.
+
+    A courier that has done a stop follows its plan: once it leaves its last done stop it rides
+    to the next place of the plan (a stop, or a break taken at a place) and is there at the
+    planned arrival; the re-plan starts it from there, then, or now if later. ``None`` when it
+    has done nothing yet (it is at its start), when the next place is not known, or when the
+    courier is behind its plan (it should have left that place by now): it is then taken to be
+    at its last done stop.
+    """
+    stops = route.stops if route is not None else ()
+    last = max((i for i, s in enumerate(stops) if done.all_of(s)), default=-1)
+    if last < 0:
+        return None
+    for stop in stops[last + 1 :]:
+        if stop.kind == "break" and stop.site is None and stop.point is None:
+            continue  # a break of an older plan says no place: the courier rides on
+        loc = _place_index(req, stop)
+        leaves = stop.depart or stop.arrive
+        if loc is None or stop.arrive is None or leaves is None:
+            return None
+        if stop.kind != "end" and _seconds(leaves, req.day, "previous_plan.depart") < resume_s:
+            return None  # behind its plan: where it is on the way is not known
+        return loc, max(resume_s, _seconds(stop.arrive, req.day, "previous_plan.arrive"))
+    return None
 
 
 def _reported_point(positions: Mapping[str, Mapping[str, Any]], courier: str) -> LatLon | None:
@@ -232,6 +267,9 @@ def _courier_starts(
             out.extra_points.append(point)
         else:
             loc = _last_place(req, c, kept)
+            bound = _heading(req, route, done, resume_s)
+            if bound is not None:
+                loc, resume_s = bound
         in_hand = tuple(settled.in_hand.get(k, ()))
         out.states.append(CourierState(loc, max(resume_s, c.shift_s[0]), in_hand))
         out.req = _without_taken_breaks(out.req, k, sum(1 for s in kept if s.kind == "break"))
