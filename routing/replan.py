@@ -142,6 +142,9 @@ def _kept_done(route: Route | None, done: _Done, now_s: int, day: date) -> tuple
     last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
     kept: list[Stop] = []
     resume_s = now_s
+    for s in earlier:  # a break kept by the previous re-plan may not be over yet
+        if s.depart is not None:
+            resume_s = max(resume_s, _seconds(s.depart, day, "previous_plan.done.depart"))
     for i, s in enumerate(stops):
         if s.kind == "break":
             began = _seconds(s.start, day, "previous_plan.break.start")
@@ -192,28 +195,31 @@ def _heading(
 ) -> tuple[int, int] | None:
     """Where a courier without a reported position is bound, and when it is there.
 
-    A courier that has done a stop follows its plan: once it leaves its last done stop it rides
-    to the next place of the plan (a stop, or a break taken at a place) and is there at the
-    planned arrival; the re-plan starts it from there, then, or now if later. ``None`` when it
-    has done nothing yet (it is at its start), when the next place is not known, or when the
-    courier is behind its plan (it should have left that place by now): it is then taken to be
-    at its last done stop.
+    A courier follows its plan from its last done stop (or from where the previous re-plan
+    started it): once it leaves, it rides to the next place of the plan (a stop, or a break
+    taken at a place) and is there at the planned arrival; the re-plan starts it from there,
+    then, or now if later. A courier behind its plan (it should have left that place by now)
+    is taken to be where it last was. ``None`` when it has done nothing since the morning (it
+    is at its start) or the places are not known.
     """
     stops = route.stops if route is not None else ()
     last = max((i for i, s in enumerate(stops) if done.all_of(s)), default=-1)
+    if last < 0 and route is not None and route.done and stops and stops[0].kind == "start":
+        last = 0  # a re-plan: the courier set off from its start stop
     if last < 0:
         return None
     for stop in stops[last + 1 :]:
         if stop.kind == "break" and stop.site is None and stop.point is None:
             continue  # a break of an older plan says no place: the courier rides on
-        loc = _place_index(req, stop)
-        leaves = stop.depart or stop.arrive
+        loc, leaves = _place_index(req, stop), stop.depart or stop.arrive
         if loc is None or stop.arrive is None or leaves is None:
-            return None
-        if stop.kind != "end" and _seconds(leaves, req.day, "previous_plan.depart") < resume_s:
-            return None  # behind its plan: where it is on the way is not known
-        return loc, max(resume_s, _seconds(stop.arrive, req.day, "previous_plan.arrive"))
-    return None
+            break
+        behind = stop.kind != "end" and _seconds(leaves, req.day, "previous_plan") < resume_s
+        if not behind:
+            return loc, max(resume_s, _seconds(stop.arrive, req.day, "previous_plan.arrive"))
+        break
+    here = _place_index(req, stops[last])
+    return None if here is None else (here, resume_s)
 
 
 def _reported_point(positions: Mapping[str, Mapping[str, Any]], courier: str) -> LatLon | None:
