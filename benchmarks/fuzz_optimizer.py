@@ -459,6 +459,8 @@ class Tally:
     jobs_planned: int = 0
     replans: int = 0
     replan_failures: int = 0
+    replan_checker_failures: int = 0  # re-plans with undeclared violations or a done stop lost
+    replan_over_time: int = 0
     replans_late_declared: int = 0  # re-plans whose only violations are declared late deliveries
     late_declared: int = 0  # declared late deliveries in those and other re-plans
     jobs_routed: int = 0
@@ -612,14 +614,16 @@ def judge_replan(
     time_limit_s: float, lost_done: str = "",
 ) -> str | None:  # fmt: skip
     """Count one re-plan: anything but a plan within the time that passes the checker and keeps
-    every done stop fails."""
+    every done stop fails. A plan that comes late is still checked (and counted apart)."""
     tally.replans += 1
     failed = None
     if wall_s > time_limit_s + 1.0 or outcome == "killed":
+        tally.replan_over_time += 1
         failed = f"re-plan over time: {wall_s:.2f} s"
-    elif outcome != "plan":
-        failed = f"re-plan {outcome}: {payload}"
+    if outcome != "plan":
+        failed = failed or f"re-plan {outcome}: {payload}"
     elif lost_done:
+        tally.replan_checker_failures += 1
         failed = f"re-plan: {lost_done}"
     else:
         found = check_plan(request, payload)
@@ -628,6 +632,7 @@ def judge_replan(
         violations = [v for v in found if v.code != "late_declared"]
         tally.late_declared += len(declared)
         if violations:
+            tally.replan_checker_failures += 1
             failed = f"re-plan: {len(violations)} violation(s), first: {violations[0]}"
         elif declared:
             tally.replans_late_declared += 1
@@ -694,7 +699,9 @@ def _replan_case(
     time_limit_s: float,
 ) -> str | None:
     """Re-plan a solved case through the day (:func:`replan_times`), each re-plan from the one
-    before with what is done by then; judge each, and stop at the first that fails."""
+    before with what is done by then; judge each, and stop at the first that fails (a plan
+    that only came late is judged and the day goes on from it)."""
+    slow: list[str] = []
     for now in replan_times(request):
         done = done_by(plan, now)
         again = {"plan": plan, "now": now, "done": done}
@@ -704,10 +711,12 @@ def _replan_case(
             tally, request, outcome=outcome, payload=payload, wall_s=wall_s,
             time_limit_s=time_limit_s, lost_done=lost,
         )  # fmt: skip
-        if failed:
+        if failed and (outcome != "plan" or not failed.startswith("re-plan over time")):
             return f"at {now[11:16]}: {failed}"
+        if failed:  # a late plan is still a plan: the day goes on from it
+            slow.append(f"at {now[11:16]}: {failed}")
         plan = payload
-    return None
+    return "; ".join(slow) or None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -746,6 +755,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.replan:
         print(f"re-plans: {tally.replans}, failing (crash, refusal, over time or checker): "
               f"{tally.replan_failures}")  # fmt: skip
+        print(f"  of which breaking the checker or losing a done stop: "
+              f"{tally.replan_checker_failures}; over time (> limit + 1 s, still checked): "
+              f"{tally.replan_over_time}")  # fmt: skip
         print(f"re-plans whose only violations are declared late deliveries: "
               f"{tally.replans_late_declared} (late_declared: {tally.late_declared})")  # fmt: skip
     print(f"slowest case: {tally.slowest_s:.2f} s wall")

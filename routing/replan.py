@@ -21,6 +21,7 @@ builds the core problem, the solver searches it, and :func:`finish_replan` write
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -491,8 +492,9 @@ def replan_plan(
     """Re-plan the rest of a day and return the typed plan (arguments of :func:`replan`)."""
     from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
 
+    began = time.monotonic()  # the time limit counts the problem's building too
     prep = prepare_replan(request, previous_plan, **kwargs)
-    return finish_replan(prep, solve(prep.built.problem, prep.params))
+    return finish_replan(prep, solve(prep.built.problem, prep.params, began=began))
 
 
 def replan(
