@@ -514,8 +514,8 @@ def _break_is_placed(raw: Mapping[str, Any]) -> bool:
 
 
 def _is_place(stop: _Stop) -> bool:
-    """A stop a courier rides to: every stop but a break that says no place."""
-    return stop.type != "break" or stop.point is not None
+    """A stop a courier rides to: every stop but a break that says no place or is by the way."""
+    return stop.type != "break" or (stop.point is not None and not stop.on_way)
 
 
 def _hms(seconds: float) -> str:
@@ -545,6 +545,7 @@ class _Stop:
     ok: bool = True
     done: bool = False  # a stop already done before a re-plan (``route["done"]``)
     late: bool = False  # the plan declares the delivery late (``"late": true``)
+    on_way: bool = False  # a break taken by the way, neither at the stop before nor after it
 
     @property
     def order(self) -> int:
@@ -1405,8 +1406,8 @@ class _Checker:
     def check_legs(self, courier: _Courier, route: Mapping[str, Any], stops: list[_Stop]) -> None:
         """Each leg, from one place to the next (a break at a place is one), fits its travel."""
         c = courier.id
+        _name_break_places(stops)
         places = [stop for stop in stops if _is_place(stop)]
-        _name_break_places(places)
         legs = self.leg_costs(courier, places)
         total_km: float | None = 0.0
         prev = places[0]
@@ -1529,20 +1530,23 @@ class _Checker:
         return result
 
 
-def _name_break_places(places: list[_Stop]) -> None:
-    """Name a break taken at a home after the stop before or after it at the same point.
+def _name_break_places(stops: list[_Stop]) -> None:
+    """Name each break taken at a home after the stop before or after it at the same point.
 
     A travel matrix knows homes by job id, and a break says only ``lat``/``lon``: it is taken
-    where the courier is, at the place of the stop before it or of the one after it.
+    where the courier is, at the place of the stop before it or of the one after it. A break at
+    another point is taken by the way (the courier rests part-way along the leg): the leg is
+    then judged from the stop before to the stop after, the break's time included.
     """
-    for i, stop in enumerate(places):
-        if stop.type != "break" or stop.loc_id is not None or stop.point is None:
+    for i, stop in enumerate(stops):
+        if stop.type != "break" or stop.site is not None or stop.point is None:
             continue
-        before = next((o for o in reversed(places[:i]) if o.type != "break"), None)
-        after = next((o for o in places[i + 1 :] if o.type != "break"), None)
+        before = next((o for o in reversed(stops[:i]) if o.type != "break"), None)
+        after = next((o for o in stops[i + 1 :] if o.type != "break"), None)
+        stop.on_way = True
         for other in (before, after):
             if other is not None and other.point is not None and other.point == stop.point:
-                stop.loc_id = other.loc_id
+                stop.loc_id, stop.on_way = other.loc_id, False
                 break
 
 

@@ -88,31 +88,42 @@ class _RouteWriter:
                 return w.early_s, w.late_s
         return start_s, start_s + duration_s
 
-    def _rides_first(
+    def _where_to_rest(
         self, t: int, ride: int, brk: tuple[int, int], after_s: int, next_start: int
-    ) -> bool:
-        """Whether the courier rides to the next place before a break (else it rests here).
+    ) -> str:
+        """Where the courier takes a break met on the ride: ``here``, ``next`` or ``way``.
 
         As the solver's times say when they can: a break that begins after the ride is taken at
         the next place, one that leaves time to ride after it is taken here. A break the solver
         put in the middle of the ride is moved whole to one end of it: to the next place when it
-        still ends within its window (the arrival there is the same), else here, earlier.
+        still ends within its window (the arrival there is the same), else here, earlier. When
+        neither fits (a long ride across the whole window), the courier rests by the way.
         """
         start, dur = brk
         if start >= t + ride:
-            return True
+            return "next"
         if max(start, t) + dur + ride + after_s <= next_start:
-            return False
+            return "here"
         early, late = self._break_window(start, dur)
         if t + ride + dur <= late:
-            return True
-        return not max(t, early) + dur + ride + after_s <= next_start
+            return "next"
+        if max(t, early) + dur + ride + after_s <= next_start:
+            return "here"
+        return "way"
+
+    def _on_the_way(self, next_loc: int, share: float) -> LatLon:
+        """The point ``share`` of the way from the place just left to ``next_loc``."""
+        a, b = self.built.loc_point[self.prev_loc], self.built.loc_point[next_loc]
+        return LatLon(
+            round(a.lat + (b.lat - a.lat) * share, 6), round(a.lon + (b.lon - a.lon) * share, 6)
+        )
 
     def travel_to(self, next_loc: int, next_start: int) -> int:
         """Ride to ``next_loc`` with the breaks taken before ``next_start``; return the arrival.
 
         Each break is written where the courier is while it rests: at the place just left, or
-        at ``next_loc`` after riding there (it then waits there for the next stop's window).
+        at ``next_loc`` after riding there (it then waits there for the next stop's window),
+        or, when the solver's times leave no other way, by the way, part of the ride done.
         """
         ride = int(self.sec[self.prev_loc, next_loc])
         taken = [
@@ -120,19 +131,26 @@ class _RouteWriter:
             for i, brk in enumerate(self.breaks)
             if i not in self.used_breaks and brk[0] + brk[1] <= next_start
         ]
-        t, rode = self.prev_depart, False
+        t, left = self.prev_depart, ride  # left: the ride still to make
+        here: dict[str, Any] = self.place(self.prev_loc)
         for n, (i, (bs, dur)) in enumerate(taken):
             self.used_breaks.add(i)
             after_s = sum(d for _, (_, d) in taken[n + 1 :])
-            if not rode and self._rides_first(t, ride, (bs, dur), after_s, next_start):
-                t, rode = t + ride, True
+            where = self._where_to_rest(t, left, (bs, dur), after_s, next_start) if left else "next"
             start = max(bs, t)
-            if not rode and start + dur + ride + after_s > next_start:
-                start = max(t, self._break_window(bs, dur)[0])  # rests here, earlier than planned
+            if where == "next":
+                t, left = t + left, 0
+                start, here = max(bs, t), self.place(next_loc)
+            elif where == "way":
+                rode = min(left - 1, max(0, bs - t))
+                t, left = t + rode, left - rode
+                start, here = max(bs, t), {"point": self._on_the_way(next_loc, 1 - left / ride)}
+            elif start + dur + left + after_s > next_start:
+                start = max(t, self._break_window(bs, dur)[0])  # here, earlier than planned
             self.stops.append(
                 Stop(
                     kind="break",
-                    **self.place(next_loc if rode else self.prev_loc),
+                    **here,
                     arrive=self.at(t),
                     start=self.at(start),
                     depart=self.at(start + dur),
@@ -140,7 +158,7 @@ class _RouteWriter:
             )
             t = start + dur
         self.distance_m += float(self.met[self.prev_loc, next_loc])
-        return t if rode else t + ride
+        return t + left
 
     def start(self) -> None:
         """The courier's start stop: at its start site, or where it is when re-planning."""

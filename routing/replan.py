@@ -210,9 +210,9 @@ def _heading(
     if last < 0:
         return None
     for stop in stops[last + 1 :]:
-        if stop.kind == "break" and stop.site is None and stop.point is None:
-            continue  # a break of an older plan says no place: the courier rides on
         loc, leaves = _place_index(req, stop), stop.depart or stop.arrive
+        if stop.kind == "break" and loc is None:
+            continue  # a break by the way, or of an older plan with no place: it rides on
         if loc is None or stop.arrive is None or leaves is None:
             break
         behind = stop.kind != "end" and _seconds(leaves, req.day, "previous_plan") < resume_s

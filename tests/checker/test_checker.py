@@ -576,3 +576,14 @@ def test_a_ride_after_a_break_at_the_previous_place_must_fit() -> None:
         site="po", arrive=at("09:32:00"), start=at("12:00:00"), depart=at("13:00:00")
     )
     assert codes(check_plan(request(), pl)) == {"travel"}
+
+
+def test_a_break_by_the_way_is_judged_within_its_leg() -> None:
+    """A lunch at a point between po and R1 (neither stop's place) is taken by the way: the
+    leg po → R1 (15 min) must still hold the ride and the hour of rest (09:32 → 13:00 does),
+    and the rest cannot be reached before the courier leaves po (09:32)."""
+    pl = plan()
+    stop(pl, 4).update(lat=9.015, lon=105.015, arrive=at("11:00:00"))
+    assert check_plan(request(), pl) == []
+    stop(pl, 4).update(arrive=at("09:20:00"))
+    assert codes(check_plan(request(), pl)) == {"time_order"}

@@ -112,3 +112,30 @@ def test_a_plan_whose_breaks_have_no_place_still_reads_and_checks() -> None:
                 stop.pop(key, None)
     assert plan_from_json(plan).to_json() == plan
     assert check_plan(req, plan) == []
+
+
+def test_a_break_across_a_long_ride_is_taken_by_the_way() -> None:
+    """R1 at 10:25 (leaves 10:30), then a 120-min ride out to P2 (window 12:30–13:10), with
+    30 min of rest owed within 11:00–12:00. Riding first reaches P2 at 12:30, too late to rest
+    by 12:00; resting at R1 first reaches P2 at 13:30, after its window. So the courier rides
+    30 min, rests by the road 11:00–11:30, a quarter of the way, and rides on to P2 at 13:00."""
+    lunch = {"earliest": "11:00", "latest": "12:00", "duration_min": 30}
+    jobs = [
+        ret("R1", ["10:25", "10:25"], "07:00", lat=9.11, lon=105.11),
+        {
+            "id": "P2", "kind": "pickup", "dossier": "H12.22-P2", "lat": 9.15, "lon": 105.15,
+            "window": ["12:30", "13:10"], "service_min": 10, "handoff_site": "po",
+        },
+    ]  # fmt: skip
+    req = request(jobs, {"R1": 10.0, "P2": 130.0}, couriers=[courier(breaks=[lunch])])
+    plan = solve_checked(req)
+    before, rest, after = _around_break(plan)
+    assert (before["job"], clock(before["depart"])) == ("R1", "10:30:00")
+    assert "site" not in rest
+    assert (rest["lat"], rest["lon"]) == (9.12, 105.12)  # 30 of the 120 min from R1 to P2
+    assert [clock(rest[k]) for k in ("arrive", "start", "depart")] == [
+        "11:00:00",
+        "11:00:00",
+        "11:30:00",
+    ]
+    assert (after["job"], clock(after["arrive"])) == ("P2", "13:00:00")  # 90 min more
