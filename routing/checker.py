@@ -19,7 +19,11 @@ ids). KPIs then count the jobs not yet finished, as the optimizer does.
 Units: times are handled as seconds since midnight (+07:00) of the plan's date, distances in
 kilometres as the plan states them. Tolerances, stated once:
 
-- travel: ``next.arrive >= prev.depart + travel (+ breaks) - 1 s`` (times are to the second);
+- travel: ``next.arrive >= prev.depart + travel (+ breaks) - 1 s`` (times are to the second).
+  A break that says where it is taken (``site`` or ``lat``/``lon`` with ``arrive``) is a place
+  like any stop when it is at a site or at the place of the stop before or after it: the legs
+  into and out of it are judged. A break at another point is taken by the way, and one with no
+  place (plans written before breaks had one) is time only: the leg around it holds both;
 - service: ``depart - start`` equals the service time within 1 s;
 - distance: a route's ``distance_km`` equals the sum of its legs within 0.1 % plus 1 m a leg;
 - duration: a route's ``duration_min`` (end's arrive − start's depart) within 0.1 min.

@@ -2,8 +2,9 @@
 
 :func:`plan_from_solution` writes the typed plan (:mod:`routing.plan`) from the solver's answer
 to a problem built by :func:`routing.dossiers.build_problem`: consecutive site visits become
-one stop, breaks are placed between the stops where they fall, and the KPI block is written by
-one function for every plan, a district-merged day's included. :func:`plan_day` plans a
+one stop, each break is written where the courier rests (the place it left, the next place
+after riding there, or by the way on a long ride) with its arrival, and the KPI block is
+written by one function for every plan, a district-merged day's included. :func:`plan_day` plans a
 validated request, district by district when it is large (:func:`districts`);
 :func:`plan_request` is its face for request JSON.
 """
