@@ -470,6 +470,7 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    failed_replan: dict[str, Any] | None = None  # the last failing re-plan, to save with its case
 
     def failures(self) -> int:
         """The number of failing cases, of every kind counted against the optimizer."""
@@ -682,9 +683,11 @@ def run(
                     save.mkdir(parents=True, exist_ok=True)
                     (save / f"case-{case}.json").write_text(
                         json.dumps({"request": fuzzed.request, "outcome": outcome,
-                                    "payload": payload}, ensure_ascii=False, indent=1),
+                                    "payload": payload, "replan": tally.failed_replan},
+                                   ensure_ascii=False, indent=1),
                         encoding="utf-8",
                     )  # fmt: skip
+                tally.failed_replan = None
     finally:
         solver.stop()
     return tally
@@ -712,6 +715,7 @@ def _replan_case(
             time_limit_s=time_limit_s, lost_done=lost,
         )  # fmt: skip
         if failed and (outcome != "plan" or not failed.startswith("re-plan over time")):
+            tally.failed_replan = {"previous": plan, "now": now, "done": done, "replan": payload}
             return f"at {now[11:16]}: {failed}"
         if failed:  # a late plan is still a plan: the day goes on from it
             slow.append(f"at {now[11:16]}: {failed}")

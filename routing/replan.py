@@ -31,12 +31,21 @@ from geo.coords import LatLon, parse_latlon
 from geo.travel import TravelModel
 from routing.clock import local_midnight
 from routing.dossiers import MOVE_COST, Built, CourierState, build_problem
+from routing.model import Route as CoreRoute
 from routing.model import Solution, SolveParams
 from routing.plan import Change, Plan, PlanError, Route, Stop, plan_from_json
 from routing.planner import plan_from_solution
 from routing.request import Courier, PlanRequest, RequestError, parse_request, parse_time
 
-__all__ = ["MOVE_COST", "Replanning", "finish_replan", "prepare_replan", "replan", "replan_plan"]
+__all__ = [
+    "MOVE_COST",
+    "Replanning",
+    "bags_only",
+    "finish_replan",
+    "prepare_replan",
+    "replan",
+    "replan_plan",
+]
 
 # A done entry names a job (all its stops done) or one stop: {"job": "J1", "type": "pickup"}.
 _FIRST = {"pickup": "pickup", "return": "collect"}
@@ -312,6 +321,7 @@ class Replanning:
     kept_done: dict[str, list[Stop]]
     added_ids: set[str]
     settled: _Settled
+    build_args: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_previous(previous_plan: Mapping[str, Any] | Plan) -> Plan:
@@ -364,19 +374,20 @@ def prepare_replan(
         req, previous, settled=settled, done=done_marks, now_s=now_s, positions=positions or {}
     )
     courier_pos = {c.id: k for k, c in enumerate(req.couriers)}
-    built = build_problem(
-        starts.req,
-        travel,
-        states=starts.states,
-        extra_points=starts.extra_points,
-        fixed_jobs=settled.fixed,
-        skip_jobs=settled.skip,
-        previous_courier={
+    build_args: dict[str, Any] = {
+        "req": starts.req,
+        "travel": travel,
+        "states": starts.states,
+        "extra_points": starts.extra_points,
+        "fixed_jobs": settled.fixed,
+        "skip_jobs": settled.skip,
+        "previous_courier": {
             job_index[jid]: courier_pos[cid]
             for jid, cid in prev_courier.items()
             if jid in job_index and cid in courier_pos
         },
-    )
+    }
+    built = build_problem(**build_args)
     built.extra["settled"] = settled.settled
     built.extra["done"] = settled.fully_done
     params = SolveParams(
@@ -391,7 +402,9 @@ def prepare_replan(
         # citizen's papers undelivered in the bag.
         params = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
     added_ids = {str(j.get("id")) for j in added_jobs}
-    return Replanning(built, params, previous, now, starts.kept_done, added_ids, settled)
+    return Replanning(
+        built, params, previous, now, starts.kept_done, added_ids, settled, build_args
+    )
 
 
 def _holders(previous: Plan) -> dict[str, str]:
@@ -402,6 +415,30 @@ def _holders(previous: Plan) -> dict[str, str]:
             for job in stop.job_ids:
                 out.setdefault(job, route.courier)
     return out
+
+
+def bags_only(prep: Replanning, searched_s: float) -> Replanning:
+    """The re-plan of the dossiers in couriers' bags alone, every other job left ``no_time``.
+
+    For a search that ran out of time before it placed every dossier in a bag (a large day
+    re-planned in seconds): the dossiers already collected must still reach their sites and
+    citizens, so they are planned on their own (a small problem, found at once) and the rest
+    waits for a re-plan with a longer time limit.
+    """
+    keep = set(prep.settled.fixed)
+    jobs = range(len(prep.built.req.jobs))
+    skip = {j: ("no_time", "") for j in jobs if j not in keep} | dict(prep.settled.skip)
+    built = build_problem(**{**prep.build_args, "skip_jobs": skip})
+    detail = (
+        f"The search ran out of time ({searched_s:.1f} s) before it found a plan for the rest "
+        "of the day; only the dossiers in couriers' bags were planned. Re-plan with a longer "
+        "time limit."
+    )
+    left = {j: ("no_time", detail) for j in prep.built.core_job_of if j not in keep}
+    built.extra["settled"] = {**prep.built.unassigned, **left, **prep.settled.settled}
+    built.extra["done"] = prep.built.extra.get("done", set())
+    params = replace(prep.params, solution_limit=1, first_solution="LOCAL_CHEAPEST_INSERTION")
+    return replace(prep, built=built, params=params)
 
 
 def _change_of(
@@ -449,6 +486,27 @@ def _changes(prep: Replanning, plan: Plan) -> list[Change]:
     return changes
 
 
+def _idle_rests(prep: Replanning, solution: Solution) -> list[CoreRoute]:
+    """A route to rest and go home for each courier at work today whom the re-plan leaves
+    with nothing to do while a break is still owed: start where it is, take the break there,
+    ride to its end site. (A route with only done stops would skip the break, and a later
+    re-plan that gives the courier work again would span the break window without one.)"""
+    problem, routed = prep.built.problem, {r.vehicle for r in solution.routes}
+    out = []
+    for k, veh in enumerate(problem.vehicles):
+        if k in routed or not veh.breaks or not prep.kept_done.get(veh.name):
+            continue
+        t, taken = veh.shift.early_s, []
+        for brk in sorted(veh.breaks, key=lambda b: b.window.early_s):
+            start = max(t, brk.window.early_s)
+            taken.append((start, brk.duration_s))
+            t = start + brk.duration_s
+        end_s = t + int(problem.profiles[veh.profile].seconds[veh.start, veh.end])
+        if end_s <= veh.shift.late_s:
+            out.append(CoreRoute(k, veh.shift.early_s, (), tuple(taken), end_s))
+    return out
+
+
 def finish_replan(prep: Replanning, solution: Solution) -> Plan:
     """Write the re-plan from the solver's answer: done stops, changes, the plan replaced.
 
@@ -465,6 +523,7 @@ def finish_replan(prep: Replanning, solution: Solution) -> Plan:
         The new plan, with ``done`` on every route, ``changes``, ``replanned_at`` and
         ``previous_plan_id``.
     """
+    solution = replace(solution, routes=(*solution.routes, *_idle_rests(prep, solution)))
     plan = plan_from_solution(prep.built, solution)
     routed = {r.courier for r in plan.routes}
     idle = [
@@ -494,7 +553,14 @@ def replan_plan(
 
     began = time.monotonic()  # the time limit counts the problem's building too
     prep = prepare_replan(request, previous_plan, **kwargs)
-    return finish_replan(prep, solve(prep.built.problem, prep.params, began=began))
+    solution = solve(prep.built.problem, prep.params, began=began)
+    in_bags = {prep.built.core_job_of[j] for j in prep.settled.fixed if j in prep.built.core_job_of}
+    if in_bags & set(solution.dropped):
+        # The search ran out of time before it placed every dossier in a bag (a large day
+        # re-planned in seconds): never strand one; plan the bags alone.
+        prep = bags_only(prep, solution.runtime_s)
+        solution = solve(prep.built.problem, prep.params)
+    return finish_replan(prep, solution)
 
 
 def replan(
