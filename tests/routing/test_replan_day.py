@@ -15,6 +15,8 @@ from typing import Any
 
 from routing import plan_request, replan
 from routing.checker import check_plan
+from routing.replan import bags_only, finish_replan, prepare_replan
+from routing.solver import solve
 from tests.routing.helpers import DAY, courier, pickup, request, ret, stop_of
 
 
@@ -144,3 +146,54 @@ def test_a_dossier_in_the_bag_after_its_site_closes_is_handed_over_late_not_drop
     assert handoff["start"] == f"{DAY}T13:10:00+07:00"  # 12:30 + 40 min of ride
     assert {"job": "P1", "change": "late", "from": "c1", "to": "c1"} in new["changes"]
     assert {v.code for v in check_plan(req, new)} == {"late_declared"}
+
+
+def _plain_pickup(jid: str, window: list[str], n: int) -> dict[str, Any]:
+    job = _home(pickup(jid, window), n)
+    del job["destination_site"]  # handed over at po, no run to catch
+    return job
+
+
+def test_when_the_search_runs_out_of_time_the_bags_are_planned_alone() -> None:
+    """A search that stops before it places the dossiers in bags (a large day re-planned in
+    seconds) must not strand them: A, picked up, is handed over at po on c1's route; B, not yet
+    begun, waits for a longer re-plan (``no_time``, saying why)."""
+    req = request(
+        [_plain_pickup("A", ["08:00", "09:00"], 1), _plain_pickup("B", ["13:00", "14:00"], 2)],
+        {"A": 10.0, "B": 20.0},
+    )
+    morning = plan_request(req)
+    prep = bags_only(
+        prepare_replan(req, morning, now="09:00", done=[{"job": "A", "type": "pickup"}]), 0.5
+    )
+    new = finish_replan(prep, solve(prep.built.problem, prep.params)).to_json()
+    assert [s["type"] for s in new["routes"][0]["stops"]] == ["start", "handoff", "end"]
+    assert stop_of(new, "handoff", "A")["site"] == "po"
+    (left,) = new["unassigned"]
+    assert (left["job"], left["reason"]) == ("B", "no_time")
+    assert "ran out of time (0.5 s)" in left["detail"]
+    assert check_plan(req, new) == []
+
+
+def test_a_courier_left_with_nothing_to_do_rests_then_rides_home() -> None:
+    """c1 has picked up and handed over A by 10:00 and has nothing left, with its lunch (60 min
+    within 11:00–13:30) still owed: the re-plan has it rest at po 11:00–12:00, where it is,
+    and end there, so the day's route keeps its lunch."""
+    lunch = {"earliest": "11:00", "latest": "13:30", "duration_min": 60}
+    req = request(
+        [_plain_pickup("A", ["08:00", "09:00"], 1)],
+        {"A": 10.0},
+        couriers=[courier("c1", breaks=[lunch])],
+    )
+    morning = plan_request(req)
+    new = replan(req, morning, now="10:00", done=["A"])
+    (route,) = new["routes"]
+    assert [s["type"] for s in route["stops"]] == ["start", "break", "end"]
+    rest = route["stops"][1]
+    assert (rest["site"], rest["start"], rest["depart"]) == (
+        "po",
+        f"{DAY}T11:00:00+07:00",
+        f"{DAY}T12:00:00+07:00",
+    )
+    assert [s["job"] for s in route["done"] if "job" in s] == ["A"]
+    assert check_plan(req, new) == []
