@@ -66,7 +66,7 @@ _HEADINGS = {
     "collect": N_("Collect results at %(place)s"),
     "start": N_("Start at %(place)s"),
     "end": N_("Finish at %(place)s"),
-    "break": N_("Break"),
+    "break": N_("Break at %(place)s"),
 }
 """What the courier does at each kind of stop (``%(place)s``: the site's name)."""
 
@@ -75,6 +75,7 @@ _NO_PLACE_HEADINGS = {
     "collect": N_("Collect results at the post office"),
     "start": N_("Start from where you are now"),
     "end": N_("Finish"),
+    "break": N_("Break"),
 }
 """Headings of site stops whose place is unknown (a re-planned start is a position, no site)."""
 
@@ -141,7 +142,31 @@ def _task(kind: str, stop: Mapping[str, Any], n: int, shuttles: Mapping[str, Any
         return _("Take the dossier from the citizen, then tap “Collected”.")
     if kind == "delivery":
         return _("Check the one-time code or the ID digits, then hand over the result.")
+    if kind == "break" and stop.get("start") and stop.get("depart"):
+        return _(
+            "Rest %(start)s–%(end)s.", start=hhmm_of(stop["start"]), end=hhmm_of(stop["depart"])
+        )
     return ""
+
+
+def _name_break_places(rows: list[dict[str, Any]]) -> None:
+    """Say where each break is taken: at a site by its name, at a home by the stop there.
+
+    A break is taken where the courier is: the place of the stop before it (it rests, then
+    rides on) or of the stop after it (it rides on, rests there, then waits for the window).
+    """
+    for i, row in enumerate(rows):
+        if row["type"] != "break" or row["site"]:
+            continue
+        here = (row["lat"], row["lon"])
+        before = [r for r in reversed(rows[:i]) if r["type"] != "break"][:1]
+        after = [r for r in rows[i + 1 :] if r["type"] != "break"][:1]
+        same = [r for r in (*before, *after) if (r["lat"], r["lon"]) == here and r["number"]]
+        row["heading"] = (
+            _("Break at the place of stop %(number)s", number=same[0]["number"])
+            if same
+            else _("Break on the way")
+        )
 
 
 def _stop_items(stop: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -264,6 +289,7 @@ def stop_rows(
                 "note": "",
             }
         )
+    _name_break_places(rows)
     return rows
 
 

@@ -211,7 +211,9 @@ class StopOut(_Open):
     """One stop of a route (DESIGN §4); which fields it has depends on its ``type``."""
 
     type: Literal["start", "pickup", "handoff", "collect", "delivery", "break", "end"]
-    site: str | None = Field(default=None, description="start, end, hand-off and collect")
+    site: str | None = Field(
+        default=None, description="start, end, hand-off, collect; a break taken at a site"
+    )
     job: str | None = Field(default=None, description="pickup and delivery")
     dossier: str | None = None
     lat: float | None = None
@@ -221,8 +223,16 @@ class StopOut(_Open):
     journeys: dict[str, JourneyOut] | None = Field(
         default=None, description="hand-off for a shuttle: each job's journey to its destination"
     )
-    late: bool | None = Field(default=None, description="re-plan: a delivery past its window")
-    arrive: str | None = Field(default=None, examples=["2026-11-23T08:05:00+07:00"])
+    late: bool | None = Field(
+        default=None,
+        description="re-plan: a delivery past its window, a hand-off after its site closes, "
+        "an end after the courier's shift (dossiers in the bag brought home)",
+    )
+    arrive: str | None = Field(
+        default=None,
+        examples=["2026-11-23T08:05:00+07:00"],
+        description="when the courier reaches the stop's place (a break's place too)",
+    )
     start: str | None = None
     depart: str | None = None
     load: int | None = None

@@ -18,12 +18,16 @@ It prints: cases, refusals (``RequestError``, expected and unexpected), crashes 
 raised anything but ``RequestError``), over-time, checker failures, and jobs neither routed nor
 unassigned; then the slowest solve. It exits 1 if any of those failures is non-zero.
 
-With ``--replan`` each solved case is also re-planned (``routing.replan``) at a drawn time of day,
-with every stop departed by then marked done, and the new plan is checked the same way. A
-result in a courier's bag whose window was lost by then is kept and delivered late, its stop
-marked ``"late": true``: the checker still reports it (code ``late_declared``, a broken promise
-to the citizen), and those re-plans are counted apart from re-plans with undeclared violations.
-``--only 199,299`` reruns chosen cases (same seed) to reproduce a failure.
+With ``--replan`` each solved case is also re-planned (``routing.replan``) as a dispatcher
+would through the day: at every hour from 08:00 to 21:00 and at the end of every courier's
+shift, each re-plan starting from the one before, with every stop departed by then marked done
+(the done stops of earlier re-plans included). Each new plan is checked the same way, and must
+keep every done stop exactly as it was. A dossier in a courier's bag that can no longer be
+handed over or delivered in time is kept and served late, its stop marked ``"late": true`` (and
+the route's end, when the courier brings it home after its shift): the checker still reports
+it (code ``late_declared``, a broken promise declared by the plan), and those re-plans are
+counted apart from re-plans with undeclared violations. ``--only 199,299`` reruns chosen cases
+(same seed) to reproduce a failure.
 
 The generator (:func:`fuzz_request`) draws through a tiny :class:`Pick` interface so the same code
 serves this script (``random.Random``) and the hypothesis property tests (which can shrink).
@@ -455,6 +459,8 @@ class Tally:
     jobs_planned: int = 0
     replans: int = 0
     replan_failures: int = 0
+    replan_checker_failures: int = 0  # re-plans with undeclared violations or a done stop lost
+    replan_over_time: int = 0
     replans_late_declared: int = 0  # re-plans whose only violations are declared late deliveries
     late_declared: int = 0  # declared late deliveries in those and other re-plans
     jobs_routed: int = 0
@@ -464,6 +470,7 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    failed_replan: dict[str, Any] | None = None  # the last failing re-plan, to save with its case
 
     def failures(self) -> int:
         """The number of failing cases, of every kind counted against the optimizer."""
@@ -548,10 +555,11 @@ def judge(
 
 
 def done_by(plan: dict[str, Any], now_iso: str) -> list[dict[str, str]]:
-    """The stops of ``plan`` a courier has finished by ``now_iso`` (departed), as replan takes."""
+    """The stops of ``plan`` a courier has finished by ``now_iso`` (departed), as replan takes;
+    the stops an earlier re-plan kept as done are done too."""
     done = []
     for route in plan["routes"]:
-        for stop in route["stops"]:
+        for stop in [*route.get("done", []), *route["stops"]]:
             if stop["type"] in ("start", "end", "break") or stop["depart"] > now_iso:
                 continue
             for job in [stop["job"]] if "job" in stop else stop["jobs"]:
@@ -559,17 +567,65 @@ def done_by(plan: dict[str, Any], now_iso: str) -> list[dict[str, str]]:
     return done
 
 
+REPLAN_HOURS = range(8, 22)
+"""A dispatcher re-plans at every hour from 08:00 to 21:00 (and at the end of every shift)."""
+
+
+def _minute_of(day: str, moment: str) -> int:
+    """Minutes since the day's midnight of ``"HH:MM"`` or an ISO time with +07:00."""
+    if "T" not in moment:
+        hours, minutes = moment.split(":")
+        return int(hours) * 60 + int(minutes)
+    days = (date.fromisoformat(moment[:10]) - date.fromisoformat(day)).days
+    return days * 1440 + int(moment[11:13]) * 60 + int(moment[14:16])
+
+
+def replan_times(request: dict[str, Any]) -> list[str]:
+    """Every hour from 08:00 to 21:00 and the end of each courier's shift, in order (ISO)."""
+    day = request["date"]
+    minutes = {hour * 60 for hour in REPLAN_HOURS}
+    for courier in request.get("couriers", []):
+        shift = courier.get("shift")
+        if isinstance(shift, list) and len(shift) == 2:
+            minutes.add(_minute_of(day, str(shift[1])))
+    return [iso(day, m) for m in sorted(minutes)]
+
+
+def kept_as_done(before: dict[str, Any], after: dict[str, Any], done: list[dict[str, str]]) -> str:
+    """What a re-plan changed of the stops done by then: every done stop of ``before`` must be
+    among ``after``'s done stops of the same courier, exactly as it was ('' when all are)."""
+    wanted = {(d["job"], d["type"]) for d in done}
+    kept = {
+        (route["courier"], json.dumps(stop, sort_keys=True))
+        for route in after.get("routes", [])
+        for stop in route.get("done", [])
+    }
+    for route in before.get("routes", []):
+        for stop in [*route.get("done", []), *route["stops"]]:
+            jobs = [stop["job"]] if "job" in stop else stop.get("jobs", [])
+            if not jobs or not all((j, stop["type"]) in wanted for j in jobs):
+                continue
+            if (route["courier"], json.dumps(stop, sort_keys=True)) not in kept:
+                return f"done {stop['type']} of {', '.join(jobs)} ({route['courier']}) not kept"
+    return ""
+
+
 def judge_replan(
     tally: Tally, request: dict[str, Any], *, outcome: str, payload: Any, wall_s: float,
-    time_limit_s: float,
+    time_limit_s: float, lost_done: str = "",
 ) -> str | None:  # fmt: skip
-    """Count one re-plan: anything but a plan within the time that passes the checker fails."""
+    """Count one re-plan: anything but a plan within the time that passes the checker and keeps
+    every done stop fails. A plan that comes late is still checked (and counted apart)."""
     tally.replans += 1
     failed = None
     if wall_s > time_limit_s + 1.0 or outcome == "killed":
+        tally.replan_over_time += 1
         failed = f"re-plan over time: {wall_s:.2f} s"
-    elif outcome != "plan":
-        failed = f"re-plan {outcome}: {payload}"
+    if outcome != "plan":
+        failed = failed or f"re-plan {outcome}: {payload}"
+    elif lost_done:
+        tally.replan_checker_failures += 1
+        failed = f"re-plan: {lost_done}"
     else:
         found = check_plan(request, payload)
         tally.codes.update(f"replan:{v.code}" for v in found)
@@ -577,6 +633,7 @@ def judge_replan(
         violations = [v for v in found if v.code != "late_declared"]
         tally.late_declared += len(declared)
         if violations:
+            tally.replan_checker_failures += 1
             failed = f"re-plan: {len(violations)} violation(s), first: {violations[0]}"
         elif declared:
             tally.replans_late_declared += 1
@@ -617,7 +674,7 @@ def run(
             )
             if again and outcome == "plan" and payload["routes"] and not failed:
                 failed = _replan_case(
-                    solver, tally, fuzzed.request, payload, time_limit_s=time_limit_s, pick=pick
+                    solver, tally, fuzzed.request, payload, time_limit_s=time_limit_s
                 )
                 outcome = "replan"
             if failed:
@@ -626,9 +683,11 @@ def run(
                     save.mkdir(parents=True, exist_ok=True)
                     (save / f"case-{case}.json").write_text(
                         json.dumps({"request": fuzzed.request, "outcome": outcome,
-                                    "payload": payload}, ensure_ascii=False, indent=1),
+                                    "payload": payload, "replan": tally.failed_replan},
+                                   ensure_ascii=False, indent=1),
                         encoding="utf-8",
                     )  # fmt: skip
+                tally.failed_replan = None
     finally:
         solver.stop()
     return tally
@@ -641,16 +700,27 @@ def _replan_case(
     plan: dict[str, Any],
     *,
     time_limit_s: float,
-    pick: Pick,
 ) -> str | None:
-    """Re-plan a solved case at a drawn time of day with what is done by then, and judge it."""
-    now = iso(request["date"], pick.integer(7 * 60, 17 * 60))
-    done = done_by(plan, now)
-    again = {"plan": plan, "now": now, "done": done}
-    outcome, payload, wall_s = solver.solve(request, time_limit_s, again)
-    return judge_replan(
-        tally, request, outcome=outcome, payload=payload, wall_s=wall_s, time_limit_s=time_limit_s
-    )
+    """Re-plan a solved case through the day (:func:`replan_times`), each re-plan from the one
+    before with what is done by then; judge each, and stop at the first that fails (a plan
+    that only came late is judged and the day goes on from it)."""
+    slow: list[str] = []
+    for now in replan_times(request):
+        done = done_by(plan, now)
+        again = {"plan": plan, "now": now, "done": done}
+        outcome, payload, wall_s = solver.solve(request, time_limit_s, again)
+        lost = kept_as_done(plan, payload, done) if outcome == "plan" else ""
+        failed = judge_replan(
+            tally, request, outcome=outcome, payload=payload, wall_s=wall_s,
+            time_limit_s=time_limit_s, lost_done=lost,
+        )  # fmt: skip
+        if failed and (outcome != "plan" or not failed.startswith("re-plan over time")):
+            tally.failed_replan = {"previous": plan, "now": now, "done": done, "replan": payload}
+            return f"at {now[11:16]}: {failed}"
+        if failed:  # a late plan is still a plan: the day goes on from it
+            slow.append(f"at {now[11:16]}: {failed}")
+        plan = payload
+    return "; ".join(slow) or None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -663,7 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--replan",
         action="store_true",
-        help="also re-plan each solved case at a random time with what is done by then",
+        help="also re-plan each solved case at every hour and shift end, with what is done",
     )
     parser.add_argument(
         "--only", type=str, default="", help="comma-separated case numbers to rerun, e.g. 199"
@@ -689,6 +759,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.replan:
         print(f"re-plans: {tally.replans}, failing (crash, refusal, over time or checker): "
               f"{tally.replan_failures}")  # fmt: skip
+        print(f"  of which breaking the checker or losing a done stop: "
+              f"{tally.replan_checker_failures}; over time (> limit + 1 s, still checked): "
+              f"{tally.replan_over_time}")  # fmt: skip
         print(f"re-plans whose only violations are declared late deliveries: "
               f"{tally.replans_late_declared} (late_declared: {tally.late_declared})")  # fmt: skip
     print(f"slowest case: {tally.slowest_s:.2f} s wall")

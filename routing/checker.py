@@ -19,7 +19,11 @@ ids). KPIs then count the jobs not yet finished, as the optimizer does.
 Units: times are handled as seconds since midnight (+07:00) of the plan's date, distances in
 kilometres as the plan states them. Tolerances, stated once:
 
-- travel: ``next.arrive >= prev.depart + travel (+ breaks) - 1 s`` (times are to the second);
+- travel: ``next.arrive >= prev.depart + travel (+ breaks) - 1 s`` (times are to the second).
+  A break that says where it is taken (``site`` or ``lat``/``lon`` with ``arrive``) is a place
+  like any stop when it is at a site or at the place of the stop before or after it: the legs
+  into and out of it are judged. A break at another point is taken by the way, and one with no
+  place (plans written before breaks had one) is time only: the leg around it holds both;
 - service: ``depart - start`` equals the service time within 1 s;
 - distance: a route's ``distance_km`` equals the sum of its legs within 0.1 % plus 1 m a leg;
 - duration: a route's ``duration_min`` (end's arrive − start's depart) within 0.1 min.
@@ -77,11 +81,13 @@ REASONS = frozenset(
 
 CODES: Mapping[str, str] = {
     "window": "a job's service starts outside the citizen's booked window",
-    "late_declared": 'a delivery the plan itself marks late (``"late": true``, a result in the '
-    "courier's bag whose window was lost before a re-plan) starts after its window: still a "
-    "broken promise to the citizen, reported apart from undeclared ones",
+    "late_declared": 'a stop the plan itself marks late (``"late": true``) breaks a promise it '
+    "declares: a result in the courier's bag delivered after its window, a dossier in the bag "
+    "handed over after its site closes, or a courier carrying dossiers home after its shift "
+    "(a re-plan late in the day); reported apart from undeclared ones",
     "shift": "a route starts before or ends after the courier's shift",
     "break": "a break is outside its window, too short, or missing from a route that spans it",
+    "break_place": "a break names a site unknown to the request, or a place without its arrival",
     "capacity": "the load after a stop is above the courier's capacity",
     "load": "a stop's stated load differs from the bookkeeping, or is negative",
     "precedence": "a job's two stops are missing, out of order or on different routes",
@@ -528,6 +534,16 @@ _TIMES_OF: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def _break_is_placed(raw: Mapping[str, Any]) -> bool:
+    """A break stop that says where it is taken (``site`` or ``lat``/``lon``)."""
+    return raw.get("site") is not None or "lat" in raw or "lon" in raw
+
+
+def _is_place(stop: _Stop) -> bool:
+    """A stop a courier rides to: every stop but a break that says no place or is by the way."""
+    return stop.type != "break" or (stop.point is not None and not stop.on_way)
+
+
 def _hms(seconds: float) -> str:
     """Format seconds since the plan's midnight as HH:MM:SS (with a day offset if any)."""
     whole = round(seconds)
@@ -557,6 +573,7 @@ class _Stop:
     ok: bool = True
     done: bool = False  # a stop already done before a re-plan (``route["done"]``)
     late: bool = False  # the plan declares the delivery late (``"late": true``)
+    on_way: bool = False  # a break taken by the way, neither at the stop before nor after it
 
     @property
     def order(self) -> int:
@@ -988,14 +1005,17 @@ class _Checker:
                 courier=courier,
             )
             return None
-        stop = _Stop(index=s, type=kind, done=done)
+        stop = _Stop(index=s, type=kind, done=done, late=raw.get("late") is True)
         readers = (self.read_times, self.read_place, self.read_contents, self.read_load)
         stop.ok = all([read(where, courier, raw, stop) for read in readers])
         return stop
 
     def read_times(self, where: str, courier: str, raw: Mapping[str, Any], stop: _Stop) -> bool:
         ok = True
-        for key in _TIMES_OF[stop.type]:
+        keys = _TIMES_OF[stop.type]
+        if stop.type == "break" and _break_is_placed(raw):
+            keys = ("arrive", *keys)  # a break taken at a place is reached like any stop
+        for key in keys:
             value = raw.get(key)
             moment = None
             if isinstance(value, str) and _PLAN_TIME.match(value):
@@ -1039,6 +1059,31 @@ class _Checker:
             return False
         if kind in ("pickup", "delivery"):
             return self.read_home(where, courier, raw, stop)
+        return kind != "break" or self.read_break_place(where, courier, raw, stop)
+
+    def read_break_place(
+        self, where: str, courier: str, raw: Mapping[str, Any], stop: _Stop
+    ) -> bool:
+        """A break taken at a place: a site of the request, or ``lat``/``lon``.
+
+        A break without a place (plans written before breaks had one) is judged as time only.
+        """
+        site = raw.get("site")
+        if site is not None:
+            if not isinstance(site, str) or site not in self.req.sites:
+                self.add(
+                    "break_place",
+                    f"{where} (break) is at site {site!r}, unknown to the request.",
+                    courier=courier,
+                )
+                return False
+            stop.site, stop.point, stop.loc_id = site, self.req.sites[site].point, site
+        elif "lat" in raw or "lon" in raw:
+            try:
+                stop.point = parse_latlon(raw.get("lat"), raw.get("lon"), where=where)
+            except ValueError as exc:
+                self.add("break_place", f"{exc}", courier=courier)
+                return False
         return True
 
     def read_home(self, where: str, courier: str, raw: Mapping[str, Any], stop: _Stop) -> bool:
@@ -1334,8 +1379,9 @@ class _Checker:
         if stop.type in ("handoff", "collect") and stop.site is not None:
             opening = req.sites[stop.site].opening
             if opening is not None and not opening[0] <= start <= opening[1]:
+                declared = stop.late and stop.type == "handoff" and start > opening[1]
                 self.add(
-                    "opening",
+                    "late_declared" if declared else "opening",
                     f"Courier {c}'s {stop.type} at {stop.site} (stop {stop.index}) starts "
                     f"{_hms(start)}, outside its opening hours "
                     f"{_hms(opening[0])}–{_hms(opening[1])}.",
@@ -1357,7 +1403,7 @@ class _Checker:
                 )
             if back is not None and back > close_s:
                 self.add(
-                    "shift",
+                    "late_declared" if stops[-1].late else "shift",
                     f"Courier {c} reaches its end (stop {stops[-1].index}) at {_hms(back)}, "
                     f"after its shift closes at {_hms(close_s)}.",
                     courier=c,
@@ -1571,15 +1617,17 @@ class _Checker:
             )
 
     def check_legs(self, courier: _Courier, route: Mapping[str, Any], stops: list[_Stop]) -> None:
+        """Each leg, from one place to the next (a break at a place is one), fits its travel."""
         c = courier.id
-        places = [stop for stop in stops if stop.type != "break"]
+        _name_break_places(stops)
+        places = [stop for stop in stops if _is_place(stop)]
         legs = self.leg_costs(courier, places)
         total_km: float | None = 0.0
         prev = places[0]
         between: list[_Stop] = []
         leg = 0
         for stop in stops[1:]:
-            if stop.type == "break":
+            if not _is_place(stop):
                 between.append(stop)
                 continue
             cost = legs[leg]
@@ -1633,7 +1681,9 @@ class _Checker:
         order_ok = True
         for p, n in itertools.pairwise(chain):
             out = p.at("depart")
-            into = n.at("start") if n.type == "break" else n.at("arrive")
+            into = n.at("arrive")
+            if into is None and n.type == "break":
+                into = n.at("start")
             if out is not None and into is not None and into < out:
                 order_ok = False
                 self.add(
@@ -1691,6 +1741,26 @@ class _Checker:
             i, j = slot[a.point.as_latlon()], slot[b.point.as_latlon()]
             result.append((float(found.seconds[i, j]), float(found.metres[i, j]) / 1000))
         return result
+
+
+def _name_break_places(stops: list[_Stop]) -> None:
+    """Name each break taken at a home after the stop before or after it at the same point.
+
+    A travel matrix knows homes by job id, and a break says only ``lat``/``lon``: it is taken
+    where the courier is, at the place of the stop before it or of the one after it. A break at
+    another point is taken by the way (the courier rests part-way along the leg): the leg is
+    then judged from the stop before to the stop after, the break's time included.
+    """
+    for i, stop in enumerate(stops):
+        if stop.type != "break" or stop.site is not None or stop.point is None:
+            continue
+        before = next((o for o in reversed(stops[:i]) if o.type != "break"), None)
+        after = next((o for o in stops[i + 1 :] if o.type != "break"), None)
+        stop.on_way = True
+        for other in (before, after):
+            if other is not None and other.point is not None and other.point == stop.point:
+                stop.loc_id, stop.on_way = other.loc_id, False
+                break
 
 
 def check_plan(

@@ -90,6 +90,9 @@ PER_METRE = 1
 MAX_RUN_CHOICES = 2
 # Re-planning: moving a job to another courier costs as much as 30 minutes of dossier delay.
 MOVE_COST = 30 * DELAY_PER_MIN
+# Re-planning: a dossier in a courier's bag handed over after its site closes, or delivered after
+# its window, costs as much as leaving a job out; stranding it in the bag costs 100 times more.
+LATE_IN_HAND_COST = DROP_PENALTY
 
 REASONS = (
     "unknown_site",
@@ -128,6 +131,39 @@ class CourierState:
     location: int
     ready_s: int
     in_hand: tuple[int, ...] = ()  # job indices whose dossiers the courier carries
+
+
+def carry_home_s(
+    req: PlanRequest,
+    state: CourierState,
+    travel_s: IntMatrix,
+    *,
+    t0: int,
+    end: int,
+    job_loc: Sequence[int],
+) -> int:
+    """When a courier who hands over every dossier in its bag, nearest first, reaches its end.
+
+    Re-planning late in the day, a courier carrying dossiers may need time past its shift to
+    hand them over: this is the time its day may last (a route that uses it is marked late).
+    Windows are waited for when they open later; those already closed are served late.
+    """
+    site_ids = list(req.sites)
+    t, here = t0, state.location
+    todo = []
+    for j in state.in_hand:
+        job = req.jobs[j]
+        site = job.handoff_site if job.kind == "pickup" else None
+        if site is not None and site in req.sites:
+            todo.append((site_ids.index(site), _site_window(req, site)[0], req.site_service_s))
+        elif job.kind == "return":
+            todo.append((job_loc[j], job.window_s[0], job.service_s))
+    while todo:
+        nxt = min(todo, key=lambda x: int(travel_s[here, x[0]]))
+        todo.remove(nxt)
+        t = max(t + int(travel_s[here, nxt[0]]), nxt[1]) + nxt[2]
+        here = nxt[0]
+    return t + int(travel_s[here, end])
 
 
 @dataclass
@@ -483,6 +519,7 @@ def build_problem(
                 travel_s=sec_int[profile_of[k]],
                 profile=profile_of[k],
                 replanning=states is not None,
+                job_loc=places.job_loc,
             )
         )
     timetable = Timetable(req)
@@ -559,6 +596,7 @@ def _vehicle(
     travel_s: IntMatrix,
     profile: str,
     replanning: bool,
+    job_loc: Sequence[int] = (),
 ) -> Vehicle:
     """Courier ``k`` as a vehicle: its shift from when it can start, the breaks that still fit.
 
@@ -569,6 +607,9 @@ def _vehicle(
     """
     c = req.couriers[k]
     t0 = max(c.shift_s[0], start.ready_s)
+    carry_s = (
+        carry_home_s(req, start, travel_s, t0=t0, end=end, job_loc=job_loc) if start.in_hand else 0
+    )
     breaks = tuple(
         Break(TimeWindow(max(x.earliest_s, t0), x.latest_s), x.duration_s)
         for x in c.breaks
@@ -583,6 +624,8 @@ def _vehicle(
     # Re-planning late in the day: only a courier who cannot ride back (and take the breaks
     # that still fit) before the shift closes is given the time to do so, and no more.
     shift_end = max(c.shift_s[1], t0 + ride + sum(x.duration_s for x in breaks))
+    # … and a courier with dossiers in its bag the time to hand them over first.
+    shift_end = min(max(shift_end, carry_s + sum(x.duration_s for x in breaks)), HORIZON_S)
     return Vehicle(
         start=start.location,
         end=end,
@@ -647,6 +690,8 @@ class _JobSteps:
             steps, step_roles = self.of(j, in_hand_of)
             if lock is not None:
                 steps = lock_steps(steps, lock)
+            if in_hand_of is not None:
+                _never_stranded(steps, step_roles)
             if j in previous_courier and in_hand_of is None:
                 steps[0] = [
                     replace(v, preferred_vehicle=previous_courier[j], move_cost=MOVE_COST)
@@ -810,6 +855,29 @@ class _JobSteps:
         if t0 + leg > job.window_s[1]:
             return TimeWindow(job.window_s[0], HORIZON_S), True
         return window, False
+
+
+def _never_stranded(steps: list[list[Visit]], roles: list[list[VisitRole]]) -> None:
+    """Let a dossier in a courier's bag be handed over or delivered late rather than dropped.
+
+    The last alternative of the job's last step (the hand-off that catches no run, or the
+    delivery) gets a twin open until the horizon, marked late and costed
+    :data:`LATE_IN_HAND_COST`: the search takes it only when the dossier cannot reach its site
+    before it closes, or its citizen within the window.
+    """
+    visit, role = steps[-1][-1], roles[-1][-1]
+    if role.late or visit.window.late_s >= HORIZON_S:
+        return
+    steps[-1].append(
+        replace(
+            visit,
+            window=TimeWindow(visit.window.early_s, HORIZON_S),
+            cost=visit.cost + LATE_IN_HAND_COST,
+            group=f"{visit.group}|late" if visit.group else "",
+            name=f"{visit.name}:late",
+        )
+    )
+    roles[-1].append(replace(role, late=True))
 
 
 def courier_index(req: PlanRequest, courier_id: str) -> int:

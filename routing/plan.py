@@ -69,6 +69,9 @@ class Stop:
         The site of a start, end, hand-off, collect (or a break taken there).
     point
         The place of a pickup or delivery (the home), or of a start or break away from a site.
+        A break says where the courier rests (``site`` or ``point``, the place of the stop
+        before it or after it) and when it gets there (``arrive``); plans written before
+        breaks had a place say neither.
     job, dossier
         The job id and dossier code of a pickup or delivery.
     jobs
@@ -79,7 +82,9 @@ class Stop:
         For a hand-off of dossiers bound for a shuttle: each job's :class:`PlannedJourney` to its
         destination (``None`` on other stops and on plans written before journeys).
     late
-        A delivery in hand whose window can no longer be met (re-planning).
+        Re-planning: a delivery in hand whose window can no longer be met, a hand-off of
+        dossiers in hand after the site closes, or an end reached after the courier's shift
+        (a courier bringing the dossiers in its bag home).
     arrive, start, depart
         Arrival, service start (after any wait) and departure; a break's ``start`` is when it
         begins. Absent times are ``None``.
@@ -338,10 +343,10 @@ _STOP_KEYS: dict[str, tuple[str, ...]] = {
     "start": ("arrive", "depart", "load", "site", "point"),
     "pickup": ("job", "dossier", "point", "late", "arrive", "start", "depart", "load"),
     "delivery": ("job", "dossier", "point", "late", "arrive", "start", "depart", "load"),
-    "handoff": ("site", "jobs", "shuttle", "journeys", "arrive", "start", "depart", "load"),
+    "handoff": ("site", "jobs", "shuttle", "journeys", "late", "arrive", "start", "depart", "load"),
     "collect": ("site", "jobs", "arrive", "start", "depart", "load"),
     "break": ("site", "point", "arrive", "start", "depart", "load"),
-    "end": ("site", "point", "arrive", "start", "depart", "load"),
+    "end": ("site", "point", "late", "arrive", "start", "depart", "load"),
 }
 _STOP_FIELDS = frozenset({"type", "lat", "lon", *(k for ks in _STOP_KEYS.values() for k in ks)})
 

@@ -2,8 +2,9 @@
 
 :func:`plan_from_solution` writes the typed plan (:mod:`routing.plan`) from the solver's answer
 to a problem built by :func:`routing.dossiers.build_problem`: consecutive site visits become
-one stop, breaks are placed between the stops where they fall, and the KPI block is written by
-one function for every plan, a district-merged day's included. :func:`plan_day` plans a
+one stop, each break is written where the courier rests (the place it left, the next place
+after riding there, or by the way on a long ride) with its arrival, and the KPI block is
+written by one function for every plan, a district-merged day's included. :func:`plan_day` plans a
 validated request, district by district when it is large (:func:`districts`);
 :func:`plan_request` is its face for request JSON.
 """
@@ -89,20 +90,90 @@ class _RouteWriter:
         """The plan time of ``seconds`` since the plan day's midnight."""
         return at_seconds(self.built.req.day, seconds)
 
+    def place(self, loc: int) -> dict[str, Any]:
+        """Where a location is, as a stop says it: its ``site``, else its ``point``."""
+        site = self.built.loc_site[loc]
+        return {"site": site} if site is not None else {"point": self.built.loc_point[loc]}
+
+    def _break_window(self, start_s: int, duration_s: int) -> tuple[int, int]:
+        """The earliest start and latest end of the courier's break taken at ``start_s``."""
+        for brk in self.built.problem.vehicles[self.sol_route.vehicle].breaks:
+            w = brk.window
+            if brk.duration_s == duration_s and w.early_s <= start_s <= w.late_s - duration_s:
+                return w.early_s, w.late_s
+        return start_s, start_s + duration_s
+
+    def _where_to_rest(
+        self, t: int, ride: int, brk: tuple[int, int], after_s: int, next_start: int
+    ) -> str:
+        """Where the courier takes a break met on the ride: ``here``, ``next`` or ``way``.
+
+        As the solver's times say when they can: a break that begins after the ride is taken at
+        the next place, one that leaves time to ride after it is taken here. A break the solver
+        put in the middle of the ride is moved whole to one end of it: to the next place when it
+        still ends within its window (the arrival there is the same), else here, earlier. When
+        neither fits (a long ride across the whole window), the courier rests by the way.
+        """
+        start, dur = brk
+        if start >= t + ride:
+            return "next"
+        if max(start, t) + dur + ride + after_s <= next_start:
+            return "here"
+        early, late = self._break_window(start, dur)
+        if t + ride + dur <= late:
+            return "next"
+        if max(t, early) + dur + ride + after_s <= next_start:
+            return "here"
+        return "way"
+
+    def _on_the_way(self, next_loc: int, share: float) -> LatLon:
+        """The point ``share`` of the way from the place just left to ``next_loc``."""
+        a, b = self.built.loc_point[self.prev_loc], self.built.loc_point[next_loc]
+        return LatLon(
+            round(a.lat + (b.lat - a.lat) * share, 6), round(a.lon + (b.lon - a.lon) * share, 6)
+        )
+
     def travel_to(self, next_loc: int, next_start: int) -> int:
-        """Write the breaks taken before ``next_start``; return the arrival at ``next_loc``."""
-        travel_s = int(self.sec[self.prev_loc, next_loc])
-        pause = 0
-        last_end = self.prev_depart
-        for i, (bs, dur) in enumerate(self.breaks):
-            if i in self.used_breaks or bs + dur > next_start:
-                continue
+        """Ride to ``next_loc`` with the breaks taken before ``next_start``; return the arrival.
+
+        Each break is written where the courier is while it rests: at the place just left, or
+        at ``next_loc`` after riding there (it then waits there for the next stop's window),
+        or, when the solver's times leave no other way, by the way, part of the ride done.
+        """
+        ride = int(self.sec[self.prev_loc, next_loc])
+        taken = [
+            (i, brk)
+            for i, brk in enumerate(self.breaks)
+            if i not in self.used_breaks and brk[0] + brk[1] <= next_start
+        ]
+        t, left = self.prev_depart, ride  # left: the ride still to make
+        here: dict[str, Any] = self.place(self.prev_loc)
+        for n, (i, (bs, dur)) in enumerate(taken):
             self.used_breaks.add(i)
-            self.stops.append(Stop(kind="break", start=self.at(bs), depart=self.at(bs + dur)))
-            pause += dur
-            last_end = max(last_end, bs + dur)
+            after_s = sum(d for _, (_, d) in taken[n + 1 :])
+            where = self._where_to_rest(t, left, (bs, dur), after_s, next_start) if left else "next"
+            start = max(bs, t)
+            if where == "next":
+                t, left = t + left, 0
+                start, here = max(bs, t), self.place(next_loc)
+            elif where == "way":
+                rode = min(left - 1, max(0, bs - t))
+                t, left = t + rode, left - rode
+                start, here = max(bs, t), {"point": self._on_the_way(next_loc, 1 - left / ride)}
+            elif start + dur + left + after_s > next_start:
+                start = max(t, self._break_window(bs, dur)[0])  # here, earlier than planned
+            self.stops.append(
+                Stop(
+                    kind="break",
+                    **here,
+                    arrive=self.at(t),
+                    start=self.at(start),
+                    depart=self.at(start + dur),
+                )
+            )
+            t = start + dur
         self.distance_m += float(self.met[self.prev_loc, next_loc])
-        return min(max(self.prev_depart + travel_s + pause, last_end), next_start)
+        return t + left
 
     def start(self) -> None:
         """The courier's start stop: at its start site, or where it is when re-planning."""
@@ -148,13 +219,20 @@ class _RouteWriter:
         jobs = tuple(req.jobs[roles[s.visit].job].id for s in grp)
         if role.role == "collect":
             return Stop(kind="collect", site=role.site, jobs=jobs, **times)
+        late = any(roles[s.visit].late for s in grp)
         if not _needs_run(req.jobs[role.job]):
-            return Stop(kind="handoff", site=role.site, jobs=jobs, **times)
+            return Stop(kind="handoff", site=role.site, jobs=jobs, late=late, **times)
         if role.missed:
             self.missed += len(grp)
         journeys = {req.jobs[roles[s.visit].job].id: self._journey(roles[s.visit]) for s in grp}
         return Stop(
-            kind="handoff", site=role.site, jobs=jobs, shuttle=role.run, journeys=journeys, **times
+            kind="handoff",
+            site=role.site,
+            jobs=jobs,
+            shuttle=role.run,
+            journeys=journeys,
+            late=late,
+            **times,
         )
 
     def _journey(self, role: VisitRole) -> PlannedJourney:
@@ -165,12 +243,14 @@ class _RouteWriter:
     def end(self) -> None:
         """The arrival at the end site, after the breaks still to take."""
         veh = self.built.problem.vehicles[self.sol_route.vehicle]
-        arrive = self.travel_to(veh.end, self.sol_route.end_s)
+        arrive = max(self.travel_to(veh.end, self.sol_route.end_s), self.sol_route.end_s)
+        shift_end = self.built.req.couriers[self.sol_route.vehicle].shift_s[1]
         self.stops.append(
             Stop(
                 kind="end",
                 site=self.built.loc_site[veh.end],
-                arrive=self.at(max(arrive, self.sol_route.end_s)),
+                late=arrive > shift_end,  # re-planning: dossiers in the bag brought home late
+                arrive=self.at(arrive),
             )
         )
 

@@ -21,6 +21,7 @@ builds the core problem, the solver searches it, and :func:`finish_replan` write
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -30,12 +31,21 @@ from geo.coords import LatLon, parse_latlon
 from geo.travel import TravelModel
 from routing.clock import local_midnight
 from routing.dossiers import MOVE_COST, Built, CourierState, build_problem
+from routing.model import Route as CoreRoute
 from routing.model import Solution, SolveParams
 from routing.plan import Change, Plan, PlanError, Route, Stop, plan_from_json
 from routing.planner import plan_from_solution
 from routing.request import Courier, PlanRequest, RequestError, parse_request, parse_time
 
-__all__ = ["MOVE_COST", "Replanning", "finish_replan", "prepare_replan", "replan", "replan_plan"]
+__all__ = [
+    "MOVE_COST",
+    "Replanning",
+    "bags_only",
+    "finish_replan",
+    "prepare_replan",
+    "replan",
+    "replan_plan",
+]
 
 # A done entry names a job (all its stops done) or one stop: {"job": "J1", "type": "pickup"}.
 _FIRST = {"pickup": "pickup", "return": "collect"}
@@ -117,16 +127,34 @@ def _seconds(moment: datetime | None, day: date, where: str) -> int:
     return int((moment - local_midnight(day)).total_seconds() // 1)
 
 
-def _kept_done(stops: Sequence[Stop], done: _Done, now_s: int, day: date) -> tuple[list[Stop], int]:
+def _done_before(previous: Plan) -> dict[str, set[str]]:
+    """The job stops a previous plan already lists as done (a re-plan's ``done`` stops)."""
+    marks: dict[str, set[str]] = {}
+    for route in previous.routes:
+        for stop in route.done or ():
+            if stop.kind in _JOB_STOP_TYPES:
+                for job in stop.job_ids:
+                    marks.setdefault(job, set()).add(stop.kind)
+    return marks
+
+
+def _kept_done(route: Route | None, done: _Done, now_s: int, day: date) -> tuple[list[Stop], int]:
     """The stops of a previous route already done, and when the courier is free again.
 
-    A break counts as taken when it began by now (the courier may be on it: the rest of the
-    day starts when it ends) or when it was placed before a stop already done.
+    The stops a previous re-plan kept as done stay first, exactly as they were. A break counts
+    as taken when it began by now (the courier may be on it: the rest of the day starts when it
+    ends) or when it was placed before a stop already done. The courier is free again when it
+    has left its last done stop, and not before now.
     """
+    stops = route.stops if route is not None else ()
+    earlier = list(route.done or ()) if route is not None else []
     job_stop_done = {i: done.all_of(s) for i, s in enumerate(stops) if s.kind in _JOB_STOP_TYPES}
     last_done = max((i for i, ok in job_stop_done.items() if ok), default=-1)
     kept: list[Stop] = []
     resume_s = now_s
+    for s in earlier:  # a break kept by the previous re-plan may not be over yet
+        if s.depart is not None:
+            resume_s = max(resume_s, _seconds(s.depart, day, "previous_plan.done.depart"))
     for i, s in enumerate(stops):
         if s.kind == "break":
             began = _seconds(s.start, day, "previous_plan.break.start")
@@ -137,21 +165,71 @@ def _kept_done(stops: Sequence[Stop], done: _Done, now_s: int, day: date) -> tup
                     resume_s = max(resume_s, ends)
         elif job_stop_done.get(i):
             kept.append(s)
-    if kept and stops and stops[0].kind == "start":
+            if s.depart is not None:
+                resume_s = max(resume_s, _seconds(s.depart, day, "previous_plan.depart"))
+    if kept and not earlier and stops and stops[0].kind == "start":
         kept.insert(0, stops[0])
-    return kept, resume_s
+    return earlier + kept, resume_s
+
+
+def _place_index(req: PlanRequest, stop: Stop) -> int | None:
+    """The location index of a stop's place (a site, a home, a break at either), if known."""
+    site_ids = list(req.sites)
+    if stop.site is not None and stop.site in req.sites:
+        return site_ids.index(stop.site)
+    jobs = [j.id for j in req.jobs]
+    if stop.job is not None and stop.job in jobs:
+        return len(site_ids) + jobs.index(stop.job)
+    if stop.point is not None:
+        at = next((i for i, j in enumerate(req.jobs) if j.point == stop.point), None)
+        if at is not None:
+            return len(site_ids) + at
+    return None
 
 
 def _last_place(req: PlanRequest, courier: Courier, kept: Sequence[Stop]) -> int:
-    """The location index where a courier without a reported position is: its last done stop."""
-    site_ids = list(req.sites)
-    last = next((s for s in reversed(kept) if s.kind != "break"), None)
-    if last is None or last.kind == "start":
-        return site_ids.index(courier.start_site)
-    if last.site is not None and last.site in req.sites:
-        return site_ids.index(last.site)
-    job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    return len(site_ids) + job_index[str(last.job)]
+    """The location index where a courier without a reported position is: its last done stop,
+    or the place of a break taken after it (a courier who rode on and rests near its next stop).
+    """
+    for stop in reversed(kept):
+        if stop.kind == "start" and stop.site is None:
+            break  # a re-plan's start at a reported position, gone by now
+        found = _place_index(req, stop)
+        if found is not None:
+            return found
+    return list(req.sites).index(courier.start_site)
+
+
+def _heading(
+    req: PlanRequest, route: Route | None, done: _Done, resume_s: int
+) -> tuple[int, int] | None:
+    """Where a courier without a reported position is bound, and when it is there.
+
+    A courier follows its plan from its last done stop (or from where the previous re-plan
+    started it): once it leaves, it rides to the next place of the plan (a stop, or a break
+    taken at a place) and is there at the planned arrival; the re-plan starts it from there,
+    then, or now if later. A courier behind its plan (it should have left that place by now)
+    is taken to be where it last was. ``None`` when it has done nothing since the morning (it
+    is at its start) or the places are not known.
+    """
+    stops = route.stops if route is not None else ()
+    last = max((i for i, s in enumerate(stops) if done.all_of(s)), default=-1)
+    if last < 0 and route is not None and route.done and stops and stops[0].kind == "start":
+        last = 0  # a re-plan: the courier set off from its start stop
+    if last < 0:
+        return None
+    for stop in stops[last + 1 :]:
+        loc, leaves = _place_index(req, stop), stop.depart or stop.arrive
+        if stop.kind == "break" and loc is None:
+            continue  # a break by the way, or of an older plan with no place: it rides on
+        if loc is None or stop.arrive is None or leaves is None:
+            break
+        behind = stop.kind != "end" and _seconds(leaves, req.day, "previous_plan") < resume_s
+        if not behind:
+            return loc, max(resume_s, _seconds(stop.arrive, req.day, "previous_plan.arrive"))
+        break
+    here = _place_index(req, stops[last])
+    return None if here is None else (here, resume_s)
 
 
 def _reported_point(positions: Mapping[str, Mapping[str, Any]], courier: str) -> LatLon | None:
@@ -197,7 +275,7 @@ def _courier_starts(
     n_base = len(req.sites) + len(req.jobs)
     for k, c in enumerate(req.couriers):
         route = previous.route_of(c.id)
-        kept, resume_s = _kept_done(route.stops if route else (), done, now_s, req.day)
+        kept, resume_s = _kept_done(route, done, now_s, req.day)
         out.kept_done[c.id] = kept
         point = _reported_point(positions, c.id)
         if point is not None:
@@ -205,6 +283,9 @@ def _courier_starts(
             out.extra_points.append(point)
         else:
             loc = _last_place(req, c, kept)
+            bound = _heading(req, route, done, resume_s)
+            if bound is not None:
+                loc, resume_s = bound
         in_hand = tuple(settled.in_hand.get(k, ()))
         out.states.append(CourierState(loc, max(resume_s, c.shift_s[0]), in_hand))
         out.req = _without_taken_breaks(out.req, k, sum(1 for s in kept if s.kind == "break"))
@@ -240,6 +321,7 @@ class Replanning:
     kept_done: dict[str, list[Stop]]
     added_ids: set[str]
     settled: _Settled
+    build_args: dict[str, Any] = field(default_factory=dict)
 
 
 def _read_previous(previous_plan: Mapping[str, Any] | Plan) -> Plan:
@@ -278,30 +360,34 @@ def prepare_replan(
     req = parse_request(merged, time_limit_s=time_limit_s)
     now_s = parse_time(now, req.day, "now")
     job_index = {j.id: i for i, j in enumerate(req.jobs)}
-    done_marks = _Done(_done_stops(done))
+    marks = _done_stops(done)
     cancelled = set(cancelled_jobs)
-    for jid in [*done_marks.marks, *cancelled]:
+    for jid in [*marks, *cancelled]:
         if jid not in job_index:
             raise RequestError(f"done/cancelled: {jid!r} is not a job of the request.")
-    prev_courier = previous.job_couriers()
+    for jid, kinds in _done_before(previous).items():
+        marks.setdefault(jid, set()).update(kinds)  # done before the previous re-plan
+    done_marks = _Done(marks)
+    prev_courier = _holders(previous)
     settled = _settle_jobs(req, done_marks, cancelled, prev_courier)
     starts = _courier_starts(
         req, previous, settled=settled, done=done_marks, now_s=now_s, positions=positions or {}
     )
     courier_pos = {c.id: k for k, c in enumerate(req.couriers)}
-    built = build_problem(
-        starts.req,
-        travel,
-        states=starts.states,
-        extra_points=starts.extra_points,
-        fixed_jobs=settled.fixed,
-        skip_jobs=settled.skip,
-        previous_courier={
+    build_args: dict[str, Any] = {
+        "req": starts.req,
+        "travel": travel,
+        "states": starts.states,
+        "extra_points": starts.extra_points,
+        "fixed_jobs": settled.fixed,
+        "skip_jobs": settled.skip,
+        "previous_courier": {
             job_index[jid]: courier_pos[cid]
             for jid, cid in prev_courier.items()
             if jid in job_index and cid in courier_pos
         },
-    )
+    }
+    built = build_problem(**build_args)
     built.extra["settled"] = settled.settled
     built.extra["done"] = settled.fully_done
     params = SolveParams(
@@ -316,7 +402,43 @@ def prepare_replan(
         # citizen's papers undelivered in the bag.
         params = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
     added_ids = {str(j.get("id")) for j in added_jobs}
-    return Replanning(built, params, previous, now, starts.kept_done, added_ids, settled)
+    return Replanning(
+        built, params, previous, now, starts.kept_done, added_ids, settled, build_args
+    )
+
+
+def _holders(previous: Plan) -> dict[str, str]:
+    """Job id → the courier that had it in the previous plan, on its stops or its done stops."""
+    out = previous.job_couriers()
+    for route in previous.routes:
+        for stop in route.done or ():
+            for job in stop.job_ids:
+                out.setdefault(job, route.courier)
+    return out
+
+
+def bags_only(prep: Replanning, searched_s: float) -> Replanning:
+    """The re-plan of the dossiers in couriers' bags alone, every other job left ``no_time``.
+
+    For a search that ran out of time before it placed every dossier in a bag (a large day
+    re-planned in seconds): the dossiers already collected must still reach their sites and
+    citizens, so they are planned on their own (a small problem, found at once) and the rest
+    waits for a re-plan with a longer time limit.
+    """
+    keep = set(prep.settled.fixed)
+    jobs = range(len(prep.built.req.jobs))
+    skip = {j: ("no_time", "") for j in jobs if j not in keep} | dict(prep.settled.skip)
+    built = build_problem(**{**prep.build_args, "skip_jobs": skip})
+    detail = (
+        f"The search ran out of time ({searched_s:.1f} s) before it found a plan for the rest "
+        "of the day; only the dossiers in couriers' bags were planned. Re-plan with a longer "
+        "time limit."
+    )
+    left = {j: ("no_time", detail) for j in prep.built.core_job_of if j not in keep}
+    built.extra["settled"] = {**prep.built.unassigned, **left, **prep.settled.settled}
+    built.extra["done"] = prep.built.extra.get("done", set())
+    params = replace(prep.params, solution_limit=1, first_solution="LOCAL_CHEAPEST_INSERTION")
+    return replace(prep, built=built, params=params)
 
 
 def _change_of(
@@ -344,7 +466,7 @@ def _changes(prep: Replanning, plan: Plan) -> list[Change]:
     for route in plan.routes:
         for jid in route.job_ids:
             now_courier[jid] = route.courier
-    late_ids = {s.job for r in plan.routes for s in r.stops if s.late and s.job is not None}
+    late_ids = {j for r in plan.routes for s in r.stops if s.late for j in s.job_ids}
     changes: list[Change] = []
     for j, job in enumerate(req.jobs):
         if j in prep.settled.fully_done:
@@ -364,6 +486,27 @@ def _changes(prep: Replanning, plan: Plan) -> list[Change]:
     return changes
 
 
+def _idle_rests(prep: Replanning, solution: Solution) -> list[CoreRoute]:
+    """A route to rest and go home for each courier at work today whom the re-plan leaves
+    with nothing to do while a break is still owed: start where it is, take the break there,
+    ride to its end site. (A route with only done stops would skip the break, and a later
+    re-plan that gives the courier work again would span the break window without one.)"""
+    problem, routed = prep.built.problem, {r.vehicle for r in solution.routes}
+    out = []
+    for k, veh in enumerate(problem.vehicles):
+        if k in routed or not veh.breaks or not prep.kept_done.get(veh.name):
+            continue
+        t, taken = veh.shift.early_s, []
+        for brk in sorted(veh.breaks, key=lambda b: b.window.early_s):
+            start = max(t, brk.window.early_s)
+            taken.append((start, brk.duration_s))
+            t = start + brk.duration_s
+        end_s = t + int(problem.profiles[veh.profile].seconds[veh.start, veh.end])
+        if end_s <= veh.shift.late_s:
+            out.append(CoreRoute(k, veh.shift.early_s, (), tuple(taken), end_s))
+    return out
+
+
 def finish_replan(prep: Replanning, solution: Solution) -> Plan:
     """Write the re-plan from the solver's answer: done stops, changes, the plan replaced.
 
@@ -380,6 +523,7 @@ def finish_replan(prep: Replanning, solution: Solution) -> Plan:
         The new plan, with ``done`` on every route, ``changes``, ``replanned_at`` and
         ``previous_plan_id``.
     """
+    solution = replace(solution, routes=(*solution.routes, *_idle_rests(prep, solution)))
     plan = plan_from_solution(prep.built, solution)
     routed = {r.courier for r in plan.routes}
     idle = [
@@ -407,8 +551,16 @@ def replan_plan(
     """Re-plan the rest of a day and return the typed plan (arguments of :func:`replan`)."""
     from routing.solver import solve  # noqa: PLC0415 (OR-Tools loads when a day is solved)
 
+    began = time.monotonic()  # the time limit counts the problem's building too
     prep = prepare_replan(request, previous_plan, **kwargs)
-    return finish_replan(prep, solve(prep.built.problem, prep.params))
+    solution = solve(prep.built.problem, prep.params, began=began)
+    in_bags = {prep.built.core_job_of[j] for j in prep.settled.fixed if j in prep.built.core_job_of}
+    if in_bags & set(solution.dropped):
+        # The search ran out of time before it placed every dossier in a bag (a large day
+        # re-planned in seconds): never strand one; plan the bags alone.
+        prep = bags_only(prep, solution.runtime_s)
+        solution = solve(prep.built.problem, prep.params)
+    return finish_replan(prep, solution)
 
 
 def replan(

@@ -551,6 +551,32 @@ def test_replan_keeps_done_stops_and_plans_an_added_job(day: Day) -> None:
     assert stored.json() == new
 
 
+def test_a_replan_of_a_replan_keeps_the_stops_done_before_the_first(day: Day) -> None:
+    """The dispatcher re-plans again, from the newest plan of the day (the re-plan above): the
+    scans it reads are those of that plan's remaining stops, where P1 no longer is. P1's done
+    stops still stay on c1's ``done`` list, as they were, and P1 is neither routed again nor
+    unassigned (a re-plan once listed such jobs as ``window_unreachable``)."""
+    listed = day.client.get(
+        f"{day.url}/v1/plans", params={"date": day.plan["date"]}, headers=day.as_user("staff1")
+    ).json()
+    first_id = listed["data"][0]["plan_id"]
+    first = day.client.get(f"{day.url}/v1/plans/{first_id}", headers=day.as_user("staff1")).json()
+    assert first.get("previous_plan_id"), "the newest plan of the day is the re-plan above"
+    kept_before = [s for r in first["routes"] for s in r.get("done", []) if s.get("job") == "P1"]
+    answer = day.client.post(
+        f"{day.url}/v1/plans/{first_id}/replan",
+        json={"now": ago(0), "time_limit_s": 1},
+        headers=day.as_user("disp1"),
+    )
+    assert answer.status_code == 201, answer.text
+    second = answer.json()
+    assert second["previous_plan_id"] == first_id
+    kept = [s for r in second["routes"] for s in r.get("done", []) if s.get("job") == "P1"]
+    assert kept_before and kept == kept_before
+    assert "P1" not in {u["job"] for u in second["unassigned"]}
+    assert "P1" not in {s.get("job") for r in second["routes"] for s in r["stops"]}
+
+
 def test_server_log_holds_no_personal_data(day: Day) -> None:
     """After every request of this module, the server's log holds no citizen name, phone, ID
     number or tracking digits (access logs are off; errors are logged without values)."""

@@ -239,7 +239,20 @@ def _lock(req: Doc, pl: Doc) -> None:
     req["jobs"][0]["courier"] = "c2"
 
 
+def _break_place_unknown(req: Doc, pl: Doc) -> None:
+    # The lunch says it is taken at a site the request does not have.
+    stop(pl, 4).update(site="po-nowhere", arrive=at("09:32:00"))
+
+
+def _break_place_too_soon(req: Doc, pl: Doc) -> None:
+    # The lunch is taken at R1's home, reached 09:40, but po → R1 takes 15 min from 09:32
+    # (09:47): the ride before the break is too short by 7 min.
+    stop(pl, 4).update(lat=9.02, lon=105.02, arrive=at("09:40:00"))
+
+
 BROKEN: list[tuple[str, Callable[[Doc, Doc], None]]] = [
+    ("break_place", _break_place_unknown),
+    ("travel", _break_place_too_soon),
     ("window", _window),
     ("late_declared", _late_declared),
     ("shift", _shift_open),
@@ -536,3 +549,53 @@ def test_replanned_route_may_resume_at_another_site() -> None:
     pl["routes"][0]["duration_min"] = 320  # 08:00 → 13:20
     pl["kpis"]["distance_km"] = 24.0
     assert check_plan(req, pl) == []
+
+
+def test_a_break_taken_at_the_stop_before_it_keeps_every_promise() -> None:
+    """Lunch at po, where the courier collected R1 (left 09:32): it rests there 11:00–12:00,
+    then rides 15 min to R1 (12:15 ≤ 13:00): every leg runs from one place to the next."""
+    pl = plan()
+    stop(pl, 4).update(site="po", arrive=at("09:32:00"))
+    assert check_plan(request(), pl) == []
+
+
+def test_a_break_taken_after_riding_on_keeps_every_promise() -> None:
+    """The courier rides on from po (09:32) to R1's home (09:47, 15 min), rests there
+    11:00–12:00 and waits for the window opening 13:00: the break is at R1's point."""
+    pl = plan()
+    stop(pl, 4).update(lat=9.02, lon=105.02, arrive=at("09:47:00"))
+    assert check_plan(request(), pl) == []
+
+
+def test_a_placed_break_reached_after_it_begins_is_out_of_order() -> None:
+    """A break at po that says it is reached at 11:30 but begins at 11:00 runs backwards."""
+    pl = plan()
+    stop(pl, 4).update(site="po", arrive=at("11:30:00"))
+    assert codes(check_plan(request(), pl)) == {"time_order"}
+
+
+def test_a_placed_break_must_say_when_it_is_reached() -> None:
+    """A break with a place but no arrival cannot be judged as a leg: malformed."""
+    pl = plan()
+    stop(pl, 4).update(site="po")
+    assert codes(check_plan(request(), pl)) == {"malformed"}
+
+
+def test_a_ride_after_a_break_at_the_previous_place_must_fit() -> None:
+    """Lunch at po 12:00–13:00 leaves no time for the 15-min ride to R1, reached at 13:00."""
+    pl = plan()
+    stop(pl, 4).update(
+        site="po", arrive=at("09:32:00"), start=at("12:00:00"), depart=at("13:00:00")
+    )
+    assert codes(check_plan(request(), pl)) == {"travel"}
+
+
+def test_a_break_by_the_way_is_judged_within_its_leg() -> None:
+    """A lunch at a point between po and R1 (neither stop's place) is taken by the way: the
+    leg po → R1 (15 min) must still hold the ride and the hour of rest (09:32 → 13:00 does),
+    and the rest cannot be reached before the courier leaves po (09:32)."""
+    pl = plan()
+    stop(pl, 4).update(lat=9.015, lon=105.015, arrive=at("11:00:00"))
+    assert check_plan(request(), pl) == []
+    stop(pl, 4).update(arrive=at("09:20:00"))
+    assert codes(check_plan(request(), pl)) == {"time_order"}

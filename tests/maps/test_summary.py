@@ -150,3 +150,38 @@ def test_failure_reasons_read_as_words() -> None:
     assert failure_words("not_home; next=retry_next_day") == (
         "Không có người ở nhà → Giao lại vào ngày làm việc sau"
     )
+
+
+def _breaks_around_a_home() -> list[dict[str, Any]]:
+    home = {"lat": 9.05, "lon": 104.98}
+    return stop_rows(
+        [
+            {"type": "pickup", "job": "J1", "dossier": "H1", **home,
+             "start": "2026-11-23T10:40:00+07:00", "state": "done"},
+            {"type": "break", **home, "arrive": "2026-11-23T10:50:00+07:00",
+             "start": "2026-11-23T11:00:00+07:00", "depart": "2026-11-23T12:00:00+07:00"},
+            {"type": "handoff", "site": "po-tvt", "site_name": "Bưu điện Trần Văn Thời",
+             "hand_over": [{"job": "J1", "dossier": "H1"}], "arrive": "2026-11-23T12:20:00+07:00"},
+            {"type": "break", "site": "po-tvt", "arrive": "2026-11-23T12:22:00+07:00",
+             "start": "2026-11-23T13:00:00+07:00", "depart": "2026-11-23T13:30:00+07:00"},
+            {"type": "break", "start": "2026-11-23T14:00:00+07:00",
+             "depart": "2026-11-23T14:15:00+07:00"},
+        ],
+        sites={"po-tvt": {"id": "po-tvt", "name": "Bưu điện Trần Văn Thời", "lat": 9.08,
+                          "lon": 104.97}},
+    )  # fmt: skip
+
+
+def test_a_break_row_says_where_the_courier_rests_and_when() -> None:
+    """A break at J1's home reads "at the place of stop 1", one at a site names the site, each
+    with its hours; a break of an older plan (no place) is left out, as the map leaves it."""
+    with use_locale("en"):
+        rows = _breaks_around_a_home()
+    assert [r["type"] for r in rows] == ["pickup", "break", "handoff", "break"]
+    assert rows[1]["heading"] == "Break at the place of stop 1"
+    assert rows[1]["task"] == "Rest 11:00–12:00."
+    assert rows[3]["heading"] == "Break at Bưu điện Trần Văn Thời"
+    vietnamese = _breaks_around_a_home()
+    assert vietnamese[1]["heading"] == "Nghỉ tại điểm 1"
+    assert vietnamese[1]["task"] == "Nghỉ từ 11:00 đến 12:00."
+    assert vietnamese[3]["heading"] == "Nghỉ tại Bưu điện Trần Văn Thời"
