@@ -16,12 +16,12 @@ from api.deps import DispatcherUser, SessionDep
 from tracking.request_positions import set_position
 from tracking.requests import request_json
 
-__all__ = ["PositionIn", "router"]
+__all__ = ["PinIn", "router"]
 
 router = APIRouter(tags=["requests"])
 
 
-class PositionIn(BaseModel):
+class PinIn(BaseModel):
     """A point in decimal degrees (WGS 84) where the citizen is."""
 
     model_config = ConfigDict(
@@ -42,7 +42,7 @@ class PositionIn(BaseModel):
     },
 )  # fmt: skip
 async def post_position(
-    request_id: str, body: PositionIn, session: SessionDep, user: DispatcherUser
+    request_id: str, body: PinIn, session: SessionDep, user: DispatcherUser
 ) -> dict[str, Any]:
     """Move an open request's point to where the citizen is (a pin dragged on the map).
 
