@@ -114,7 +114,7 @@ def _spreadsheet(path: Path, on: str) -> Path:
 def city_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
     """A server on a SQLite file with dispatcher d1 and couriers c1–c3, and nothing else:
     no roster, no request."""
-    url = sqlite_url(tmp_path_factory.mktemp("dayflow-db"))
+    url = sqlite_url(tmp_path_factory.mktemp("dispatcher-day-db"))
     tomorrow = (datetime.now(VN) + timedelta(days=1)).date().isoformat()
     with serve(url) as server:
         engine = tracking.make_engine(url)
