@@ -147,6 +147,10 @@ def median_of(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _to_department(job: Mapping[str, Any]) -> bool:
+    return str(job.get("destination_site") or "").startswith("dept")
+
+
 def _fleet(text: str) -> dict[int, int]:
     pairs = (part.split("=") for part in text.split(",") if part.strip())
     return {int(jobs): int(couriers) for jobs, couriers in pairs}
@@ -175,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fleet", default="2000=60", help="couriers of a day size: 2000=60,...")
     ap.add_argument("--workers", type=int, default=None, help="options.workers (this code)")
+    ap.add_argument(
+        "--departments",
+        type=float,
+        default=0.0,
+        help="share of pickups bound for a provincial department (two runs: trunk, inter-agency)",
+    )
     args = ap.parse_args(argv)
     fleet = _fleet(args.fleet)
     limits = [float(x) for x in args.time_limits.split(",") if x.strip()]
@@ -182,12 +192,19 @@ def main(argv: list[str] | None = None) -> int:
         baseline = extract(args.baseline, Path(tmp) / "baseline")
         codes = [("current", ROOT), (args.baseline, baseline)]
         for n in [int(x) for x in args.jobs.split(",") if x.strip()]:
-            request = camau_day(jobs=n, seed=args.seed, couriers=fleet.get(n))
+            request = camau_day(
+                jobs=n, seed=args.seed, couriers=fleet.get(n), department_share=args.departments
+            )
             if args.workers is not None:
                 request["options"] = {"workers": args.workers}
             request_file = Path(tmp) / f"day-{n}.json"
             request_file.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
-            print(f"# {n} jobs, {len(request['couriers'])} couriers, seed {args.seed}", flush=True)
+            bound = sum(1 for j in request["jobs"] if _to_department(j))
+            print(
+                f"# {n} jobs, {len(request['couriers'])} couriers, seed {args.seed}, "
+                f"{bound} bound for a department",
+                flush=True,
+            )
             for limit in limits:
                 for label, code in codes:
                     runs = []
