@@ -193,9 +193,9 @@ class _Ride:
             if stop.kind == "break":
                 rule = rules.pop(0) if rules else None
                 took = self.secs(stop.depart) - self.secs(stop.start)
-                begin = max(clock, rule.earliest_s) if rule else clock
+                reached, begin = clock, max(clock, rule.earliest_s) if rule else clock
                 clock = begin + (rule.duration_s if rule else took)
-                self.out.append(replace(stop, start=self.at(begin), depart=self.at(clock)))
+                self.out.append(self.rest_here(stop, reached, begin, clock, load))
                 continue
             there = self.legs.place(stop)
             ride_s, ride_m = self.legs.leg(self.courier.mode, here, there)
@@ -209,6 +209,19 @@ class _Ride:
             load += self.load_change(stop)
             times = {"arrive": self.at(arrive), "start": self.at(begin), "depart": self.at(clock)}
             self.out.append(replace(stop, load=load, **times))  # type: ignore[arg-type]
+
+    def rest_here(self, stop: Stop, reached: int, begin: int, end: int, load: int) -> Stop:
+        """The break taken where the courier is (the place just left), then the ride on."""
+        prev = self.out[-1]
+        return replace(
+            stop,
+            site=prev.site,
+            point=None if prev.site is not None else prev.point,
+            arrive=self.at(reached),
+            start=self.at(begin),
+            depart=self.at(end),
+            load=load,
+        )
 
     def route(self, old: Route | None) -> Route:
         leave, back = self.secs(self.out[0].depart), self.secs(self.out[-1].arrive)

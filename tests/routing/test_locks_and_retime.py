@@ -152,3 +152,27 @@ def test_re_optimising_starts_from_the_adjusted_routes() -> None:
     late = move_job(day, plan_from_json(cold), "A", alone["courier"], 1)
     assert {b.rule for b in late.broken} >= {"window"}
     solve_checked(day, initial_plan=late.plan.to_json())
+
+
+def test_a_move_takes_the_break_where_the_courier_is() -> None:
+    """A moved onto c2, who owes a 30-minute break 08:00–09:30: the re-timed route takes the
+    break at the place c2 has just left, after leaving it, and breaks no promise of time order
+    or place (the break's old place and arrival are not carried over)."""
+    lunch = {"earliest": "08:00", "latest": "09:30", "duration_min": 30}
+    day = request(
+        [pickup("A", ["08:00", "10:00"], courier="c1"), pickup("B", ["08:30", "09:30"])],
+        {"A": 10, "B": 20},
+        couriers=[courier("c1"), courier("c2", breaks=[lunch])],
+    )
+    day["jobs"][1]["courier"] = "c2"
+    plan = solve_checked(day)
+    moved = move_job(day, plan_from_json(plan), "A", "c2")
+    assert {b.rule for b in moved.broken} <= {"window", "cutoff", "journey"}
+    route = stops(moved.to_json(), "c2")
+    breaks = [i for i, s in enumerate(route) if s["type"] == "break"]
+    assert len(breaks) == 1
+    before, rest = route[breaks[0] - 1], route[breaks[0]]
+    assert rest.get("site") == before.get("site")
+    assert (rest.get("lat"), rest.get("lon")) == (before.get("lat"), before.get("lon"))
+    assert clock(before.get("depart") or before["arrive"]) == clock(rest["arrive"])
+    assert clock(rest["arrive"]) <= clock(rest["start"]) < clock(rest["depart"])
