@@ -9,15 +9,15 @@ promises it breaks, in words, before it is published or discarded. This module t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, func, select
 
-from api.i18n import N_, gettext
+from api.i18n import N_
 from api.review import Review
-from api.words import reason_words
+from api.words import reason_words, words_of
 from routing.clock import LOCAL_TZ
 from tracking.models import BookedRequest
 
@@ -72,15 +72,9 @@ VIOLATIONS = {
 """The independent checker's violation codes (``routing.checker.CODES``), as promises broken."""
 
 
-def _words(table: Mapping[str, str], code: str | None) -> str:
-    if code is None:
-        return ""
-    return gettext(table[code]) if code in table else code
-
-
 def state_words(code: str | None) -> str:
     """A plan's state (``draft``, ``published``, ``superseded``) in the page's language."""
-    return _words(STATES, code)
+    return words_of(STATES, code)
 
 
 def _hhmm(moment: datetime | None) -> str:
@@ -101,7 +95,7 @@ def _change_rows(review: Review, detail: Callable[[str | None], str]) -> list[di
                 "job": change.job,
                 "dossier": review.dossiers.get(change.job, ""),
                 "change": change.change,
-                "words": _words(CHANGES, change.change),
+                "words": words_of(CHANGES, change.change),
                 "before": change.before or "",
                 "after": change.after or "",
                 "before_time": _hhmm(change.before_start),
@@ -132,7 +126,7 @@ def review_context(review: Review, detail: Callable[[str | None], str]) -> dict[
     }
     counts = {kind: review.diff.count(kind) for kind in CHANGES}
     violations = [
-        {"code": v.code, "words": _words(VIOLATIONS, v.code), "detail": v.detail,
+        {"code": v.code, "words": words_of(VIOLATIONS, v.code), "detail": v.detail,
          "courier": v.courier or "", "job": v.job or ""}
         for v in review.violations
     ]  # fmt: skip

@@ -129,7 +129,8 @@ ROLES = {
 """buuta's roles, as a person is named by their job."""
 
 
-def _words(table: dict[str, str], code: str | None) -> str:
+def words_of(table: Mapping[str, str], code: str | None) -> str:
+    """A code in words from one of the tables here (or a page's own), the code itself if new."""
     if code is None:
         return ""
     return gettext(table[code]) if code in table else str(code)
@@ -137,14 +138,14 @@ def _words(table: dict[str, str], code: str | None) -> str:
 
 def reason_words(code: str | None) -> str:
     """Why a job is unassigned, in a dispatcher's words (``window_unreachable`` → a sentence)."""
-    return _words(REASONS, code or "unknown")
+    return words_of(REASONS, code or "unknown")
 
 
 def slot_words(available: bool, reason: str | None) -> str:
     """A bookable window in the hotline's words: free, or full and why (``GET /v1/slots``)."""
     if available:
         return gettext("free to book")
-    return gettext("full: %(reason)s", reason=_words(SLOT_REASONS, reason or "no_route"))
+    return gettext("full: %(reason)s", reason=words_of(SLOT_REASONS, reason or "no_route"))
 
 
 def status_words(code: str | None) -> str:
@@ -161,12 +162,12 @@ def status_explanation(code: str | None) -> str:
 
 def scan_words(code: str | None) -> str:
     """What a scan event records, as a journey line."""
-    return _words(SCANS, code)
+    return words_of(SCANS, code)
 
 
 def stop_type_words(code: str | None) -> str:
     """The name of a kind of stop."""
-    return _words(STOP_TYPES, code)
+    return words_of(STOP_TYPES, code)
 
 
 def site_kind_words(code: str | None) -> str:
@@ -178,7 +179,7 @@ def site_kind_words(code: str | None) -> str:
 
 def role_words(code: str | None) -> str:
     """The name of a role."""
-    return _words(ROLES, code)
+    return words_of(ROLES, code)
 
 
 def plan_status_words(code: str | None) -> str:
