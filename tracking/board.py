@@ -44,7 +44,7 @@ from tracking.eta import StopEta, route_etas
 from tracking.expected import WORK_END
 from tracking.lifecycle import Status
 from tracking.models import Dossier, ScanEvent, StoredPlan
-from tracking.plans import check_date
+from tracking.plans import NEWEST_FIRST, check_date
 from tracking.progress import cached_stop_state
 from tracking.promises import promised_dates
 
@@ -375,7 +375,7 @@ def _plan_facts(session: Session, date: str) -> tuple[str, _PlanFacts] | None:
     newest = session.execute(
         sa.select(col(StoredPlan.id), col(StoredPlan.created_at))
         .where(col(StoredPlan.date) == date, col(StoredPlan.state) == "published")
-        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .order_by(*NEWEST_FIRST)
         .limit(1)
     ).first()
     if newest is None:

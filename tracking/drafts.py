@@ -18,13 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from routing.diff import served_jobs
 from tracking.db import is_sqlite, session_engine, write_lock
 from tracking.errors import Conflict, NotFound
 from tracking.models import StoredPlan, utcnow
-from tracking.plans import published_plan, register_plan
+from tracking.plans import NEWEST_FIRST, published_plan, register_plan
 from tracking.requests import (
     booked_jobs,
     cancelled_jobs,
@@ -174,6 +174,6 @@ def drafts_of_day(*, session: Session, date: str) -> list[StoredPlan]:
     stmt = (
         select(StoredPlan)
         .where(StoredPlan.date == date, StoredPlan.state == "draft")
-        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .order_by(*NEWEST_FIRST)
     )
     return list(session.exec(stmt))

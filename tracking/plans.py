@@ -30,6 +30,9 @@ from tracking.promises import record_promises
 PERSONAL_JOB_KEYS = ("citizen", "address")
 """Job keys holding personal data, kept in the contact table and removed from stored requests."""
 
+NEWEST_FIRST = (col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+"""Stored plans newest first (the id breaks a tie between plans stored in the same instant)."""
+
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -371,11 +374,7 @@ def list_plans(*, session: Session, date: str) -> list[StoredPlan]:
         If ``date`` is not ``YYYY-MM-DD``.
     """
     check_date(date)
-    stmt = (
-        select(StoredPlan)
-        .where(StoredPlan.date == date)
-        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
-    )
+    stmt = select(StoredPlan).where(StoredPlan.date == date).order_by(*NEWEST_FIRST)
     return list(session.exec(stmt))
 
 
@@ -391,7 +390,7 @@ def published_plan(*, session: Session, date: str) -> StoredPlan | None:
     stmt = (
         select(StoredPlan)
         .where(StoredPlan.date == date, StoredPlan.state == "published")
-        .order_by(col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
+        .order_by(*NEWEST_FIRST)
         .limit(1)
     )
     return session.exec(stmt).first()
@@ -409,16 +408,15 @@ def plan_for_courier(*, session: Session, courier_id: str, date: str) -> StoredP
     (re-plans that may give the courier a route without jobs) are read.
     """
     check_date(date)
-    newest_order = (col(StoredPlan.created_at).desc(), col(StoredPlan.id).desc())
     published = StoredPlan.state == "published"
     via_dossiers = session.exec(
         select(StoredPlan)
         .join(Dossier, col(Dossier.plan_id) == col(StoredPlan.id))
         .where(Dossier.courier_id == courier_id, StoredPlan.date == date, published)
-        .order_by(*newest_order)
+        .order_by(*NEWEST_FIRST)
         .limit(1)
     ).first()
-    later = select(StoredPlan).where(StoredPlan.date == date, published).order_by(*newest_order)
+    later = select(StoredPlan).where(StoredPlan.date == date, published).order_by(*NEWEST_FIRST)
     if via_dossiers is not None:
         later = later.where(col(StoredPlan.created_at) > via_dossiers.created_at)
     for stored in session.exec(later):
